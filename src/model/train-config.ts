@@ -1,0 +1,34 @@
+/** The configuration of `mode train`, defined once as a schema; the CLI's flags are typed against it. */
+import { z } from 'zod';
+
+export const MAX_SEED = 0xffffffff;
+
+/** Training defaults: Adam 1e-3, batch 64, as in the PyTorch reference (shared/bench). */
+export const DEFAULT_EPOCHS = 3;
+export const DEFAULT_BATCH_SIZE = 64;
+export const DEFAULT_LEARNING_RATE = 1e-3;
+export const DEFAULT_SEED = 1;
+
+export const ScenarioTextSchema = z.strictObject({
+  starve: z.string().optional(),
+  small: z.string().optional(),
+  noise: z.string().optional(),
+});
+
+export const TrainConfigSchema = z.strictObject({
+  dataset: z.string().min(1).default('mnist'),
+  model: z.string().min(1).default('mlp'),
+  epochs: z.number().int().positive().default(DEFAULT_EPOCHS),
+  batchSize: z.number().int().positive().default(DEFAULT_BATCH_SIZE),
+  optimizer: z.enum(['adam', 'sgd']).default('adam'),
+  learningRate: z.number().positive().finite().default(DEFAULT_LEARNING_RATE),
+  seed: z.number().int().min(0).max(MAX_SEED).default(DEFAULT_SEED),
+  trainSize: z.number().int().positive().optional(),
+  validationSize: z.number().int().nonnegative().optional(),
+  poolSize: z.number().int().nonnegative().optional(),
+  scenarios: ScenarioTextSchema.default({}),
+  engine: z.enum(['wasm', 'cpu']).default('wasm'),
+});
+
+export type TrainConfig = z.output<typeof TrainConfigSchema>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;

@@ -1,0 +1,24 @@
+/** Plain-text tables for the terminal. Pure functions: strings in, string out. */
+
+export function table(header: string[], rows: string[][], align: ('left' | 'right')[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]): string =>
+    cells.map((c, i) => ((align[i] ?? (i === 0 ? 'left' : 'right')) === 'left' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+export const pct = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : `${(v * 100).toFixed(digits)}`);
+export const num = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
+
+/** Per-label accuracy (%) of several sets side by side; `mark` labels get a '*'. */
+export function perLabelTable(classNames: readonly string[], columns: { name: string; perLabel: readonly number[]; support?: readonly number[] }[], mark: ReadonlySet<number> = new Set()): string {
+  const header = ['label', ...columns.map((c) => `${c.name} acc %`)];
+  const rows = classNames.map((name, l) => [`${mark.has(l) ? '*' : ' '}${l} ${name === String(l) ? '' : name}`.trimEnd(), ...columns.map((c) => pct(c.perLabel[l]))]);
+  return table(header, rows);
+}
+
+export function confusionTable(classNames: readonly string[], confusion: readonly (readonly number[])[]): string {
+  const header = ['true \\ pred', ...classNames.map((_, i) => String(i))];
+  const rows = confusion.map((row, l) => [`${l} ${classNames[l] === String(l) ? '' : classNames[l] ?? ''}`.trimEnd(), ...row.map(String)]);
+  return table(header, rows);
+}
