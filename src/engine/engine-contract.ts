@@ -63,6 +63,37 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
     }
   });
 
+  test(`${name}: batch normalization and average pooling train, and survive save and load`, async () => {
+    const engine = await makeEngine();
+    const spec: ArchitectureSpec = {
+      inputShape: [side, side, 1],
+      numClasses,
+      layers: [
+        { type: 'conv2d', filters: 4, kernelSize: 3, padding: 'same' },
+        { type: 'batchNormalization' },
+        { type: 'activation', activation: 'relu' },
+        { type: 'averagePooling2d', poolSize: 2 },
+        { type: 'flatten' },
+        { type: 'dense', units: 8, activation: 'tanh' },
+      ],
+    };
+    const model = engine.buildModel(spec, 8);
+    const result = await model.fit(data, { epochs: 4, batchSize: 32, optimizer: adam, seed: 3 });
+    assert.ok(result.loss[3]! < result.loss[0]! && result.accuracy[3]! > 0.8, `loss ${result.loss.join(', ')}, accuracy ${result.accuracy.join(', ')}`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mode-bn-'));
+    try {
+      await model.save(dir);
+      const loaded = await engine.loadModel(dir);
+      const a = await model.predict(data.x, data.count);
+      const b = await loaded.predict(data.x, data.count);
+      assert.ok(a.every((v, i) => Math.abs(v - b[i]!) < 1e-5));
+      loaded.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      model.dispose();
+    }
+  });
+
   test(`${name}: layers, activations of every layer and of the input`, async () => {
     const engine = await makeEngine();
     const model = engine.buildModel(cnn, 1);
