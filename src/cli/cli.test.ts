@@ -51,6 +51,32 @@ test('train --json prints machine-readable results; eval prints per-label accura
   assert.deepEqual(JSON.parse(ej.stdout).sets.test, result.metrics.test);
 });
 
+test('analyze writes analysis.json, heat map sheets and the layer chart, and prints the probe table', () => {
+  const tooSmall = mode('train', ...small, '--model', 'cnn', '--out', 'an-model', '--quiet');
+  assert.equal(tooSmall.status, 1);
+  assert.match(tooSmall.stderr, /layer maxPool2d_3 would output \[0, 0, 32\]: inputs of shape \[8, 8, 1\] are too small for this architecture/);
+  const trained = mode('train', ...small, '--dataset', 'synthetic:classes=3,size=16,n=900,noise=1', '--model', 'cnn', '--out', 'an-model', '--quiet');
+  assert.equal(trained.status, 0, trained.stderr);
+  const r = mode('analyze', '--model', 'an-model', '--theta', '1', '--out', 'an', '--quiet');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /probe\s+features/);
+  assert.match(r.stdout, /conv2d_0/);
+  const analysis = JSON.parse(readFileSync(path.join(tmp, 'an', 'analysis.json'), 'utf8'));
+  assert.equal(analysis.kind, 'mode-analysis');
+  assert.deepEqual(analysis.probes.map((p: { name: string }) => p.name), ['conv2d_0', 'maxPool2d_1', 'conv2d_2', 'maxPool2d_3', 'dense_5']);
+  // theta 1 flags every label short of perfect, and each flagged label has a target and maps.
+  assert.ok(analysis.targets.length >= 1);
+  assert.equal(analysis.maps.length, analysis.targets.length);
+  const maps = analysis.maps[0];
+  assert.equal(maps.maps.hc.length, maps.shape.reduce((a: number, b: number) => a * b, 1));
+  for (const f of ['layers.png', `label-${maps.label}-sheet.png`, `label-${maps.label}-dhm.png`]) assert.ok(existsSync(path.join(tmp, 'an', f)), f);
+  const again = mode('analyze', '--model', 'an-model', '--theta', '1', '--out', 'an2', '--quiet', '--heatmap', 'input-mean', '--layer-selection', 'none', '--json');
+  assert.equal(again.status, 0, again.stderr);
+  const json = JSON.parse(again.stdout);
+  assert.ok(json.targets.every((t: { layerName: string }) => t.layerName === 'dense_5'));
+  assert.deepEqual(JSON.parse(readFileSync(path.join(tmp, 'an2', 'analysis.json'), 'utf8')).maps[0].shape, [16, 16, 1]);
+});
+
 /** An idx:DIR folder with 4x4 images; `damage` breaks one thing. */
 function idxFolder(name: string, damage: (dir: string) => void = () => {}): string {
   const dir = path.join(tmp, name);
@@ -101,6 +127,16 @@ const BAD_INPUT: { name: string; args: () => string[]; error: RegExp; status: nu
     args: () => { writeFileSync(path.join(tmp, 'bad.json'), JSON.stringify({ layers: [{ type: 'flatten' }, { type: 'dense', units: -4 }] })); return ['train', '--dataset', SYNTH, '--model', 'bad.json', '--out', 'x-arch']; },
     error: /bad\.json: bad architecture spec at layers\.1\.units/, status: 2,
   },
+  { name: 'analyze: unknown heat map variant', args: () => ['analyze', '--model', 'a', '--heatmap', 'mean', '--out', 'x'], error: /unknown heat map variant 'mean': must be one of \[importance, weights, activation, input-mean\]/, status: 2 },
+  { name: 'analyze: unknown layer selection', args: () => ['analyze', '--model', 'a', '--layer-selection', 'first', '--out', 'x'], error: /unknown layer selection 'first'/, status: 2 },
+  { name: 'analyze: theta out of range', args: () => ['analyze', '--model', 'a', '--theta', '2', '--out', 'x'], error: /--theta '2'/, status: 2 },
+  { name: 'analyze: missing model folder', args: () => ['analyze', '--model', 'nope', '--out', 'x'], error: /model folder 'nope' does not exist/, status: 1 },
+  {
+    name: 'analyze: corrupt model folder',
+    args: () => { mkdirSync(path.join(tmp, 'corrupt'), { recursive: true }); writeFileSync(path.join(tmp, 'corrupt', 'model.json'), '{"modelTopology": {'); return ['analyze', '--model', 'corrupt', '--dataset', SYNTH, '--out', 'x']; },
+    error: /corrupt[/\\]model\.json is not valid JSON/, status: 1,
+  },
+  { name: 'analyze: dataset that does not fit the model', args: () => ['analyze', '--model', 'a', '--dataset', 'synthetic:size=6,n=900', '--out', 'x'], error: /inputs of shape \[6, 6, 1\] but the model expects \[8, 8, 1\]/, status: 1 },
   { name: 'eval of a missing model folder', args: () => ['eval', '--model', 'nope'], error: /model folder 'nope' does not exist/, status: 1 },
 ];
 

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ModeError, exitCodeFor } from '../core/errors.js';
 import { toolVersion } from '../core/environment.js';
 import { ENGINE_NAMES } from '../engine/index.js';
+import { registerAnalyze } from './commands/analyze.js';
 import { registerEval } from './commands/eval.js';
 import { registerTrain } from './commands/train.js';
 
@@ -22,6 +23,7 @@ function buildProgram(): Command {
     .configureOutput({ writeErr: () => {} });
   registerTrain(program);
   registerEval(program);
+  registerAnalyze(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

@@ -106,6 +106,10 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
     assert.equal(conv.size, 144);
     assert.equal(conv.values.length, 1440);
     assert.ok(conv.values.every((v) => v >= 0), 'relu outputs are non-negative');
+    const many = await model.layerOutputs([1, -1, 0], data.x.subarray(0, 10 * 64), 10, 4);
+    assert.deepEqual(many.map((a) => a.size), [36, 64, 144]);
+    assert.deepEqual(many[2]!.values, conv.values);
+    assert.deepEqual(many[1]!.values, input.values);
     await assert.rejects(model.activations(9, data.x.subarray(0, 64), 1), /layer index 9 is out of range/);
     await assert.rejects(model.predict(data.x.subarray(0, 63), 1), /does not fit this model/);
     model.dispose();

@@ -69,6 +69,12 @@ export interface FitResult {
   readonly seconds: number;
 }
 
+/** Flattened outputs of one layer for a set of inputs: count rows of `size` values. */
+export interface Activations {
+  readonly values: Float32Array;
+  readonly size: number;
+}
+
 export interface Model {
   readonly inputShape: InputShape;
   readonly numClasses: number;
@@ -81,7 +87,9 @@ export interface Model {
    * Flattened outputs of layer `layerIndex` (-1: the raw input), count * size, computed in batches.
    * Returns the size of one row too.
    */
-  activations(layerIndex: number, x: Float32Array, count: number, batchSize?: number): Promise<{ values: Float32Array; size: number }>;
+  activations(layerIndex: number, x: Float32Array, count: number, batchSize?: number): Promise<Activations>;
+  /** Outputs of several layers from one pass over the data (each as `activations` gives it). */
+  layerOutputs(layerIndices: readonly number[], x: Float32Array, count: number, batchSize?: number): Promise<Activations[]>;
   /** A new model with the same architecture and a copy of the weights. */
   clone(): Model;
   /** Writes model.json + weights.bin (tfjs Layers format) into dir, which must exist. */

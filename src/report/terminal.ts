@@ -22,3 +22,20 @@ export function confusionTable(classNames: readonly string[], confusion: readonl
   const rows = confusion.map((row, l) => [`${l} ${classNames[l] === String(l) ? '' : classNames[l] ?? ''}`.trimEnd(), ...row.map(String)]);
   return table(header, rows);
 }
+
+/**
+ * Validation accuracy (%) per probe (rows) and label (columns); buggy labels' headers get a '*', and
+ * each buggy label's target probe is marked with '<'.
+ */
+export function probeTable(
+  probes: readonly { name: string; size: number; perLabel: readonly number[] }[],
+  model: readonly number[],
+  buggy: ReadonlySet<number>,
+  targets: ReadonlyMap<number, number>,
+): string {
+  const labels = model.map((_, l) => l);
+  const header = ['probe', 'features', ...labels.map((l) => `${buggy.has(l) ? '*' : ''}${l}`)];
+  const rows = probes.map((p, k) => [p.name, String(p.size), ...labels.map((l) => `${pct(p.perLabel[l])}${targets.get(l) === k ? '<' : ' '}`)]);
+  rows.push(['model', '', ...labels.map((l) => `${pct(model[l])} `)]);
+  return table(header, rows);
+}

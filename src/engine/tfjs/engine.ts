@@ -44,7 +44,13 @@ export class TfjsEngine implements Engine {
       model.dispose();
       throw new ModeError('model', `the architecture does not build: ${(error as Error).message.split('\n')[0]}`);
     }
-    return new TfjsModel(model);
+    const wrapped = new TfjsModel(model);
+    const empty = wrapped.layers.find((l) => l.outputShape.some((d) => d <= 0));
+    if (empty !== undefined) {
+      wrapped.dispose();
+      throw new ModeError('model', `layer ${empty.name} would output [${empty.outputShape.join(', ')}]: inputs of shape [${spec.inputShape.join(', ')}] are too small for this architecture; use padding 'same', fewer pooling layers or larger inputs`);
+    }
+    return wrapped;
   }
 
   async loadModel(dir: string): Promise<Model> {

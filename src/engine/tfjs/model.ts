@@ -1,7 +1,7 @@
 /** A classifier on tfjs: the Model interface over a tf.LayersModel. */
 import type { InputShape } from '../../core/data-types.js';
 import { ModeError, shapeError } from '../../core/errors.js';
-import type { FitOptions, FitResult, LayerInfo, Model, TrainingData } from '../types.js';
+import type { Activations, FitOptions, FitResult, LayerInfo, Model, TrainingData } from '../types.js';
 import { fileSaveHandler } from './io.js';
 import { describeLayers } from './layers.js';
 import { tf } from './setup.js';
@@ -20,7 +20,7 @@ export class TfjsModel implements Model {
   readonly numClasses: number;
   readonly layers: readonly LayerInfo[];
   private readonly rowSize: number;
-  private readonly probes = new Map<number, tf.LayersModel>();
+  private readonly probes = new Map<string, tf.LayersModel>();
   private disposed = false;
 
   constructor(readonly tfModel: tf.LayersModel) {
@@ -73,21 +73,51 @@ export class TfjsModel implements Model {
     return this.runBatched(this.tfModel, x, count, this.numClasses, batchSize);
   }
 
-  async activations(layerIndex: number, x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<{ values: Float32Array; size: number }> {
-    this.checkInput(x, count);
-    if (layerIndex === -1) return { values: x.slice(), size: this.rowSize };
-    const layer = this.layers[layerIndex];
-    if (layer === undefined) throw new ModeError('usage', `layer index ${layerIndex} is out of range: the model has layers 0..${this.layers.length - 1} (-1 = input)`);
-    const size = layer.outputShape.reduce((a, b) => a * b, 1);
-    return { values: await this.runBatched(this.probe(layerIndex), x, count, size, batchSize), size };
+  async activations(layerIndex: number, x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations> {
+    return (await this.layerOutputs([layerIndex], x, count, batchSize))[0]!;
   }
 
-  private probe(layerIndex: number): tf.LayersModel {
-    let probe = this.probes.get(layerIndex);
+  async layerOutputs(layerIndices: readonly number[], x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations[]> {
+    this.checkInput(x, count);
+    for (const index of layerIndices) {
+      if (index !== -1 && this.layers[index] === undefined) {
+        throw new ModeError('usage', `layer index ${index} is out of range: the model has layers 0..${this.layers.length - 1} (-1 = input)`);
+      }
+    }
+    const layers = [...new Set(layerIndices.filter((i) => i !== -1))];
+    const sizes = layers.map((i) => this.layers[i]!.outputShape.reduce((a, b) => a * b, 1));
+    const outputs = sizes.map((size) => new Float32Array(count * size));
+    if (layers.length > 0) {
+      const probe = this.probe(layers);
+      const shape = this.tfInputShape;
+      for (let start = 0; start < count; start += batchSize) {
+        const size = Math.min(batchSize, count - start);
+        const results = tf.tidy(() => {
+          const xs = tf.tensor(x.subarray(start * this.rowSize, (start + size) * this.rowSize), [size, ...shape]);
+          const ys = probe.predict(xs);
+          return (Array.isArray(ys) ? ys : [ys]).map((y, k) => y.reshape([size, sizes[k]!]));
+        });
+        for (let k = 0; k < results.length; k++) {
+          outputs[k]!.set(await results[k]!.data<'float32'>(), start * sizes[k]!);
+          results[k]!.dispose();
+        }
+      }
+    }
+    return layerIndices.map((index) => {
+      if (index === -1) return { values: x.slice(), size: this.rowSize };
+      const k = layers.indexOf(index);
+      return { values: outputs[k]!, size: sizes[k]! };
+    });
+  }
+
+  /** A model from the input to the outputs of these layers, cached per layer set. */
+  private probe(layerIndices: readonly number[]): tf.LayersModel {
+    const key = layerIndices.join(',');
+    let probe = this.probes.get(key);
     if (probe === undefined) {
-      const layer = this.tfModel.getLayer(this.layers[layerIndex]!.name);
-      probe = tf.model({ inputs: this.tfModel.inputs, outputs: layer.output as tf.SymbolicTensor });
-      this.probes.set(layerIndex, probe);
+      const outputs = layerIndices.map((i) => this.tfModel.getLayer(this.layers[i]!.name).output as tf.SymbolicTensor);
+      probe = tf.model({ inputs: this.tfModel.inputs, outputs: outputs.length === 1 ? outputs[0]! : outputs });
+      this.probes.set(key, probe);
     }
     return probe;
   }

@@ -1,0 +1,86 @@
+/**
+ * Feature models (method.md section 4): for a probe point k, the model's layers up to k, frozen, then
+ * flatten, then a new dense softmax head trained on those features. Activations are computed once
+ * per probe and split, and only the head trains (never re-running the frozen prefix per epoch).
+ */
+import type { InputShape, LabeledSet } from '../core/data-types.js';
+import { noProgress, type ProgressCallback } from '../core/progress.js';
+import { deriveSeed } from '../core/rng.js';
+import type { Engine, HeadOptions, LayerInfo, LayerType, Model, SoftmaxHead } from '../engine/index.js';
+import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '../model/metrics.js';
+import { DEFAULT_HEAD_BATCH_SIZE, DEFAULT_HEAD_EPOCHS, DEFAULT_HEAD_LEARNING_RATE } from './constants.js';
+
+/** Layers after which a probe sits: those with weights, and pooling. Dropout, flatten, batch norm and activation-only layers add no features. */
+export const PROBE_LAYER_TYPES: ReadonlySet<LayerType | 'other'> = new Set<LayerType | 'other'>(['dense', 'conv2d', 'maxPool2d', 'averagePooling2d']);
+
+export interface Probe {
+  /** Layer index in the model; -1 for the raw input. */
+  readonly layerIndex: number;
+  readonly name: string;
+  readonly type: string;
+  /** Output shape without the batch axis: [h, w, c] or [n]. */
+  readonly shape: readonly number[];
+  readonly size: number;
+}
+
+export const INPUT_PROBE_NAME = 'input';
+
+export function inputProbe(inputShape: InputShape): Probe {
+  return { layerIndex: -1, name: INPUT_PROBE_NAME, type: 'input', shape: [...inputShape], size: inputShape[0] * inputShape[1] * inputShape[2] };
+}
+
+/**
+ * Probe points of a model: after every dense, conv and pooling layer except the output layer. The raw
+ * input is a probe too when asked, or when the model has no hidden probe (a linear model).
+ */
+export function probePoints(layers: readonly LayerInfo[], inputShape: InputShape, options: { includeInput?: boolean } = {}): Probe[] {
+  const hidden = layers.slice(0, -1).filter((l) => PROBE_LAYER_TYPES.has(l.type)).map((l) => ({
+    layerIndex: l.index, name: l.name, type: l.type, shape: l.outputShape, size: l.outputShape.reduce((a, b) => a * b, 1),
+  }));
+  return options.includeInput === true || hidden.length === 0 ? [inputProbe(inputShape), ...hidden] : hidden;
+}
+
+export interface FeatureModel {
+  readonly probe: Probe;
+  readonly head: SoftmaxHead;
+  readonly train: ClassificationMetrics;
+  readonly validation: ClassificationMetrics;
+  /** The head's class probabilities on validation, count x numClasses. */
+  readonly validationProbabilities: Float32Array;
+}
+
+export interface FeatureModelOptions {
+  readonly head?: Partial<Omit<HeadOptions, 'seed'>>;
+  readonly seed: number;
+  readonly onProgress?: ProgressCallback;
+}
+
+export async function trainFeatureModel(engine: Engine, model: Model, probe: Probe, train: LabeledSet, validation: LabeledSet, options: FeatureModelOptions): Promise<FeatureModel> {
+  const [trainFeatures] = await model.layerOutputs([probe.layerIndex], train.x, train.count);
+  const head = await engine.trainHead({ x: trainFeatures!.values, y: train.y, count: train.count, size: probe.size }, model.numClasses, {
+    epochs: options.head?.epochs ?? DEFAULT_HEAD_EPOCHS,
+    batchSize: options.head?.batchSize ?? DEFAULT_HEAD_BATCH_SIZE,
+    learningRate: options.head?.learningRate ?? DEFAULT_HEAD_LEARNING_RATE,
+    seed: deriveSeed(options.seed, `head-${probe.name}`),
+  });
+  const trainProbabilities = await head.predict(trainFeatures!.values, train.count);
+  const [validationFeatures] = await model.layerOutputs([probe.layerIndex], validation.x, validation.count);
+  const validationProbabilities = await head.predict(validationFeatures!.values, validation.count);
+  return {
+    probe,
+    head,
+    train: classificationMetrics(train.y, argmaxRows(trainProbabilities, model.numClasses), model.numClasses),
+    validation: classificationMetrics(validation.y, argmaxRows(validationProbabilities, model.numClasses), model.numClasses),
+    validationProbabilities,
+  };
+}
+
+export async function trainFeatureModels(engine: Engine, model: Model, probes: readonly Probe[], train: LabeledSet, validation: LabeledSet, options: FeatureModelOptions): Promise<FeatureModel[]> {
+  const onProgress = options.onProgress ?? noProgress;
+  const result: FeatureModel[] = [];
+  for (const [i, probe] of probes.entries()) {
+    onProgress({ type: 'stage', stage: 'feature-models', message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)` });
+    result.push(await trainFeatureModel(engine, model, probe, train, validation, options));
+  }
+  return result;
+}
