@@ -77,6 +77,33 @@ test('analyze writes analysis.json, heat map sheets and the layer chart, and pri
   assert.deepEqual(JSON.parse(readFileSync(path.join(tmp, 'an2', 'analysis.json'), 'utf8')).maps[0].shape, [16, 16, 1]);
 });
 
+test('repair writes repair.json with the slides\' row per strategy and the control; the same seed gives the same repair.json', () => {
+  const args = ['repair', '--model', 'j', '--batch', '20', '--iterations', '2', '--theta', '1', '--compare', 'targeted-random,entropy,mode:dhm:least:euclidean:activation:sample', '--quiet'];
+  const r = mode(...args, '--out', 'rep1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Initial Acc\s+Final Acc\s+Control Acc\s+Finished Early\s+Diff I-F\s+Diff F-C/);
+  const repair = JSON.parse(readFileSync(path.join(tmp, 'rep1', 'repair.json'), 'utf8'));
+  assert.equal(repair.kind, 'mode-repair');
+  assert.deepEqual(repair.table.map((row: { strategy: string }) => row.strategy), [
+    'mode:contrast:most:cosine:importance:top', 'targeted-random', 'entropy', 'mode:dhm:least:euclidean:activation:sample', 'control',
+  ]);
+  const arm = repair.arms[0];
+  const first = arm.iterations[0];
+  assert.equal(first.selected.indices.length, 20);
+  assert.equal(first.selected.targeted.filter((t: number) => t === 1).length, 5);
+  assert.equal(first.target.label, 1, 'the starved label is the target');
+  assert.ok(first.target.layer === 'dense_1' || first.target.layer === 'dense_2');
+  assert.ok(first.shareAlreadyCorrect >= 0 && first.shareAlreadyCorrect <= 1);
+  assert.equal(first.validation.perLabel.length, 3);
+  const control = repair.arms.at(-1);
+  assert.equal(control.iterations.length, 2);
+  assert.ok(control.iterations.every((it: { selected: { indices: number[] } }) => it.selected.indices.length === 20));
+  const again = mode(...args, '--out', 'rep2');
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(readFileSync(path.join(tmp, 'rep2', 'repair.json'), 'utf8'), readFileSync(path.join(tmp, 'rep1', 'repair.json'), 'utf8'));
+  assert.ok(existsSync(path.join(tmp, 'rep1', 'manifest.json')));
+});
+
 /** An idx:DIR folder with 4x4 images; `damage` breaks one thing. */
 function idxFolder(name: string, damage: (dir: string) => void = () => {}): string {
   const dir = path.join(tmp, name);
@@ -137,6 +164,13 @@ const BAD_INPUT: { name: string; args: () => string[]; error: RegExp; status: nu
     error: /corrupt[/\\]model\.json is not valid JSON/, status: 1,
   },
   { name: 'analyze: dataset that does not fit the model', args: () => ['analyze', '--model', 'a', '--dataset', 'synthetic:size=6,n=900', '--out', 'x'], error: /inputs of shape \[6, 6, 1\] but the model expects \[8, 8, 1\]/, status: 1 },
+  { name: 'repair: unknown metric', args: () => ['repair', '--model', 'a', '--metric', 'cosinus', '--out', 'x'], error: /unknown metric 'cosinus': must be one of \[dot, cosine, manhattan/, status: 2 },
+  { name: 'repair: unknown map', args: () => ['repair', '--model', 'a', '--map', 'heat', '--out', 'x'], error: /unknown map 'heat': must be one of \[hc, hm, hw, dhc, dhm, dhw, contrast\]/, status: 2 },
+  { name: 'repair: unknown strategy', args: () => ['repair', '--model', 'a', '--strategy', 'greedy', '--out', 'x'], error: /unknown strategy 'greedy': must be one of \[mode, random, targeted-random/, status: 2 },
+  { name: 'repair: unknown strategy to compare', args: () => ['repair', '--model', 'a', '--compare', 'random,lucky', '--out', 'x'], error: /unknown strategy 'lucky'/, status: 2 },
+  { name: 'repair: alpha outside [0, 1]', args: () => ['repair', '--model', 'a', '--alpha', '1.5', '--out', 'x'], error: /--alpha must be a number in \[0, 1\]/, status: 2 },
+  { name: 'repair: budget larger than the pool', args: () => ['repair', '--model', 'a', '--batch', '100', '--iterations', '2', '--out', 'x'], error: /budget of 2 iterations x batch 100 = 200 inputs is larger than the pool \(150\)/, status: 2 },
+  { name: 'repair: model that does not match the dataset', args: () => ['repair', '--model', 'a', '--dataset', 'synthetic:classes=3,size=6,n=900', '--out', 'x'], error: /but the model expects \[8, 8, 1\]/, status: 1 },
   { name: 'eval of a missing model folder', args: () => ['eval', '--model', 'nope'], error: /model folder 'nope' does not exist/, status: 1 },
 ];
 

@@ -5,7 +5,9 @@ import { ModeError, exitCodeFor } from '../core/errors.js';
 import { toolVersion } from '../core/environment.js';
 import { ENGINE_NAMES } from '../engine/index.js';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
+import { registerRepair } from './commands/repair.js';
 import { registerTrain } from './commands/train.js';
 
 function buildProgram(): Command {
@@ -24,6 +26,8 @@ function buildProgram(): Command {
   registerTrain(program);
   registerEval(program);
   registerAnalyze(program);
+  registerRepair(program);
+  registerDemo(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

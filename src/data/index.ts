@@ -33,6 +33,8 @@ export {
   resolveSplitSizes,
   splitDataset,
   subset,
+  subsetUnchecked,
+  concatSets,
   type DataSplits,
   type SplitIndices,
   type SplitOptions,

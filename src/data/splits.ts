@@ -154,3 +154,20 @@ export function subsetUnchecked(set: LabeledSet, indices: ArrayLike<number>): La
   }
   return { x, y, count: indices.length, inputShape: set.inputShape, numClasses: set.numClasses };
 }
+
+/** The inputs of several sets one after another (same input shape and classes). */
+export function concatSets(sets: readonly LabeledSet[]): LabeledSet {
+  const first = sets[0];
+  if (first === undefined) throw usageError('concatSets: no sets given');
+  const count = sets.reduce((n, s) => n + s.count, 0);
+  const size = inputSize(first.inputShape);
+  const x = new Float32Array(count * size);
+  const y = new Int32Array(count);
+  let at = 0;
+  for (const s of sets) {
+    x.set(s.x, at * size);
+    y.set(s.y, at);
+    at += s.count;
+  }
+  return { x, y, count, inputShape: first.inputShape, numClasses: first.numClasses };
+}

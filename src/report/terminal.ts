@@ -39,3 +39,33 @@ export function probeTable(
   rows.push(['model', '', ...labels.map((l) => `${pct(model[l])} `)]);
   return table(header, rows);
 }
+
+export interface SlidesRow {
+  strategy: string;
+  initialAcc: number;
+  finalAcc: number;
+  controlAcc: number;
+  finishedEarly: boolean;
+  diffIF: number;
+  diffFC: number;
+  targetLabel: number | null;
+  targetBefore: number | null;
+  targetAfter: number | null;
+  buggyBefore: number | null;
+  buggyAfter: number | null;
+  iterations: number;
+}
+
+/** The replication slides' table (test accuracy), with target-label and buggy-label columns. */
+export function slidesTable(rows: readonly SlidesRow[], seconds: readonly (number | null)[] = []): string {
+  const target = rows[0]?.targetLabel ?? null;
+  const header = ['strategy', 'Initial Acc', 'Final Acc', 'Control Acc', 'Finished Early', 'Diff I-F', 'Diff F-C', 'iters',
+    ...(target === null ? [] : [`label ${target} before`, `label ${target} after`, 'buggy before', 'buggy after']), ...(seconds.length > 0 ? ['time s'] : [])];
+  const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
+  const body = rows.map((r, i) => [
+    r.strategy, num(r.initialAcc), num(r.finalAcc), num(r.controlAcc), r.finishedEarly ? '1' : '0', signed(r.diffIF), signed(r.diffFC), String(r.iterations),
+    ...(target === null ? [] : [num(r.targetBefore), num(r.targetAfter), num(r.buggyBefore), num(r.buggyAfter)]),
+    ...(seconds.length > 0 ? [seconds[i] === null || seconds[i] === undefined ? '-' : seconds[i]!.toFixed(1)] : []),
+  ]);
+  return table(header, body);
+}

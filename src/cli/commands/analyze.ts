@@ -2,7 +2,12 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { analyzeModel, parseHeatmapVariant, parseLayerSelection, parseTheta, HEATMAP_VARIANTS, LAYER_SELECTION_RULES, DEFAULT_GAMMA, DEFAULT_EPSILON } from '../../analysis/index.js';
+import {
+  analyzeModel, parseHeatmapVariant, parseLayerSelection, parseTheta, HEATMAP_VARIANTS, LAYER_SELECTION_RULES, DEFAULT_GAMMA, DEFAULT_EPSILON, DEFAULT_HEAD_EPOCHS,
+  type AnalysisResult, type HeatmapVariant, type LayerSelectionRule, type ThetaRule,
+} from '../../analysis/index.js';
+import type { ProgressCallback } from '../../core/progress.js';
+import type { Engine } from '../../engine/index.js';
 import { runEnvironment } from '../../core/environment.js';
 import { ModeError } from '../../core/errors.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
@@ -54,51 +59,90 @@ export function registerAnalyze(program: Command): void {
       checkOutputFolder(out, flags.force === true);
       const progress = progressReporter({ quiet: globals.quiet === true });
       const engine = await startEngine(globals);
-      const run = await openModelRun(flags.model, engine, flags.dataset !== undefined ? { dataset: flags.dataset } : {});
-      const seed = flags.seed ?? run.config.seed;
-      process.stderr.write(`mode analyze: seed ${seed}\n`);
-      const started = performance.now();
-      const result = await analyzeModel(engine, run.model, run.data.train, run.data.validation, {
-        seed, theta, gamma: flags.gamma, epsilon: flags.epsilon, layerSelection, heatmap, includeInputProbe: flags.includeInput === true,
-        onProgress: progress.callback, ...(flags.headEpochs !== undefined ? { head: { epochs: flags.headEpochs } } : {}),
-      });
-      const seconds = (performance.now() - started) / 1000;
+      const written = await analyzeToFolder(engine, flags.model, {
+        ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        heatmap, layerSelection, theta, gamma: flags.gamma, epsilon: flags.epsilon, includeInput: flags.includeInput === true,
+        ...(flags.headEpochs !== undefined ? { headEpochs: flags.headEpochs } : {}),
+      }, out, flags.force === true, progress.callback);
       progress.stop();
-      run.model.dispose();
-      const classNames = run.data.dataset.classNames;
-      const json = analysisToJson(result, {
-        modelDir: path.resolve(flags.model), dataset: run.config.dataset, classNames, seed,
-        options: { heatmap, layerSelection, theta, gamma: flags.gamma, epsilon: flags.epsilon, includeInput: flags.includeInput === true, headEpochs: flags.headEpochs ?? 3 },
-        engine: engine.info, environment: runEnvironment(),
-      });
-      const pictures = analysisPictures(result, classNames);
-      await writeOutputFolder(out, flags.force === true, async (dir) => {
-        await writeJson(path.join(dir, ANALYSIS_FILE), json);
-        for (const picture of pictures) await writeFile(path.join(dir, picture.file), picture.png);
-      });
       if (globals.json === true) {
-        printJson({ out: path.resolve(out), ...json, maps: undefined, pictures: pictures.map((p) => p.file) });
+        printJson({ out: path.resolve(out), ...written.json, maps: undefined, pictures: written.pictures });
         return;
       }
-      const buggy = new Set(result.bugReport.bugs.map((b) => b.label));
-      const targets = new Map(result.targets.map((t) => [t.label, t.probe]));
-      const lines = [
-        `validation accuracy % per probe (feature model) and label; * buggy label, < its target layer (${layerSelection})`,
-        probeTable(result.probes.map((p) => ({ name: p.probe.name, size: p.probe.size, perLabel: p.validation.perLabel })), result.model.validation.perLabel, buggy, targets),
-        '',
-        result.bugReport.bugs.length === 0
-          ? `no buggy labels at theta ${result.bugReport.theta.toFixed(3)}, gamma ${result.bugReport.gamma}`
-          : `buggy labels (theta ${result.bugReport.theta.toFixed(3)}, gamma ${result.bugReport.gamma}):`,
-        ...result.targets.map((t) => {
-          const bug = result.bugReport.bugs.find((b) => b.label === t.label)!;
-          const maps = result.maps.find((m) => m.label === t.label)!;
-          return `  ${t.label} ${classNames[t.label] === String(t.label) ? '' : `(${classNames[t.label]}) `}${t.kind}: train ${pct(bug.trainAccuracy)}%, validation ${pct(bug.validationAccuracy)}%; ` +
-            `target layer ${t.layerName} (${t.reason}); maps over ${maps.counts.correct} correct, ${maps.counts.missed} missed, ${maps.counts.wronglyClaimed} wrongly claimed; most confused with ${maps.confusedWith}`;
-        }),
-        '',
-        `wrote ${out}: ${ANALYSIS_FILE} and ${pictures.length} pictures (${pictures.filter((p) => p.file.includes('sheet')).map((p) => p.file).join(', ') || 'no sheets'}) in ${seconds.toFixed(1)} s`,
-        '',
-      ];
-      process.stdout.write(lines.join('\n'));
+      process.stdout.write(formatAnalysis(written, out));
     });
+}
+
+export interface AnalyzeFolderOptions {
+  dataset?: string;
+  seed?: number;
+  heatmap: HeatmapVariant;
+  layerSelection: LayerSelectionRule;
+  theta: ThetaRule;
+  gamma: number;
+  epsilon: number;
+  includeInput: boolean;
+  headEpochs?: number;
+}
+
+export interface AnalyzeWritten {
+  result: AnalysisResult;
+  json: Record<string, unknown>;
+  pictures: string[];
+  classNames: readonly string[];
+  layerSelection: LayerSelectionRule;
+  seconds: number;
+}
+
+/** Analyzes a model folder and writes analysis.json and the pictures into `out`. */
+export async function analyzeToFolder(engine: Engine, modelDir: string, options: AnalyzeFolderOptions, out: string, force: boolean, onProgress: ProgressCallback): Promise<AnalyzeWritten> {
+  const run = await openModelRun(modelDir, engine, options.dataset !== undefined ? { dataset: options.dataset } : {});
+  const seed = options.seed ?? run.config.seed;
+  onProgress({ type: 'stage', stage: 'analyze', message: `mode analyze: seed ${seed}` });
+  const started = performance.now();
+  let result: AnalysisResult;
+  try {
+    result = await analyzeModel(engine, run.model, run.data.train, run.data.validation, {
+      seed, theta: options.theta, gamma: options.gamma, epsilon: options.epsilon, layerSelection: options.layerSelection, heatmap: options.heatmap,
+      includeInputProbe: options.includeInput, onProgress, ...(options.headEpochs !== undefined ? { head: { epochs: options.headEpochs } } : {}),
+    });
+  } finally {
+    run.model.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const classNames = run.data.dataset.classNames;
+  const json = analysisToJson(result, {
+    modelDir: path.resolve(modelDir), dataset: run.config.dataset, classNames, seed,
+    options: { ...options, headEpochs: options.headEpochs ?? DEFAULT_HEAD_EPOCHS },
+    engine: engine.info, environment: runEnvironment(),
+  });
+  const pictures = analysisPictures(result, classNames);
+  await writeOutputFolder(out, force, async (dir) => {
+    await writeJson(path.join(dir, ANALYSIS_FILE), json);
+    for (const picture of pictures) await writeFile(path.join(dir, picture.file), picture.png);
+  });
+  return { result, json, pictures: pictures.map((p) => p.file), classNames, layerSelection: options.layerSelection, seconds };
+}
+
+export function formatAnalysis(written: AnalyzeWritten, out: string): string {
+  const { result, classNames, layerSelection } = written;
+  const buggy = new Set(result.bugReport.bugs.map((b) => b.label));
+  const targets = new Map(result.targets.map((t) => [t.label, t.probe]));
+  return [
+    `validation accuracy % per probe (feature model) and label; * buggy label, < its target layer (${layerSelection})`,
+    probeTable(result.probes.map((p) => ({ name: p.probe.name, size: p.probe.size, perLabel: p.validation.perLabel })), result.model.validation.perLabel, buggy, targets),
+    '',
+    result.bugReport.bugs.length === 0
+      ? `no buggy labels at theta ${result.bugReport.theta.toFixed(3)}, gamma ${result.bugReport.gamma}`
+      : `buggy labels (theta ${result.bugReport.theta.toFixed(3)}, gamma ${result.bugReport.gamma}):`,
+    ...result.targets.map((t) => {
+      const bug = result.bugReport.bugs.find((b) => b.label === t.label)!;
+      const maps = result.maps.find((m) => m.label === t.label)!;
+      return `  ${t.label} ${classNames[t.label] === String(t.label) ? '' : `(${classNames[t.label]}) `}${t.kind}: train ${pct(bug.trainAccuracy)}%, validation ${pct(bug.validationAccuracy)}%; ` +
+        `target layer ${t.layerName} (${t.reason}); maps over ${maps.counts.correct} correct, ${maps.counts.missed} missed, ${maps.counts.wronglyClaimed} wrongly claimed; most confused with ${maps.confusedWith}`;
+    }),
+    '',
+    `wrote ${out}: ${ANALYSIS_FILE} and ${written.pictures.length} pictures (${written.pictures.filter((p) => p.includes('sheet')).join(', ') || 'no sheets'}) in ${written.seconds.toFixed(1)} s`,
+    '',
+  ].join('\n');
 }

@@ -4,8 +4,11 @@ import path from 'node:path';
 import { writeJson, writeOutputFolder, checkOutputFolder } from '../../core/output-folder.js';
 import { ModeError } from '../../core/errors.js';
 import { describeZodError } from '../../model/architectures.js';
-import { saveModelFolder } from '../../model/model-folder.js';
-import { scenarioLabels } from '../../model/prepare-data.js';
+import { saveModelFolder, type ModelManifest, type ModelMetrics } from '../../model/model-folder.js';
+import { parseScenarios, scenarioLabels } from '../../model/prepare-data.js';
+import type { TrainConfig } from '../../model/train-config.js';
+import type { Engine } from '../../engine/index.js';
+import type { ProgressCallback } from '../../core/progress.js';
 import { TrainConfigSchema } from '../../model/train-config.js';
 import { trainModel } from '../../model/train.js';
 import { perLabelTable, pct } from '../../report/terminal.js';
@@ -74,30 +77,42 @@ export function registerTrain(program: Command): void {
       const progress = progressReporter({ quiet: globals.quiet === true });
       process.stderr.write(`mode train: seed ${config.seed}\n`);
       const engine = await startEngine({ ...globals, engine: config.engine });
-      const result = await trainModel(config, { engine, onProgress: progress.callback });
+      const { manifest, metrics } = await trainToFolder(engine, config, out, flags.force === true, progress.callback);
       progress.stop();
-      await writeOutputFolder(out, flags.force === true, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson));
-      result.model.dispose();
-      const { metrics, manifest } = result;
       if (globals.json === true) {
         printJson({ out: path.resolve(out), seed: config.seed, manifest, metrics });
         return;
       }
-      const classNames = manifest.data.classNames;
-      process.stdout.write(
-        [
-          `model ${manifest.architecture.name} on ${manifest.data.name}${manifest.data.scenarios.length > 0 ? ` with ${manifest.data.scenarios.join(', ')}` : ''}, seed ${config.seed}`,
-          `accuracy: train ${pct(metrics.train.accuracy, 2)}%, validation ${pct(metrics.validation.accuracy, 2)}%, test ${pct(metrics.test.accuracy, 2)}%`,
-          '',
-          perLabelTable(classNames, [
-            { name: 'train', perLabel: metrics.train.perLabel },
-            { name: 'validation', perLabel: metrics.validation.perLabel },
-            { name: 'test', perLabel: metrics.test.perLabel },
-          ], scenarioLabels(result.data.scenarios)),
-          '',
-          `wrote ${out} (model.json, weights.bin, manifest.json, metrics.json) in ${Object.values(manifest.timings).reduce((a, b) => a + b, 0).toFixed(1)} s`,
-          '',
-        ].join('\n'),
-      );
+      process.stdout.write(formatTrain(manifest, metrics, out));
     });
+}
+
+/** Trains and writes the model folder; returns what was written. */
+export async function trainToFolder(engine: Engine, config: TrainConfig, out: string, force: boolean, onProgress: ProgressCallback): Promise<{ manifest: ModelManifest; metrics: ModelMetrics }> {
+  const result = await trainModel(config, { engine, onProgress });
+  try {
+    await writeOutputFolder(out, force, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson));
+  } finally {
+    result.model.dispose();
+  }
+  return { manifest: result.manifest, metrics: result.metrics };
+}
+
+export function formatTrain(manifest: ModelManifest, metrics: ModelMetrics, out: string): string {
+  const config = manifest.config;
+  const classNames = manifest.data.classNames;
+  const marked = scenarioLabels(parseScenarios(config.scenarios));
+  return [
+    `model ${manifest.architecture.name} on ${manifest.data.name}${manifest.data.scenarios.length > 0 ? ` with ${manifest.data.scenarios.join(', ')}` : ''}, seed ${config.seed}`,
+    `accuracy: train ${pct(metrics.train.accuracy, 2)}%, validation ${pct(metrics.validation.accuracy, 2)}%, test ${pct(metrics.test.accuracy, 2)}%`,
+    '',
+    perLabelTable(classNames, [
+      { name: 'train', perLabel: metrics.train.perLabel },
+      { name: 'validation', perLabel: metrics.validation.perLabel },
+      { name: 'test', perLabel: metrics.test.perLabel },
+    ], marked),
+    '',
+    `wrote ${out} (model.json, weights.bin, manifest.json, metrics.json) in ${Object.values(manifest.timings).reduce((a, b) => a + b, 0).toFixed(1)} s`,
+    '',
+  ].join('\n');
 }

@@ -1,0 +1,139 @@
+/** `mode repair`: select pool inputs for the buggy labels, retrain, and compare with random selection. */
+import type { Command } from 'commander';
+import path from 'node:path';
+import { LAYER_SELECTION_RULES } from '../../analysis/index.js';
+import { ModeError } from '../../core/errors.js';
+import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
+import { DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_DELTA, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RETRAIN_REGIMES, type RepairConfigInput } from '../../experiment/repair-config.js';
+import { REPAIR_FILE, repairModel, type RepairRun } from '../../experiment/repair-run.js';
+import type { ProgressCallback } from '../../core/progress.js';
+import type { Engine } from '../../engine/index.js';
+import { METRIC_NAMES } from '../../select/metrics.js';
+import { DEFAULT_MODE_SETTINGS, ORDERS, PICK_RULES, SCORE_SPACES, SELECTION_MAPS, STRATEGY_NAMES, parseStrategy } from '../../select/strategies.js';
+import { oneOf } from '../../core/errors.js';
+import { slidesTable } from '../../report/terminal.js';
+import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
+import { progressReporter } from '../progress.js';
+
+interface RepairFlags {
+  model: string;
+  dataset?: string;
+  strategy: string;
+  map: string;
+  order: string;
+  metric: string;
+  scoreSpace: string;
+  pick: string;
+  compare?: string;
+  iterations: number;
+  batch: number;
+  alpha: number;
+  budget?: number;
+  retrain: string;
+  fineTuneEpochs: number;
+  layerSelection: string;
+  layerOnce?: boolean;
+  theta: number;
+  gamma: number;
+  delta: number;
+  rollback?: boolean;
+  seed?: number;
+  out?: string;
+  force?: boolean;
+}
+
+export function registerRepair(program: Command): void {
+  program
+    .command('repair')
+    .description('repair a model\'s buggy labels by selecting pool inputs, against random selection at the same budget')
+    .requiredOption('--model <dir>', 'a model folder written by `mode train`')
+    .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
+    .option('--strategy <name>', `${STRATEGY_NAMES.join(' | ')}`, 'mode')
+    .option('--map <name>', `mode's heat map: ${SELECTION_MAPS.join(' | ')}`, DEFAULT_MODE_SETTINGS.map)
+    .option('--order <order>', `${ORDERS.join(' | ')} similar first`, DEFAULT_MODE_SETTINGS.order)
+    .option('--metric <name>', METRIC_NAMES.join(' | '), DEFAULT_MODE_SETTINGS.metric)
+    .option('--score-space <space>', SCORE_SPACES.join(' | '), DEFAULT_MODE_SETTINGS.scoreSpace)
+    .option('--pick <rule>', `${PICK_RULES.join(' | ')}: the highest scores, or a draw weighted by score`, DEFAULT_MODE_SETTINGS.pick)
+    .option('--compare <list>', 'more strategies from the same start, e.g. targeted-random,entropy,mode:dhm:least')
+    .option('--iterations <n>', 'iterations T', intOption('--iterations', 1), DEFAULT_ITERATIONS)
+    .option('--batch <n>', 'inputs selected per iteration B', intOption('--batch', 1), DEFAULT_BATCH)
+    .option('--alpha <x>', 'targeted share of each batch, in [0, 1]', floatOption('--alpha', 0, 1), DEFAULT_ALPHA)
+    .option('--budget <n>', 'total inputs to select (sets --iterations to budget / batch)', intOption('--budget', 1))
+    .option('--retrain <regime>', RETRAIN_REGIMES.join(' | '), 'cumulative')
+    .option('--fine-tune-epochs <n>', 'epochs of each retraining', intOption('--fine-tune-epochs', 1), DEFAULT_FINE_TUNE_EPOCHS)
+    .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
+    .option('--layer-once', 'choose the target layer once, not every iteration')
+    .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), 0.92)
+    .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), 0.1)
+    .option('--delta <x>', 'no-regression guard: largest allowed drop of another label\'s validation accuracy', floatOption('--delta', 0, 1), DEFAULT_DELTA)
+    .option('--rollback', 'undo an iteration that breaks the no-regression guard')
+    .option('--seed <n>', 'root seed of the repair (default: the model\'s seed)', intOption('--seed', 0, 0xffffffff))
+    .option('--out <dir>', 'output folder for repair.json')
+    .option('--force', 'replace an existing output folder')
+    .action(async (flags: RepairFlags, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const settings = {
+        map: oneOf('map', flags.map, SELECTION_MAPS), order: oneOf('order', flags.order, ORDERS), metric: oneOf('metric', flags.metric, METRIC_NAMES),
+        scoreSpace: oneOf('score space', flags.scoreSpace, SCORE_SPACES), pick: oneOf('pick rule', flags.pick, PICK_RULES),
+      };
+      const strategy = parseStrategy(flags.strategy, settings);
+      const compare = (flags.compare ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => parseStrategy(s, settings));
+      const retrain = oneOf('retraining regime', flags.retrain, RETRAIN_REGIMES);
+      const layerSelection = oneOf('layer selection', flags.layerSelection, LAYER_SELECTION_RULES);
+      if (flags.out === undefined) throw new ModeError('usage', 'missing --out <dir>: the folder for repair.json, e.g. --out runs/mlp-repair');
+      const out = flags.out;
+      checkOutputFolder(out, flags.force === true);
+      let iterations = flags.iterations;
+      if (flags.budget !== undefined) {
+        if (flags.budget % flags.batch !== 0) throw new ModeError('usage', `--budget ${flags.budget} is not a multiple of --batch ${flags.batch}`);
+        iterations = flags.budget / flags.batch;
+      }
+      const progress = progressReporter({ quiet: globals.quiet === true });
+      const engine = await startEngine(globals);
+      const input: Omit<RepairConfigInput, 'seed'> = {
+        strategy, compare, iterations, batch: flags.batch, alpha: flags.alpha, retrain, fineTuneEpochs: flags.fineTuneEpochs, layerSelection,
+        layerOnce: flags.layerOnce === true, theta: flags.theta, gamma: flags.gamma, delta: flags.delta, rollback: flags.rollback === true,
+      };
+      const seed = flags.seed ?? (await modelSeed(flags.model));
+      process.stderr.write(`mode repair: seed ${seed}\n`);
+      const run = await repairToFolder(engine, flags.model, { ...input, seed }, out, flags.force === true, progress.callback, flags.dataset);
+      progress.stop();
+      if (globals.json === true) {
+        printJson({ out: path.resolve(out), table: run.result.rows, timings: run.manifest.timings });
+        return;
+      }
+      process.stdout.write(formatRepair(run, flags.model, out));
+    });
+}
+
+/** The model's own root seed, from its manifest, or 1. */
+async function modelSeed(dir: string): Promise<number> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { config?: { seed?: unknown } };
+    return typeof manifest.config?.seed === 'number' ? manifest.config.seed : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** Repairs a model folder and writes repair.json and manifest.json into `out`. */
+export async function repairToFolder(engine: Engine, modelDir: string, input: RepairConfigInput, out: string, force: boolean, onProgress: ProgressCallback, dataset?: string): Promise<RepairRun> {
+  const run = await repairModel(modelDir, engine, input, { onProgress, ...(dataset !== undefined ? { dataset } : {}) });
+  await writeOutputFolder(out, force, async (dir) => {
+    await writeJson(path.join(dir, REPAIR_FILE), run.json);
+    await writeJson(path.join(dir, 'manifest.json'), run.manifest);
+  });
+  return run;
+}
+
+export function formatRepair(run: RepairRun, modelDir: string, out: string): string {
+  const c = run.config;
+  return [
+    `repair of ${modelDir}: ${c.iterations} iterations x batch ${c.batch}, alpha ${c.alpha}, ${c.retrain} retraining, seed ${c.seed} (test accuracy; decisions used validation only)`,
+    slidesTable(run.result.rows, run.result.arms.map((a) => a.seconds)),
+    '',
+    `wrote ${path.join(out, REPAIR_FILE)}`,
+    '',
+  ].join('\n');
+}

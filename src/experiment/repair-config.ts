@@ -1,0 +1,47 @@
+/** The configuration of a repair, defined once as a schema (method.md sections 7-8). */
+import { z } from 'zod';
+import { LAYER_SELECTION_RULES } from '../analysis/index.js';
+import { METRIC_NAMES } from '../select/metrics.js';
+import { DEFAULT_MODE_SETTINGS, ORDERS, PICK_RULES, SCORE_SPACES, SELECTION_MAPS, STRATEGY_NAMES } from '../select/strategies.js';
+
+/** Iterations T, batch B and targeted share alpha of method.md section 8 (B = 200: where strategies differ, calibration.md). */
+export const DEFAULT_ITERATIONS = 5;
+export const DEFAULT_BATCH = 200;
+export const DEFAULT_ALPHA = 0.25;
+/** Fine-tuning epochs per iteration (calibration.md's prototype). */
+export const DEFAULT_FINE_TUNE_EPOCHS = 2;
+/** No-regression guard: a non-target label's validation accuracy may drop this much before it is reported. */
+export const DEFAULT_DELTA = 0.05;
+
+export const RETRAIN_REGIMES = ['cumulative', 'batch-only', 'scratch'] as const;
+export type RetrainRegime = (typeof RETRAIN_REGIMES)[number];
+
+export const StrategySpecSchema = z.strictObject({
+  name: z.enum(STRATEGY_NAMES),
+  map: z.enum(SELECTION_MAPS).default(DEFAULT_MODE_SETTINGS.map),
+  order: z.enum(ORDERS).default(DEFAULT_MODE_SETTINGS.order),
+  metric: z.enum(METRIC_NAMES).default(DEFAULT_MODE_SETTINGS.metric),
+  scoreSpace: z.enum(SCORE_SPACES).default(DEFAULT_MODE_SETTINGS.scoreSpace),
+  pick: z.enum(PICK_RULES).default(DEFAULT_MODE_SETTINGS.pick),
+});
+
+export const RepairConfigSchema = z.strictObject({
+  strategy: StrategySpecSchema,
+  compare: z.array(StrategySpecSchema).default([]),
+  iterations: z.number().int().positive().default(DEFAULT_ITERATIONS),
+  batch: z.number().int().positive().default(DEFAULT_BATCH),
+  alpha: z.number().min(0).max(1).default(DEFAULT_ALPHA),
+  retrain: z.enum(RETRAIN_REGIMES).default('cumulative'),
+  fineTuneEpochs: z.number().int().positive().default(DEFAULT_FINE_TUNE_EPOCHS),
+  layerSelection: z.enum(LAYER_SELECTION_RULES).default('saturation'),
+  layerOnce: z.boolean().default(false),
+  theta: z.number().min(0).max(1).default(0.92),
+  gamma: z.number().min(0).max(1).default(0.1),
+  delta: z.number().min(0).max(1).default(DEFAULT_DELTA),
+  rollback: z.boolean().default(false),
+  minkowskiP: z.number().min(1).default(3),
+  seed: z.number().int().min(0).max(0xffffffff),
+});
+
+export type RepairConfig = z.output<typeof RepairConfigSchema>;
+export type RepairConfigInput = z.input<typeof RepairConfigSchema>;

@@ -1,0 +1,57 @@
+/** A repair of a saved model as one call: open the model and its data, run the repair, shape the outputs. */
+import { runEnvironment } from '../core/environment.js';
+import type { ProgressCallback } from '../core/progress.js';
+import type { Engine } from '../engine/index.js';
+import { openModelRun } from '../model/model-run.js';
+import { describeStrategy } from '../select/strategies.js';
+import { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './repair-config.js';
+import { runRepair, type RepairResult } from './repair.js';
+
+export const REPAIR_FILE = 'repair.json';
+export const REPAIR_VERSION = 1;
+
+export interface RepairRun {
+  config: RepairConfig;
+  result: RepairResult;
+  /** repair.json: deterministic for a seed (no timings, no environment). */
+  json: Record<string, unknown>;
+  /** manifest.json: timings, engine, environment. */
+  manifest: Record<string, unknown>;
+}
+
+export async function repairModel(modelDir: string, engine: Engine, input: RepairConfigInput, options: { dataset?: string; onProgress?: ProgressCallback } = {}): Promise<RepairRun> {
+  const config = RepairConfigSchema.parse(input);
+  const started = performance.now();
+  const run = await openModelRun(modelDir, engine, options.dataset !== undefined ? { dataset: options.dataset } : {});
+  try {
+    const { data, manifest } = run;
+    const result = await runRepair({
+      engine, initial: run.model, train: data.train, validation: data.validation, pool: data.pool, test: data.test,
+      training: { epochs: run.config.epochs, batchSize: run.config.batchSize, learningRate: run.config.learningRate, optimizer: run.config.optimizer },
+      architecture: manifest === null ? null : { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, layers: manifest.architecture.layers },
+    }, config, options.onProgress);
+    const json = {
+      kind: 'mode-repair',
+      version: REPAIR_VERSION,
+      model: modelDir,
+      dataset: run.config.dataset,
+      scenarios: data.scenarioText,
+      classNames: data.dataset.classNames,
+      seed: config.seed,
+      config: { ...config, strategy: describeStrategy(config.strategy), compare: config.compare.map(describeStrategy) },
+      initial: result.initial,
+      table: result.rows,
+      arms: result.arms.map((a) => ({ name: a.name, control: a.control, finishedEarly: a.finishedEarly, iterations: a.iterations })),
+    };
+    const manifestOut = {
+      kind: 'mode-repair-manifest',
+      seed: config.seed,
+      engine: engine.info,
+      environment: runEnvironment(),
+      timings: { total: (performance.now() - started) / 1000, arms: Object.fromEntries(result.arms.map((a) => [a.name, { total: a.seconds, ...a.stageSeconds }])) },
+    };
+    return { config, result, json, manifest: manifestOut };
+  } finally {
+    run.model.dispose();
+  }
+}
