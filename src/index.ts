@@ -15,3 +15,10 @@ export { loadModelFolder, saveModelFolder, type ModelManifest, type ModelMetrics
 export { prepareData, type RunData } from './model/prepare-data.js';
 export { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './model/train-config.js';
 export { trainModel, resolveTrainConfig, type TrainResult } from './model/train.js';
+export { analyzeModel, type AnalysisResult } from './analysis/index.js';
+export { parseStrategy, describeStrategy, strategySpec, STRATEGY_NAMES, type StrategySpec } from './select/strategies.js';
+export { METRIC_NAMES, scoreCandidates, type MetricName } from './select/metrics.js';
+export { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './experiment/repair-config.js';
+export { runRepair, type RepairResult, type RepairRow } from './experiment/repair.js';
+export { repairModel, REPAIR_FILE, type RepairRun } from './experiment/repair-run.js';
+export { summarizeValues, comparePaired, holm, type Summary, type PairedComparison } from './experiment/statistics.js';

@@ -1,0 +1,68 @@
+/**
+ * Statistics across seeds: mean and 95% confidence interval, paired t-test and Wilcoxon signed-rank
+ * test (from @stdlib, checked against known values in tests), paired effect size, Holm correction.
+ */
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import ttest from '@stdlib/stats-ttest';
+import wilcoxon from '@stdlib/stats-wilcoxon';
+
+export interface Summary {
+  readonly n: number;
+  readonly mean: number;
+  readonly sd: number;
+  /** Half-width of the 95% confidence interval of the mean (t distribution); NaN for n < 2. */
+  readonly ci95: number;
+}
+
+export function summarizeValues(values: readonly number[]): Summary {
+  const n = values.length;
+  if (n === 0) return { n, mean: NaN, sd: NaN, ci95: NaN };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { n, mean, sd: NaN, ci95: NaN };
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  return { n, mean, sd, ci95: tQuantile(0.975, n - 1) * (sd / Math.sqrt(n)) };
+}
+
+export interface PairedComparison {
+  readonly n: number;
+  /** Mean of a - b. */
+  readonly meanDifference: number;
+  readonly ci95: number;
+  /** Cohen's d_z: mean difference / sd of the differences. */
+  readonly effectSize: number;
+  readonly tTestP: number;
+  readonly wilcoxonP: number;
+}
+
+/** Paired comparison of a and b (same seeds, same order). p-values are NaN where a test cannot run. */
+export function comparePaired(a: readonly number[], b: readonly number[]): PairedComparison {
+  if (a.length !== b.length) throw new RangeError(`paired samples differ in length: ${a.length} and ${b.length}`);
+  const differences = a.map((v, i) => v - b[i]!);
+  const s = summarizeValues(differences);
+  const allZero = differences.every((d) => d === 0);
+  let tTestP = NaN;
+  let wilcoxonP = NaN;
+  if (a.length >= 2 && !allZero && s.sd > 0) tTestP = ttest(a as number[], b as number[]).pValue;
+  else if (allZero) tTestP = 1;
+  if (a.length >= 2 && !allZero) {
+    try {
+      wilcoxonP = wilcoxon(a as number[], b as number[], { zeroMethod: 'wilcox', exact: a.length <= 25 }).pValue;
+    } catch {
+      wilcoxonP = NaN;
+    }
+  } else if (allZero) wilcoxonP = 1;
+  return { n: a.length, meanDifference: s.mean, ci95: s.ci95, effectSize: s.sd > 0 ? s.mean / s.sd : NaN, tTestP, wilcoxonP };
+}
+
+/** Holm-Bonferroni adjusted p-values, in the input order (NaN stays NaN). */
+export function holm(pValues: readonly number[]): number[] {
+  const order = pValues.map((p, i) => ({ p, i })).filter((e) => !Number.isNaN(e.p)).sort((x, y) => x.p - y.p);
+  const m = order.length;
+  const adjusted = pValues.map(() => NaN);
+  let running = 0;
+  order.forEach((e, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * e.p));
+    adjusted[e.i] = running;
+  });
+  return adjusted;
+}
