@@ -2,7 +2,8 @@
  * The selection study: repairs of starved-label models over many seeds, every strategy from the same
  * initial model per seed, then means with 95% CIs and paired tests against the random control and
  * against targeted-random. Defaults are chosen on VALIDATION figures only; test figures are reported.
- * Resumable: a seed's model and repair already on disk are reused.
+ * Every strategy spends the whole budget (no early stop unless --early-stop), so differences are at
+ * equal budget. Resumable: a seed's model and repair already on disk are reused.
  *
  *   node dist/bench/study.js --model mlp --seeds 1-5 --batch 200 --out runs/study
  *   node dist/bench/study.js --aggregate --out runs/study --tag mlp-b200   (tables only)
@@ -48,19 +49,25 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
   });
   const meanOf = (perLabel: number[]): number => starved.reduce((s, l) => s + perLabel[l]!, 0) / starved.length;
   const names = runs[0]!.arms.map((a) => a.name);
-  type Figures = { valStarved: number[]; valAcc: number[]; testStarved: number[]; testAcc: number[]; alreadyCorrect: number[] };
+  type Figures = { valStarved: number[]; valAcc: number[]; testStarved: number[]; testAcc: number[]; alreadyCorrect: number[]; iterations: number[];
+    /** The control's figures after as many iterations as this strategy ran (an arm that finished early is compared at equal budget). */
+    controlValStarved: number[]; controlTestStarved: number[] };
   const figures = new Map<string, Figures>();
   for (const name of names) {
-    const f: Figures = { valStarved: [], valAcc: [], testStarved: [], testAcc: [], alreadyCorrect: [] };
+    const f: Figures = { valStarved: [], valAcc: [], testStarved: [], testAcc: [], alreadyCorrect: [], iterations: [], controlValStarved: [], controlTestStarved: [] };
     for (const run of runs) {
       const arm = run.arms.find((a) => a.name === name)!;
-      const last = arm.iterations.at(-1);
-      const val = last?.validation ?? run.initial.validation;
-      const test = last?.test ?? run.initial.test;
-      f.valStarved.push(meanOf(val.perLabel));
-      f.valAcc.push(val.accuracy);
-      f.testStarved.push(meanOf(test.perLabel));
-      f.testAcc.push(test.accuracy);
+      const control = run.arms.find((a) => a.name === 'control')!;
+      const at = (a: typeof arm, n: number) => (n === 0 ? { validation: run.initial.validation, test: run.initial.test } : a.iterations[Math.min(n, a.iterations.length) - 1]!);
+      const last = at(arm, arm.iterations.length);
+      const matched = at(control, arm.iterations.length);
+      f.valStarved.push(meanOf(last.validation.perLabel));
+      f.valAcc.push(last.validation.accuracy);
+      f.testStarved.push(meanOf(last.test.perLabel));
+      f.testAcc.push(last.test.accuracy);
+      f.iterations.push(arm.iterations.length);
+      f.controlValStarved.push(meanOf(matched.validation.perLabel));
+      f.controlTestStarved.push(meanOf(matched.test.perLabel));
       const shares = arm.iterations.map((it) => it.shareAlreadyCorrectTargeted).filter((v): v is number => v !== null);
       f.alreadyCorrect.push(shares.length === 0 ? NaN : shares.reduce((a, b) => a + b, 0) / shares.length);
     }
@@ -74,10 +81,11 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
   const lines = [
     `study ${tag}: ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}), starved labels ${starved.join(', ')}; initial starved recall: validation ${fmt(summarizeValues(initialValStarved))}, test ${fmt(summarizeValues(initialTestStarved))}`,
     '',
-    '| strategy | val starved recall | val acc | Δ val starved vs random (p t / W) | Δ val starved vs targeted-random (p t / W) | test starved recall | test acc | Δ test starved vs random (p t / W) | Δ test starved vs targeted-random (p t / W) | targeted picks already correct |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    'Δ vs random: against the control after the same number of iterations (paired by seed); p-values: paired t / Wilcoxon signed-rank.',
+    '',
+    '| strategy | iterations | val starved recall | val acc | Δ val starved vs random (p t / W) | Δ val starved vs targeted-random (p t / W) | test starved recall | test acc | Δ test starved vs random (p t / W) | Δ test starved vs targeted-random (p t / W) | targeted picks already correct |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const control = figures.get('control')!;
   const targeted = figures.get('targeted-random');
   for (const name of names) {
     const f = figures.get(name)!;
@@ -87,11 +95,13 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
       return `${c.meanDifference >= 0 ? '+' : ''}${c.meanDifference.toFixed(3)} (${pfmt(c.tTestP)} / ${pfmt(c.wilcoxonP)})`;
     };
     const share = f.alreadyCorrect.filter((v) => !Number.isNaN(v));
-    lines.push(`| ${name} | ${fmt(summarizeValues(f.valStarved))} | ${fmt(summarizeValues(f.valAcc), 4)} | ${cmp(f.valStarved, control.valStarved)} | ${cmp(f.valStarved, targeted?.valStarved)} | ` +
-      `${fmt(summarizeValues(f.testStarved))} | ${fmt(summarizeValues(f.testAcc), 4)} | ${cmp(f.testStarved, control.testStarved)} | ${cmp(f.testStarved, targeted?.testStarved)} | ${share.length === 0 ? '-' : summarizeValues(share).mean.toFixed(2)} |`);
+    const vsControl = (a: number[], b: number[]): string => (name === 'control' ? '-' : cmp(a, b));
+    lines.push(`| ${name} | ${summarizeValues(f.iterations).mean.toFixed(1)} | ${fmt(summarizeValues(f.valStarved))} | ${fmt(summarizeValues(f.valAcc), 4)} | ${vsControl(f.valStarved, f.controlValStarved)} | ${cmp(f.valStarved, targeted?.valStarved)} | ` +
+      `${fmt(summarizeValues(f.testStarved))} | ${fmt(summarizeValues(f.testAcc), 4)} | ${vsControl(f.testStarved, f.controlTestStarved)} | ${cmp(f.testStarved, targeted?.testStarved)} | ${share.length === 0 ? '-' : summarizeValues(share).mean.toFixed(2)} |`);
     rows.push({
       strategy: name, validationStarved: summarizeValues(f.valStarved), validationAccuracy: summarizeValues(f.valAcc), testStarved: summarizeValues(f.testStarved), testAccuracy: summarizeValues(f.testAcc),
-      vsRandom: { validation: comparePaired(f.valStarved, control.valStarved), test: comparePaired(f.testStarved, control.testStarved) },
+      iterations: summarizeValues(f.iterations),
+      vsRandom: { validation: comparePaired(f.valStarved, f.controlValStarved), test: comparePaired(f.testStarved, f.controlTestStarved) },
       ...(targeted !== undefined ? { vsTargetedRandom: { validation: comparePaired(f.valStarved, targeted.valStarved), test: comparePaired(f.testStarved, targeted.testStarved) } } : {}),
       alreadyCorrectTargeted: share.length === 0 ? null : summarizeValues(share).mean,
     });
@@ -104,7 +114,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     model: { type: 'string', default: 'mlp' }, dataset: { type: 'string', default: 'mnist' }, starve: { type: 'string', default: '3,8:0.02' },
     seeds: { type: 'string', default: '1-5' }, batch: { type: 'string', default: '200' }, iterations: { type: 'string', default: '5' },
-    strategies: { type: 'string', default: DEFAULT_STRATEGIES }, 'layer-once': { type: 'boolean', default: false }, 'layer-selection': { type: 'string', default: 'saturation' },
+    strategies: { type: 'string', default: DEFAULT_STRATEGIES }, 'layer-once': { type: 'boolean', default: false }, 'layer-selection': { type: 'string', default: 'saturation' }, 'early-stop': { type: 'boolean', default: false },
     out: { type: 'string', default: 'runs/study' }, tag: { type: 'string' }, aggregate: { type: 'boolean', default: false },
   } });
   const tag = values.tag ?? `${values.dataset}-${values.model}-b${values.batch}`;
@@ -120,7 +130,7 @@ async function main(): Promise<void> {
       await ensureModel(engine, path.join(dir, 'model'), resolveTrainConfig({ dataset: values.dataset, model: values.model, seed, scenarios: { starve: values.starve } }));
       const run = await repairModel(path.join(dir, 'model'), engine, {
         strategy: strategies[0]!, compare: strategies.slice(1), batch: Number(values.batch), iterations: Number(values.iterations), seed,
-        layerOnce: values['layer-once'], layerSelection: values['layer-selection'] as 'saturation',
+        layerOnce: values['layer-once'], earlyStop: values['early-stop'], layerSelection: values['layer-selection'] as 'saturation',
       });
       writeFileSync(file, JSON.stringify(run.json));
       writeFileSync(path.join(dir, `manifest-${tag}.json`), JSON.stringify(run.manifest, null, 2));

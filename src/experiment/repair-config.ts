@@ -39,6 +39,8 @@ export const RepairConfigSchema = z.strictObject({
   gamma: z.number().min(0).max(1).default(0.1),
   delta: z.number().min(0).max(1).default(DEFAULT_DELTA),
   rollback: z.boolean().default(false),
+  /** Stop a strategy once no buggy label remains ("finished early"); off: every strategy spends the whole budget, for comparisons at equal budget. */
+  earlyStop: z.boolean().default(true),
   minkowskiP: z.number().min(1).default(3),
   seed: z.number().int().min(0).max(0xffffffff),
 });

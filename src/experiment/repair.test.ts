@@ -50,6 +50,14 @@ test('repair: the no-regression guard reports and rolls back, and the budget may
     const before = it.iteration === 1 ? result.initial.validation : iterations[it.iteration - 2]!.validation;
     assert.deepEqual(it.validation.perLabel, before.perLabel, 'a rolled-back iteration keeps the previous model');
   }
+  // theta 0: nothing is buggy. With early stop, targeted-random stops at once; without, it spends the budget on the weakest label.
+  const stopped = await runRepair(inputs, RepairConfigSchema.parse({ strategy: strategySpec('targeted-random'), iterations: 2, batch: 20, seed: 1, theta: 0, gamma: 1 }));
+  assert.equal(stopped.arms[0]!.iterations.length, 0);
+  assert.equal(stopped.rows[0]!.finishedEarly, true);
+  const spent = await runRepair(inputs, RepairConfigSchema.parse({ strategy: strategySpec('targeted-random'), iterations: 2, batch: 20, seed: 1, theta: 0, gamma: 1, earlyStop: false }));
+  assert.equal(spent.arms[0]!.iterations.length, 2);
+  const weakest = result.initial.validation.perLabel.indexOf(Math.min(...result.initial.validation.perLabel));
+  assert.equal(spent.arms[0]!.iterations[0]!.target!.label, weakest);
   await assert.rejects(runRepair(inputs, RepairConfigSchema.parse({ strategy: strategySpec('random'), iterations: 7, batch: 100, seed: 1 })), /budget of 7 iterations x batch 100 = 700 inputs is larger than the pool \(600\)/);
   inputs.initial.dispose();
 });

@@ -169,11 +169,12 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
     for (let it = 0; it < config.iterations; it++) {
       const trainNow = selected.length === 0 ? train : concatSets([train, subsetUnchecked(pool, selected)]);
       const bugs = await time('detect', async () => detectBugs((await evaluate(model, trainNow)).perLabel, previous.perLabel, { theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma }).bugs);
-      if (!isControl && bugs.length === 0) {
+      if (!isControl && config.earlyStop && bugs.length === 0) {
         finishedEarly = true;
         break;
       }
-      const bug = bugs[0] ?? null;
+      // Without early stopping, a repaired model keeps working on its weakest validation label.
+      const bug = bugs[0] ?? (config.earlyStop ? null : { label: weakestLabel(previous.perLabel), kind: 'underfitting' as const });
       const poolProbabilities = await time('select', () => model.predict(pool.x, pool.count));
       let layer: string | null = null;
       let mapsInput = {};
@@ -303,3 +304,11 @@ async function retrain(inputs: RepairInputs, config: RepairConfig, model: Model,
 
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 const round = (v: number): number => Math.round(v * 1e6) / 1e6;
+
+function weakestLabel(perLabel: readonly number[]): number {
+  let worst = 0;
+  perLabel.forEach((v, l) => {
+    if (v < perLabel[worst]!) worst = l;
+  });
+  return worst;
+}

@@ -37,6 +37,7 @@ interface RepairFlags {
   gamma: number;
   delta: number;
   rollback?: boolean;
+  earlyStop: boolean;
   seed?: number;
   out?: string;
   force?: boolean;
@@ -67,6 +68,7 @@ export function registerRepair(program: Command): void {
     .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), 0.1)
     .option('--delta <x>', 'no-regression guard: largest allowed drop of another label\'s validation accuracy', floatOption('--delta', 0, 1), DEFAULT_DELTA)
     .option('--rollback', 'undo an iteration that breaks the no-regression guard')
+    .option('--no-early-stop', 'spend the whole budget even when no buggy label remains (comparisons at equal budget)')
     .option('--seed <n>', 'root seed of the repair (default: the model\'s seed)', intOption('--seed', 0, 0xffffffff))
     .option('--out <dir>', 'output folder for repair.json')
     .option('--force', 'replace an existing output folder')
@@ -92,7 +94,7 @@ export function registerRepair(program: Command): void {
       const engine = await startEngine(globals);
       const input: Omit<RepairConfigInput, 'seed'> = {
         strategy, compare, iterations, batch: flags.batch, alpha: flags.alpha, retrain, fineTuneEpochs: flags.fineTuneEpochs, layerSelection,
-        layerOnce: flags.layerOnce === true, theta: flags.theta, gamma: flags.gamma, delta: flags.delta, rollback: flags.rollback === true,
+        layerOnce: flags.layerOnce === true, theta: flags.theta, gamma: flags.gamma, delta: flags.delta, rollback: flags.rollback === true, earlyStop: flags.earlyStop,
       };
       const seed = flags.seed ?? (await modelSeed(flags.model));
       process.stderr.write(`mode repair: seed ${seed}\n`);
