@@ -85,7 +85,7 @@ test('repair writes repair.json with the slides\' row per strategy and the contr
   const repair = JSON.parse(readFileSync(path.join(tmp, 'rep1', 'repair.json'), 'utf8'));
   assert.equal(repair.kind, 'mode-repair');
   assert.deepEqual(repair.table.map((row: { strategy: string }) => row.strategy), [
-    'mode:contrast:most:cosine:importance:top', 'targeted-random', 'entropy', 'mode:dhm:least:euclidean:activation:sample', 'control',
+    'mode:hc:least:cosine:importance:top', 'targeted-random', 'entropy', 'mode:dhm:least:euclidean:activation:sample', 'control',
   ]);
   const arm = repair.arms[0];
   const first = arm.iterations[0];

@@ -22,7 +22,7 @@ async function setup(): Promise<RepairInputs> {
 test('repair: every regime runs, the control matches the budget, and the starved label improves with targeted picks', async () => {
   const inputs = await setup();
   for (const retrain of ['cumulative', 'batch-only', 'scratch'] as const) {
-    const config = RepairConfigSchema.parse({ strategy: strategySpec('targeted-random'), compare: [strategySpec('mode', { map: 'dhm' })], iterations: 2, batch: 40, alpha: 0.5, retrain, seed: 4, layerSelection: 'none' });
+    const config = RepairConfigSchema.parse({ strategy: strategySpec('targeted-random'), compare: [strategySpec('mode', { map: 'dhm', order: 'most' })], iterations: 2, batch: 40, alpha: 0.5, retrain, seed: 4, layerSelection: 'none' });
     const result = await runRepair(inputs, config);
     assert.deepEqual(result.initial.bugs.map((b) => b.label), [2]);
     assert.deepEqual(result.rows.map((r) => r.strategy), ['targeted-random', 'mode:dhm:most:cosine:importance:top', 'control']);

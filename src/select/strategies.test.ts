@@ -63,17 +63,17 @@ test('every strategy: distinct available in-range picks, the targeted share from
 test('mode ranks a candidate equal to the map first, and least reverses the order', async () => {
   const { input, vectors } = pool(60, 3);
   vectors.set([7, 0, 0, 0], 4 * 4); // input 4 (label 1) points along HC
-  const most = await selectBatch(strategySpec('mode', { map: 'hc', metric: 'cosine', pick: 'top' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
+  const most = await selectBatch(strategySpec('mode', { map: 'hc', order: 'most', metric: 'cosine', pick: 'top' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
   assert.equal(most.indices[0], 4);
   const least = await selectBatch(strategySpec('mode', { map: 'hc', order: 'least', metric: 'cosine' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
   assert.ok(!Array.from(least.indices.subarray(0, 4)).includes(4));
   assert.ok(least.scores[0]! >= least.scores[1]!, 'scores are in picking order');
   // contrast = sim(HM) - sim(HC): an input along HM and away from HC ranks first.
   vectors.set([-5, 5, 0, 0], 7 * 4); // the direction that maximises cos(v, HM) - cos(v, HC)
-  const contrast = await selectBatch(strategySpec('mode', { map: 'contrast', metric: 'cosine' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
+  const contrast = await selectBatch(strategySpec('mode', { map: 'contrast', order: 'most', metric: 'cosine' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
   assert.equal(contrast.indices[0], 7);
   // hw selects counter-examples: inputs of other labels.
-  const hw = await selectBatch(strategySpec('mode', { map: 'hw' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
+  const hw = await selectBatch(strategySpec('mode', { map: 'hw', order: 'most' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
   assert.ok(Array.from(hw.indices).every((i) => input.labels[i] !== 1));
 });
 
