@@ -7,7 +7,9 @@ import { ENGINE_NAMES } from '../engine/index.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
+import { registerExperiment } from './commands/experiment.js';
 import { registerRepair } from './commands/repair.js';
+import { registerResults } from './commands/results.js';
 import { registerTrain } from './commands/train.js';
 
 function buildProgram(): Command {
@@ -28,6 +30,8 @@ function buildProgram(): Command {
   registerAnalyze(program);
   registerRepair(program);
   registerDemo(program);
+  registerExperiment(program);
+  registerResults(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

@@ -1,0 +1,156 @@
+/** `mode experiment`: run a grid of repairs (a config file or a preset) into a resumable result store, with worker processes. */
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import os from 'node:os';
+import path from 'node:path';
+import { ModeError, oneOf, usageError } from '../../core/errors.js';
+import { ENGINE_NAMES } from '../../engine/index.js';
+import { loadExperimentConfig, parseExperimentConfig, type ExperimentConfig } from '../../experiment/experiment-config.js';
+import { PRESET_NAMES, presetConfig } from '../../experiment/presets.js';
+import { planSweep, runSweep, type SweepEvent, type SweepPlan, type SweepResult } from '../../experiment/sweep.js';
+import { intOption, printJson, type GlobalOptions } from '../common.js';
+
+interface ExperimentFlags {
+  config?: string;
+  preset?: string;
+  seeds?: number;
+  store?: string;
+  workers?: number;
+  dryRun?: boolean;
+}
+
+export function registerExperiment(program: Command): void {
+  program
+    .command('experiment')
+    .description('run a grid of repairs (scenario x model x strategy x metric x seed x ...) into a resumable SQLite result store, with parallel workers')
+    .option('--config <file>', 'experiment config, JSON or YAML')
+    .option('--preset <name>', `a named experiment: ${PRESET_NAMES.join(' | ')}`)
+    .option('--seeds <n>', 'run seeds 1..N (replaces the config\'s seeds)', intOption('--seeds', 1))
+    .option('--store <file>', 'SQLite result store (default: runs/NAME.sqlite); rerunning with the same store runs only the missing cells')
+    .option('--workers <n>', `worker processes (default: the number of cores, ${os.availableParallelism()} here)`, intOption('--workers', 1, 256))
+    .option('--dry-run', 'print the plan (cells, models, what is already done) and run nothing')
+    .action(async (flags: ExperimentFlags, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const engine = oneOf('engine', globals.engine ?? 'wasm', ENGINE_NAMES);
+      const { config, name } = resolveConfig(flags);
+      const store = flags.store ?? path.join('runs', `${name}.sqlite`);
+      if (flags.dryRun === true) {
+        const plan = planSweep(config, store);
+        if (globals.json === true) printJson(planSummary(plan));
+        else process.stdout.write(formatPlan(plan) + '\n');
+        return;
+      }
+      const reporter = sweepReporter({ quiet: globals.quiet === true, stream: process.stderr });
+      let result: SweepResult;
+      try {
+        result = await runSweep(config, { store, workers: flags.workers ?? os.availableParallelism(), engine, onEvent: reporter.onEvent });
+      } finally {
+        reporter.stop();
+      }
+      if (globals.json === true) printJson({ ...planSummary(result.plan), ran: result.ran, failed: result.failed, seconds: result.seconds });
+      else process.stdout.write(formatResult(result) + '\n');
+      if (result.failed.length > 0) {
+        const first = result.failed[0]!;
+        throw new ModeError('model', `${result.failed.length} of ${result.plan.missing.length} cells failed (first: ${first.label}: ${first.message}); they are recorded as failed in ${store}, and the same command runs them again`);
+      }
+    });
+}
+
+function resolveConfig(flags: ExperimentFlags): { config: ExperimentConfig; name: string } {
+  if ((flags.config === undefined) === (flags.preset === undefined)) {
+    throw usageError(`pass exactly one of --config FILE or --preset NAME (presets: ${PRESET_NAMES.join(', ')})`);
+  }
+  let config: ExperimentConfig;
+  let name: string;
+  if (flags.preset !== undefined) {
+    const input = presetConfig(flags.preset);
+    config = parseExperimentConfig(flags.seeds === undefined ? input : { ...input, seeds: flags.seeds }, `preset ${flags.preset}`);
+    name = flags.preset;
+  } else {
+    config = loadExperimentConfig(flags.config!);
+    if (flags.seeds !== undefined) config = { ...config, seeds: flags.seeds };
+    name = config.name ?? path.basename(flags.config!).replace(/\.(json|ya?ml)$/i, '');
+  }
+  return { config, name };
+}
+
+function planSummary(plan: SweepPlan): Record<string, unknown> {
+  return { store: plan.store, cells: plan.cells.length, alreadyDone: plan.alreadyDone, toRun: plan.missing.length, models: plan.models, modelsToTrain: plan.modelsToTrain, skipped: plan.skipped };
+}
+
+function formatPlan(plan: SweepPlan): string {
+  return [
+    `${plan.cells.length} cells: ${plan.alreadyDone} already done in ${plan.store}, ${plan.missing.length} to run; they need ${plan.models} initial models, ${plan.modelsToTrain} to train`,
+    ...plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
+  ].join('\n');
+}
+
+function formatResult(result: SweepResult): string {
+  const perCell = result.ran > 0 ? ` (${(result.seconds / result.ran).toFixed(1)} s of wall time per cell)` : '';
+  return [
+    `${result.plan.cells.length} cells: ${result.plan.alreadyDone} were already done, ${result.ran} ran, ${result.failed.length} failed, in ${result.seconds.toFixed(1)} s${perCell}`,
+    ...result.plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
+    `store: ${result.plan.store}; tables: mode results --store ${result.plan.store}`,
+  ].join('\n');
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '-';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Progress of the whole sweep on stderr: a line per finished cell when not a terminal, a bar on a terminal. */
+function sweepReporter(options: { quiet: boolean; stream: NodeJS.WriteStream }): { onEvent: (e: SweepEvent) => void; stop: () => void } {
+  const { stream } = options;
+  if (options.quiet) return { onEvent: () => {}, stop: () => {} };
+  const status = (c: { done: number; total: number; running: number; failed: number; left: number }, eta: number | null): string =>
+    `done ${c.done}/${c.total} · running ${c.running} · failed ${c.failed} · left ${c.left} · ETA ${formatDuration(eta)}`;
+  const planLines = (e: Extract<SweepEvent, { type: 'plan' }>): string[] => [
+    `mode experiment: ${formatPlan(e.plan).split('\n')[0]}; ${e.workers} workers`,
+    ...e.plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
+  ];
+  if (!stream.isTTY) {
+    return {
+      onEvent: (e) => {
+        switch (e.type) {
+          case 'plan': stream.write(planLines(e).join('\n') + '\n'); break;
+          case 'model-done': stream.write(`model ${e.label} trained in ${e.seconds.toFixed(1)} s\n`); break;
+          case 'model-failed': stream.write(`model ${e.label} FAILED: ${e.message}\n`); break;
+          case 'cell-done': stream.write(`[${status(e.counts, e.etaSeconds)}] ${e.cell.label}: ${e.seconds.toFixed(1)} s\n`); break;
+          case 'cell-failed': stream.write(`[${status(e.counts, e.etaSeconds)}] ${e.cell.label} FAILED: ${e.message}\n`); break;
+          case 'cell-start': break;
+        }
+      },
+      stop: () => {},
+    };
+  }
+  const bars = new cliProgress.MultiBar({ stream, format: 'cells |{bar}| {status}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  let bar: cliProgress.SingleBar | null = null;
+  let eta: number | null = null;
+  return {
+    onEvent: (e) => {
+      switch (e.type) {
+        case 'plan':
+          stream.write(planLines(e).join('\n') + '\n');
+          if (e.plan.missing.length > 0) bar = bars.create(e.plan.missing.length, 0, { status: status({ done: 0, total: e.plan.missing.length, running: 0, failed: 0, left: e.plan.missing.length }, null) });
+          break;
+        case 'model-done': bars.log(`model ${e.label} trained in ${e.seconds.toFixed(1)} s\n`); break;
+        case 'model-failed': bars.log(`model ${e.label} FAILED: ${e.message}\n`); break;
+        case 'cell-start': bar?.update({ status: status(e.counts, eta) }); break;
+        case 'cell-done':
+          eta = e.etaSeconds;
+          bar?.update(e.counts.done + e.counts.failed, { status: status(e.counts, eta) });
+          break;
+        case 'cell-failed':
+          eta = e.etaSeconds;
+          bars.log(`${e.cell.label} FAILED: ${e.message}\n`);
+          bar?.update(e.counts.done + e.counts.failed, { status: status(e.counts, eta) });
+          break;
+      }
+    },
+    stop: () => bars.stop(),
+  };
+}

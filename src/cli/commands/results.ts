@@ -1,0 +1,70 @@
+/** `mode results`: the slides' table per group of settings from an experiment's store, with CIs across seeds, paired tests, Holm, Friedman and layer selection vs none. */
+import type { Command } from 'commander';
+import { oneOf, usageError } from '../../core/errors.js';
+import { cellDimensions, STRATEGY_PARTS, varyingDimensions, type Dimension } from '../../experiment/experiment-config.js';
+import { DIMENSION_FLAGS, MEASURES, summarizeResults } from '../../experiment/results.js';
+import { ResultStore, type StoredCell } from '../../experiment/store.js';
+import { RESULTS_FORMATS, renderResults, resultsCsv } from '../../report/results-table.js';
+import { printJson, type GlobalOptions } from '../common.js';
+
+interface ResultsFlags {
+  store: string;
+  format: string;
+  by?: string;
+  measure: string;
+  reference: string;
+}
+
+/** The strategy every row is compared with, when it is a row of the table (calibration.md: knowing the label does most of the work). */
+export const DEFAULT_REFERENCE = 'targeted-random';
+
+export function registerResults(program: Command): void {
+  program
+    .command('results')
+    .description('the slides\' table from an experiment store: mean ± 95% CI across seeds, paired tests vs the control, Holm, Friedman, layer selection vs none')
+    .requiredOption('--store <file>', 'SQLite result store of `mode experiment`')
+    .option('--format <format>', RESULTS_FORMATS.join(' | '), 'table')
+    .option('--by <dims>', `one row per value of these settings, comma-separated: ${Object.keys(DIMENSION_FLAGS).join(', ')} (default: metric when only the metric of mode varies, else strategy)`)
+    .option('--measure <measure>', 'accuracy: overall test accuracy (the slides\'); buggy: mean test recall of the labels buggy at the start', 'accuracy')
+    .option('--reference <strategy>', 'also compare every row with this strategy\'s row (when the table has it), or none', DEFAULT_REFERENCE)
+    .action((flags: ResultsFlags, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const format = globals.json === true ? 'json' : oneOf('format', flags.format, RESULTS_FORMATS);
+      const measure = oneOf('measure', flags.measure, MEASURES);
+      const store = ResultStore.open(flags.store, { readonly: true });
+      let cells: StoredCell[];
+      let failures: number;
+      try {
+        cells = store.cells();
+        failures = store.openFailures().length;
+      } finally {
+        store.close();
+      }
+      if (cells.length === 0) throw usageError(`${flags.store} holds no finished cells yet; run \`mode experiment --store ${flags.store}\` first`);
+      const by = flags.by === undefined ? defaultBy(cells) : parseBy(flags.by);
+      const results = summarizeResults(cells, { by, measure, reference: flags.reference === 'none' ? null : flags.reference });
+      if (format === 'json') {
+        printJson({ store: flags.store, failedCells: failures, ...results });
+        return;
+      }
+      if (format === 'csv') {
+        process.stdout.write(resultsCsv(results));
+        return;
+      }
+      process.stdout.write(renderResults(results, format, flags.store));
+      if (failures > 0) process.stdout.write(`\n${failures} cells failed and are not in these tables; the same \`mode experiment\` command runs them again.\n`);
+    });
+}
+
+function parseBy(text: string): Dimension[] {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw usageError('--by needs at least one setting, e.g. --by metric');
+  return names.map((n) => DIMENSION_FLAGS[oneOf('--by setting', n, Object.keys(DIMENSION_FLAGS))]!);
+}
+
+/** metric when the strategies differ by their metric only (the slides' tables), else strategy. */
+function defaultBy(cells: readonly StoredCell[]): Dimension[] {
+  const varying = varyingDimensions(cells.map((c) => cellDimensions(c.config)));
+  const parts = varying.filter((d) => (STRATEGY_PARTS as readonly string[]).includes(d));
+  return parts.length === 1 && parts[0] === 'metric' ? ['metric'] : ['strategy'];
+}

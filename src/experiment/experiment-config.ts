@@ -1,0 +1,366 @@
+/**
+ * The configuration of an experiment (method.md section 9, issue 7): a grid over datasets, class
+ * subsets, bug scenarios, models, training sizes, epochs, seeds, selection strategies (crossed with
+ * metrics and score spaces for mode), layer selection rules, alphas, batches, iterations and
+ * retraining regimes. Defined once as a zod schema; `expandCells` turns it into a deterministic list
+ * of cells, each one repair (`repairModel`) with its control, keyed by a hash of its resolved config.
+ *
+ * Settings a strategy does not use are resolved to null ("not applicable"), so a grid never holds two
+ * cells that would compute the same thing: random selection does not depend on the layer selection
+ * rule, an untargeted strategy not on alpha, a non-mode strategy not on a metric.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { LAYER_SELECTION_RULES, type LayerSelectionRule } from '../analysis/index.js';
+import { ModeError, configError } from '../core/errors.js';
+import { parseDatasetSpec, parseScenario, SCENARIO_KINDS } from '../data/index.js';
+import { checkArchitectureName } from '../model/architectures.js';
+import { DEFAULT_EPOCHS, MAX_SEED } from '../model/train-config.js';
+import { METRIC_NAMES, type MetricName } from '../select/metrics.js';
+import { describeStrategy, parseStrategy, SCORE_SPACES, STRATEGIES, type ScoreSpace, type StrategySpec } from '../select/strategies.js';
+import { DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RETRAIN_REGIMES, type RepairConfigInput, type RetrainRegime } from './repair-config.js';
+
+/** Seeds when a config names none: calibration.md's five. */
+export const DEFAULT_SEED_COUNT = 5;
+/** Underfitting and overfitting thresholds theta and gamma: the replication slides' values. */
+export const DEFAULT_EXPERIMENT_THETA = 0.92;
+export const DEFAULT_EXPERIMENT_GAMMA = 0.1;
+
+/** A scalar where a list is expected is read as a list of one. */
+const asList = (v: unknown): unknown => (v === undefined || Array.isArray(v) ? v : [v]);
+const list = <T extends z.ZodType>(item: T, fallback: z.output<T>[]) =>
+  z.preprocess(asList, z.array(item).min(1, 'must list at least one value').default(fallback as never));
+/** An axis that, when absent, does not cross anything. */
+const optionalList = <T extends z.ZodType>(item: T) => z.preprocess(asList, z.array(item).min(1, 'must list at least one value').optional());
+
+const ScenarioObjectSchema = z.strictObject({ small: z.string().optional(), starve: z.string().optional(), noise: z.string().optional() });
+/** A bug scenario: 'none', 'starve 3,8:0.02' (several joined by ';'), or { starve: '3,8:0.02' }. */
+const ScenarioSchema = z.union([z.string(), ScenarioObjectSchema], { error: "expected 'none', a text such as 'starve 3,8:0.02', or an object such as { starve: '3,8:0.02' }" });
+
+const SizesSchema = z.strictObject({
+  train: z.number().int().positive().optional(),
+  validation: z.number().int().nonnegative().optional(),
+  pool: z.number().int().nonnegative().optional(),
+});
+
+const SeedSchema = z.number().int().min(0).max(MAX_SEED);
+
+export const ExperimentConfigSchema = z.strictObject({
+  /** A name for the experiment (the default store is runs/NAME.sqlite). */
+  name: z.string().min(1).optional(),
+  /** Dataset specs as `--dataset` takes them. */
+  datasets: list(z.string().min(1), ['mnist']),
+  /** Class subsets: k keeps the labels 0..k-1 only (null: every class). See class-subset.ts. */
+  classSubsets: list(z.number().int().min(2).nullable(), [null]),
+  scenarios: list(ScenarioSchema, ['none']),
+  models: list(z.string().min(1), ['mlp']),
+  /** Training split sizes; {} uses the data defaults (train 30000 / validation 5000 / pool 25000 of 60k). */
+  trainSizes: list(SizesSchema, [{}]),
+  epochs: list(z.number().int().positive(), [DEFAULT_EPOCHS]),
+  /** A count N (seeds 1..N) or a list of seeds. */
+  seeds: z.union([z.number().int().positive(), z.array(SeedSchema).min(1)], { error: 'expected a seed count (an integer >= 1) or a list of seeds (integers in [0, 2^32))' }).default(DEFAULT_SEED_COUNT),
+  /** Strategies as `--strategy` / `--compare` take them: 'targeted-random', 'mode:dhm:least:cosine', ... */
+  strategies: list(z.string().min(1), ['mode']),
+  /** Metrics crossed with every mode strategy (a metric written in the strategy text wins). */
+  metrics: optionalList(z.enum(METRIC_NAMES)),
+  /** Score spaces (heat-map variants) crossed with every mode strategy (one written in the strategy text wins). */
+  scoreSpaces: optionalList(z.enum(SCORE_SPACES)),
+  layerSelections: list(z.enum(LAYER_SELECTION_RULES), ['saturation']),
+  alphas: list(z.number().min(0).max(1), [DEFAULT_ALPHA]),
+  batches: list(z.number().int().positive(), [DEFAULT_BATCH]),
+  iterations: list(z.number().int().positive(), [DEFAULT_ITERATIONS]),
+  retrain: list(z.enum(RETRAIN_REGIMES), ['cumulative']),
+  fineTuneEpochs: z.number().int().positive().default(DEFAULT_FINE_TUNE_EPOCHS),
+  theta: z.number().min(0).max(1).default(DEFAULT_EXPERIMENT_THETA),
+  gamma: z.number().min(0).max(1).default(DEFAULT_EXPERIMENT_GAMMA),
+  /** Stop an arm once no buggy label remains (the slides' "Finished Early"); false: every arm spends the whole budget. */
+  earlyStop: z.boolean().default(true),
+  layerOnce: z.boolean().default(false),
+}).superRefine((config, ctx) => {
+  // Names that other modules own are checked by their own parsers, and reported at their path here.
+  const check = (where: (string | number)[], work: () => unknown): void => {
+    try {
+      work();
+    } catch (error) {
+      if (!(error instanceof ModeError)) throw error;
+      ctx.addIssue({ code: 'custom', path: where, message: error.message });
+    }
+  };
+  config.datasets.forEach((d, i) => check(['datasets', i], () => parseDatasetSpec(d)));
+  config.scenarios.forEach((s, i) => check(['scenarios', i], () => canonicalScenario(s)));
+  config.models.forEach((m, i) => check(['models', i], () => checkArchitectureName(m)));
+  config.strategies.forEach((s, i) => check(['strategies', i], () => parseStrategy(s)));
+});
+
+export type ExperimentConfig = z.output<typeof ExperimentConfigSchema>;
+export type ExperimentConfigInput = z.input<typeof ExperimentConfigSchema>;
+
+/** Validates a config object; a bad one fails naming the field path and the reason. `source` names it in messages (a file). */
+export function parseExperimentConfig(input: unknown, source = 'experiment config'): ExperimentConfig {
+  const parsed = ExperimentConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length === 0 ? '(top level)' : issue.path.map(String).join('.');
+  throw configError(`${source}: bad experiment config at ${where}: ${issue.message}`);
+}
+
+/** Reads a config file: YAML (.yaml, .yml) or JSON (.json; anything else is tried as JSON, then YAML). */
+export function loadExperimentConfig(file: string): ExperimentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ModeError('usage', `cannot read experiment config '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; pass an existing JSON or YAML file`);
+  }
+  const ext = path.extname(file).toLowerCase();
+  let raw: unknown;
+  try {
+    if (ext === '.yaml' || ext === '.yml') raw = parseYaml(text);
+    else if (ext === '.json') raw = JSON.parse(text);
+    else {
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        raw = parseYaml(text);
+      }
+    }
+  } catch (error) {
+    throw configError(`${file}: not valid ${ext === '.json' ? 'JSON' : 'YAML or JSON'}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parseExperimentConfig(raw, file);
+}
+
+export type ScenarioText = z.output<typeof ScenarioObjectSchema>;
+
+/** A scenario as an object with its kinds in application order (small, starve, noise); 'none' is {}. Checks each text. */
+export function canonicalScenario(input: string | ScenarioText): ScenarioText {
+  const object: Record<string, string> = {};
+  if (typeof input === 'string') {
+    const text = input.trim();
+    if (text !== 'none' && text !== '') {
+      for (const part of text.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+        const [kind, ...rest] = part.split(/\s+/);
+        if (!(SCENARIO_KINDS as readonly string[]).includes(kind ?? '') || rest.length !== 1) {
+          throw configError(`scenario '${part}': expected KIND TEXT with KIND one of [${SCENARIO_KINDS.join(', ')}], e.g. 'starve 3,8:0.02'`);
+        }
+        if (object[kind!] !== undefined) throw configError(`scenario '${text}' names ${kind} twice`);
+        object[kind!] = rest[0]!;
+      }
+    }
+  } else {
+    for (const [kind, text] of Object.entries(input)) if (text !== undefined) object[kind] = text;
+  }
+  const out: ScenarioText = {};
+  for (const kind of SCENARIO_KINDS) {
+    const text = object[kind];
+    if (text === undefined) continue;
+    parseScenario(kind, text);
+    out[kind] = text;
+  }
+  return out;
+}
+
+export function describeScenarioText(s: ScenarioText): string {
+  const parts = SCENARIO_KINDS.filter((k) => s[k] !== undefined).map((k) => `${k} ${s[k]}`);
+  return parts.length === 0 ? 'none' : parts.join('; ');
+}
+
+export type Sizes = z.output<typeof SizesSchema>;
+
+/** What an initial model depends on: trained once per distinct value, shared by the cells that need it. */
+export interface ModelConfig {
+  readonly dataset: string;
+  readonly classSubset: number | null;
+  readonly scenario: ScenarioText;
+  readonly model: string;
+  readonly sizes: Sizes;
+  readonly epochs: number;
+  readonly seed: number;
+}
+
+/**
+ * One cell of the grid, fully resolved. null = the setting does not apply to this strategy
+ * (layerSelection for strategies without heat maps, alpha for untargeted ones).
+ */
+export interface CellConfig extends ModelConfig {
+  /** describeStrategy's canonical text, e.g. mode:dhm:least:cosine:importance:top. */
+  readonly strategy: string;
+  readonly layerSelection: LayerSelectionRule | null;
+  readonly alpha: number | null;
+  readonly batch: number;
+  readonly iterations: number;
+  readonly retrain: RetrainRegime;
+  readonly fineTuneEpochs: number;
+  readonly theta: number;
+  readonly gamma: number;
+  readonly earlyStop: boolean;
+  readonly layerOnce: boolean;
+}
+
+export interface Cell {
+  /** Stable key: a hash of the resolved config (the same settings always give the same key). */
+  readonly key: string;
+  /** Key of the initial model this cell repairs. */
+  readonly modelKey: string;
+  readonly config: CellConfig;
+  /** Human-readable: the settings that vary in this experiment, and the seed. */
+  readonly label: string;
+}
+
+export function seedList(seeds: ExperimentConfig['seeds']): number[] {
+  return typeof seeds === 'number' ? Array.from({ length: seeds }, (_, i) => i + 1) : [...seeds];
+}
+
+/** JSON with object keys sorted at every depth: the same value always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+}
+
+/** Length in hex digits of cell and model keys (64 bits of sha256: collisions are not a concern at any grid size). */
+export const KEY_LENGTH = 16;
+
+export function hashKey(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, KEY_LENGTH);
+}
+
+export function modelConfigOf(cell: ModelConfig): ModelConfig {
+  const { dataset, classSubset, scenario, model, sizes, epochs, seed } = cell;
+  return { dataset, classSubset, scenario, model, sizes, epochs, seed };
+}
+
+export const modelKey = (m: ModelConfig): string => hashKey({ kind: 'model', ...modelConfigOf(m) });
+export const cellKey = (c: CellConfig): string => hashKey({ kind: 'cell', ...c });
+
+/** The strategies of the grid: each text crossed with the metric and score-space axes (for mode), deduplicated. */
+function expandStrategies(config: ExperimentConfig): StrategySpec[] {
+  const out = new Map<string, StrategySpec>();
+  for (const text of config.strategies) {
+    for (const metric of config.metrics ?? [undefined]) {
+      for (const scoreSpace of config.scoreSpaces ?? [undefined]) {
+        const defaults: { metric?: MetricName; scoreSpace?: ScoreSpace } = {};
+        if (metric !== undefined) defaults.metric = metric;
+        if (scoreSpace !== undefined) defaults.scoreSpace = scoreSpace;
+        const spec = parseStrategy(text, defaults);
+        out.set(describeStrategy(spec), spec);
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * The cells of an experiment, in a deterministic order (model settings outermost, then strategy,
+ * layer selection, alpha, batch, iterations, retraining), without duplicates.
+ */
+export function expandCells(config: ExperimentConfig): Cell[] {
+  const strategies = expandStrategies(config);
+  const configs: CellConfig[] = [];
+  for (const dataset of config.datasets) for (const classSubset of config.classSubsets) for (const scenarioInput of config.scenarios)
+    for (const model of config.models) for (const sizes of config.trainSizes) for (const epochs of config.epochs) for (const seed of seedList(config.seeds)) {
+      const scenario = canonicalScenario(scenarioInput);
+      for (const spec of strategies) {
+        const entry = STRATEGIES[spec.name];
+        for (const layerSelection of entry.usesMaps ? config.layerSelections : [null]) for (const alpha of entry.targeted ? config.alphas : [null])
+          for (const batch of config.batches) for (const iterations of config.iterations) for (const retrain of config.retrain) {
+            configs.push({
+              dataset, classSubset, scenario, model, sizes: { ...sizes }, epochs, seed,
+              strategy: describeStrategy(spec), layerSelection, alpha, batch, iterations, retrain,
+              fineTuneEpochs: config.fineTuneEpochs, theta: config.theta, gamma: config.gamma, earlyStop: config.earlyStop, layerOnce: config.layerOnce,
+            });
+          }
+      }
+    }
+  const seen = new Set<string>();
+  const unique = configs.filter((c) => {
+    const key = cellKey(c);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const varying = varyingDimensions(unique.map(cellDimensions));
+  return unique.map((c) => ({ key: cellKey(c), modelKey: modelKey(c), config: c, label: cellLabel(c, varying) }));
+}
+
+/**
+ * The dimensions of a cell as strings, for grouping results (null: not applicable). `strategy` is the
+ * whole strategy; strategyName, map, order, metric, scoreSpace and pick are its parts (null outside mode).
+ */
+export const DIMENSIONS = [
+  'dataset', 'classSubset', 'scenario', 'model', 'sizes', 'epochs',
+  'strategy', 'strategyName', 'map', 'order', 'metric', 'scoreSpace', 'pick',
+  'layerSelection', 'alpha', 'batch', 'iterations', 'retrain', 'fineTuneEpochs', 'theta', 'gamma', 'earlyStop', 'layerOnce',
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+/** The parts of `strategy`: grouping by one of them never splits by `strategy`, and the other way round. */
+export const STRATEGY_PARTS = ['strategyName', 'map', 'order', 'metric', 'scoreSpace', 'pick'] as const satisfies readonly Dimension[];
+
+export function cellDimensions(c: CellConfig): Record<Dimension, string | null> {
+  const spec = parseStrategy(c.strategy);
+  const isMode = spec.name === 'mode';
+  const sizes = c.sizes.train === undefined && c.sizes.validation === undefined && c.sizes.pool === undefined
+    ? 'default'
+    : `${c.sizes.train ?? 'default'}/${c.sizes.validation ?? 'default'}/${c.sizes.pool ?? 'default'}`;
+  return {
+    dataset: c.dataset,
+    classSubset: c.classSubset === null ? 'all' : String(c.classSubset),
+    scenario: describeScenarioText(c.scenario),
+    model: c.model,
+    sizes,
+    epochs: String(c.epochs),
+    strategy: c.strategy,
+    strategyName: spec.name,
+    map: isMode ? spec.map : null,
+    order: isMode ? spec.order : null,
+    metric: isMode ? spec.metric : null,
+    scoreSpace: isMode ? spec.scoreSpace : null,
+    pick: isMode ? spec.pick : null,
+    layerSelection: c.layerSelection,
+    alpha: c.alpha === null ? null : String(c.alpha),
+    batch: String(c.batch),
+    iterations: String(c.iterations),
+    retrain: c.retrain,
+    fineTuneEpochs: String(c.fineTuneEpochs),
+    theta: String(c.theta),
+    gamma: String(c.gamma),
+    earlyStop: String(c.earlyStop),
+    layerOnce: String(c.layerOnce),
+  };
+}
+
+/** Dimensions with more than one distinct (applicable) value among these cells. */
+export function varyingDimensions(dims: readonly Record<Dimension, string | null>[]): Dimension[] {
+  return DIMENSIONS.filter((d) => new Set(dims.map((x) => x[d]).filter((v) => v !== null)).size > 1);
+}
+
+function cellLabel(c: CellConfig, varying: readonly Dimension[]): string {
+  const dims = cellDimensions(c);
+  // The strategy is shown whole; its parts would repeat it.
+  const shown = varying.filter((d) => !(STRATEGY_PARTS as readonly string[]).includes(d) || !varying.includes('strategy'));
+  const parts = shown.map((d) => (dims[d] === null ? null : d === 'strategy' || d === 'model' || d === 'dataset' || d === 'scenario' ? dims[d] : `${d}=${dims[d]}`)).filter((p) => p !== null);
+  return [...parts, `seed ${c.seed}`].join(' ');
+}
+
+/** The repair settings of a cell, as repairModel takes them (settings that do not apply get their defaults: they are unused). */
+export function repairInputOf(c: CellConfig): RepairConfigInput {
+  return {
+    strategy: parseStrategy(c.strategy),
+    compare: [],
+    iterations: c.iterations,
+    batch: c.batch,
+    alpha: c.alpha ?? DEFAULT_ALPHA,
+    retrain: c.retrain,
+    fineTuneEpochs: c.fineTuneEpochs,
+    layerSelection: c.layerSelection ?? 'none',
+    layerOnce: c.layerOnce,
+    theta: c.theta,
+    gamma: c.gamma,
+    earlyStop: c.earlyStop,
+    seed: c.seed,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * A sweep worker: a child process (node:child_process fork) with its own engine that trains initial
+ * models and runs cells on request, one at a time, and reports back over IPC. It never touches the
+ * result store: only the parent writes SQLite. It exits when its parent goes away, so killing the
+ * parent, even with kill -9, leaves no workers behind: on the IPC channel's 'disconnect' when idle,
+ * and mid-job through a watchdog thread (the compute never yields to the event loop, so the main
+ * thread cannot notice) that kills the process once it has been reparented.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { writeJson, writeOutputFolder } from '../core/output-folder.js';
+import { createEngine, type Engine } from '../engine/index.js';
+import { saveModelFolder } from '../model/model-folder.js';
+import { resolveTrainConfig, trainModel } from '../model/train.js';
+import type { TrainConfigInput } from '../model/train-config.js';
+import type { RepairConfigInput } from './repair-config.js';
+import { repairModel } from './repair-run.js';
+
+export type WorkerRequest =
+  | { readonly type: 'train'; readonly id: number; readonly config: TrainConfigInput; readonly dir: string }
+  | { readonly type: 'repair'; readonly id: number; readonly modelDir: string; readonly input: RepairConfigInput };
+
+export type WorkerReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: Record<string, unknown> }
+  | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly message: string };
+
+function send(reply: WorkerReply): void {
+  process.send?.(reply);
+}
+
+/** How often the watchdog thread checks that the parent is alive, ms. */
+const WATCHDOG_INTERVAL_MS = 500;
+
+function startWatchdog(): void {
+  const source = `const { workerData } = require('node:worker_threads');
+    setInterval(() => { if (process.ppid !== workerData.parent) process.kill(workerData.pid, 'SIGKILL'); }, ${WATCHDOG_INTERVAL_MS});`;
+  new Worker(source, { eval: true, workerData: { parent: process.ppid, pid: process.pid } }).unref();
+}
+
+async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerReply> {
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
+  try {
+    if (request.type === 'train') {
+      const result = await trainModel(resolveTrainConfig(request.config), { engine });
+      try {
+        await writeOutputFolder(request.dir, false, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson));
+      } catch (error) {
+        // Training is deterministic: a folder another process finished meanwhile is the same model.
+        if (!existsSync(path.join(request.dir, 'manifest.json'))) throw error;
+      } finally {
+        result.model.dispose();
+      }
+      return { type: 'done', id: request.id, seconds: seconds() };
+    }
+    const run = await repairModel(path.resolve(request.modelDir), engine, request.input);
+    return { type: 'done', id: request.id, seconds: seconds(), json: run.json };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    return { type: 'failed', id: request.id, seconds: seconds(), message };
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.send === undefined) {
+    process.stderr.write('mode experiment worker: start me with child_process.fork (I talk over IPC)\n');
+    process.exitCode = 2;
+    return;
+  }
+  process.on('disconnect', () => process.exit(0));
+  startWatchdog();
+  const engine = await createEngine(process.argv[2] ?? 'wasm');
+  let queue = Promise.resolve();
+  process.on('message', (request: WorkerRequest) => {
+    queue = queue.then(async () => send(await handle(engine, request)));
+  });
+  send({ type: 'ready' });
+}
+
+await main();
