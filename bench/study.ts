@@ -48,7 +48,9 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
     return sc.kind === 'starve' ? [...sc.labels] : sc.kind === 'noise' ? [sc.label] : [];
   });
   const meanOf = (perLabel: number[]): number => starved.reduce((s, l) => s + perLabel[l]!, 0) / starved.length;
-  const names = runs[0]!.arms.map((a) => a.name);
+  // Only strategies present in every seed's run can be paired; others are named and left out.
+  const names = runs[0]!.arms.map((a) => a.name).filter((name) => runs.every((r) => r.arms.some((a) => a.name === name)));
+  const partial = [...new Set(runs.flatMap((r) => r.arms.map((a) => a.name)))].filter((name) => !names.includes(name));
   type Figures = { valStarved: number[]; valAcc: number[]; testStarved: number[]; testAcc: number[]; alreadyCorrect: number[]; iterations: number[];
     /** The control's figures after as many iterations as this strategy ran (an arm that finished early is compared at equal budget). */
     controlValStarved: number[]; controlTestStarved: number[] };
@@ -80,6 +82,7 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
   const rows: Record<string, unknown>[] = [];
   const lines = [
     `study ${tag}: ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}), starved labels ${starved.join(', ')}; initial starved recall: validation ${fmt(summarizeValues(initialValStarved))}, test ${fmt(summarizeValues(initialTestStarved))}`,
+    ...(partial.length > 0 ? [`left out (not run for every seed): ${partial.join(', ')}`] : []),
     '',
     'Δ vs random: against the control after the same number of iterations (paired by seed); p-values: paired t / Wilcoxon signed-rank.',
     '',
