@@ -1,21 +1,12 @@
 /** End-to-end tests of the `mode` command on small synthetic data and tiny IDX fixtures. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { writeIdx } from '../data/index.js';
+import { cliHarness } from './cli-harness.js';
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'mode-cli-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function mode(...args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: tmp });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const { tmp, mode } = cliHarness('mode-cli-');
 
 const SYNTH = 'synthetic:classes=3,size=8,n=900';
 const small = ['--dataset', SYNTH, '--model', 'mlp', '--epochs', '3', '--train-size', '500', '--validation-size', '100', '--pool-size', '150'];

@@ -3,24 +3,16 @@
  * processes: a sweep, its rerun, bad input, and the kill test (kill -9 mid-sweep, then resume).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { expandCells, loadExperimentConfig } from '../experiment/experiment-config.js';
+import { MAIN, cliHarness } from './cli-harness.js';
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'mode-experiment-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function mode(...args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: tmp });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const { tmp, mode } = cliHarness('mode-experiment-');
 
 /** The tiny sweep: 2 seeds x 2 strategies, batch 20, 2 iterations, an MLP on 3 noisy classes. */
 const TINY = {
