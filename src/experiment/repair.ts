@@ -106,10 +106,10 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
   for (const spec of strategies) {
     const name = describeStrategy(spec);
     onProgress({ type: 'stage', stage: 'repair', message: `repair with ${name}` });
-    arms.push(await runArm(inputs, config, spec, false, root.child(`arm-${name}`), initialValidation, onProgress));
+    arms.push(await runArm(inputs, config, spec, false, root.child(`arm-${name}`), initialValidation, initialTest, onProgress));
   }
   onProgress({ type: 'stage', stage: 'repair', message: 'control: random selection at the same budget' });
-  const control = await runArm(inputs, config, strategySpec('random'), true, root.child('control'), initialValidation, onProgress);
+  const control = await runArm(inputs, config, strategySpec('random'), true, root.child('control'), initialValidation, initialTest, onProgress);
   arms.push(control);
 
   const buggy = initialBugs.map((b) => b.label);
@@ -145,7 +145,7 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
   };
 }
 
-async function runArm(inputs: RepairInputs, config: RepairConfig, spec: StrategySpec, isControl: boolean, rng: Rng, initialValidation: Evaluation, onProgress: ProgressCallback): Promise<ArmResult> {
+async function runArm(inputs: RepairInputs, config: RepairConfig, spec: StrategySpec, isControl: boolean, rng: Rng, initialValidation: Evaluation, initialTest: Evaluation, onProgress: ProgressCallback): Promise<ArmResult> {
   const started = performance.now();
   const stageSeconds: Record<string, number> = { detect: 0, analysis: 0, select: 0, retrain: 0, evaluate: 0 };
   const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
@@ -162,6 +162,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
   const selected: number[] = [];
   const iterations: IterationRecord[] = [];
   let previous = initialValidation;
+  let previousTest = initialTest;
   let fixedProbe: Probe | null = null;
   let finishedEarly = false;
   const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
@@ -209,7 +210,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
           model.dispose();
           model = snapshot;
           validationEval = previous;
-          testEval = await evaluate(model, test);
+          testEval = previousTest;
           rolledBack = true;
         } else snapshot.dispose();
       }
@@ -234,6 +235,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
       onProgress({ type: 'stage', stage: 'repair', message: `  iteration ${it + 1}/${config.iterations}: ${bug === null ? 'no target' : `target ${bug.label} (${bug.kind})${layer === null ? '' : ` at ${layer}`}`}, ` +
         `picked ${selection.indices.length} (${(100 * mean(alreadyCorrect)).toFixed(0)}% already correct${targetedPositions.length === 0 ? '' : `, targeted ${(100 * mean(targetedPositions.map((k) => alreadyCorrect[k]!))).toFixed(0)}%`}), validation ${(100 * validationEval.accuracy).toFixed(2)}%${rolledBack ? ', rolled back' : ''}` });
       previous = validationEval;
+      previousTest = testEval;
     }
   } finally {
     model.dispose();

@@ -3,9 +3,9 @@
  * was made with, rebuilt from its manifest (or from defaults and a given dataset for a tfjs model
  * folder made elsewhere). Analyze and repair start here.
  */
-import { ModeError } from '../core/errors.js';
+import type { InputShape } from '../core/data-types.js';
+import { ModeError, shapeError } from '../core/errors.js';
 import type { Engine, Model } from '../engine/index.js';
-import { checkModelFitsData } from './eval.js';
 import { loadModelFolder, type ModelManifest } from './model-folder.js';
 import { prepareData, type RunData } from './prepare-data.js';
 import { TrainConfigSchema, type TrainConfig } from './train-config.js';
@@ -18,15 +18,35 @@ export interface ModelRun {
   data: RunData;
 }
 
+export function checkModelFitsData(model: Model, inputShape: InputShape, numClasses: number, dataset: string): void {
+  const same = model.inputShape.every((d, i) => d === inputShape[i]);
+  if (!same) {
+    throw shapeError(`dataset ${dataset} has inputs of shape [${inputShape.join(', ')}] but the model expects [${model.inputShape.join(', ')}]; use the dataset the model was trained on`);
+  }
+  if (numClasses > model.numClasses) {
+    throw shapeError(`dataset ${dataset} has ${numClasses} classes but the model predicts ${model.numClasses}; use the dataset the model was trained on`);
+  }
+}
+
+/** The dataset to use with a model folder: the one asked for, else the manifest's. */
+export function datasetSpecFor(dir: string, manifest: ModelManifest | null, dataset: string | undefined): string {
+  const spec = dataset ?? manifest?.config.dataset;
+  if (spec === undefined) throw new ModeError('usage', `${dir} has no manifest.json of ours, so its dataset is unknown; pass --dataset`);
+  return spec;
+}
+
+/** The run's data rebuilt from a config, checked against the model. */
+export async function loadRunData(model: Model, config: TrainConfig): Promise<RunData> {
+  const data = await prepareData(config);
+  checkModelFitsData(model, data.dataset.inputShape, data.dataset.numClasses, config.dataset);
+  return data;
+}
+
 export async function openModelRun(dir: string, engine: Engine, options: { dataset?: string } = {}): Promise<ModelRun> {
   const { model, manifest } = await loadModelFolder(dir, engine);
   try {
-    if (manifest === null && options.dataset === undefined) {
-      throw new ModeError('usage', `${dir} has no manifest.json of ours, so its dataset is unknown; pass --dataset`);
-    }
-    const config = TrainConfigSchema.parse({ ...(manifest?.config ?? {}), ...(options.dataset !== undefined ? { dataset: options.dataset } : {}) });
-    const data = await prepareData(config);
-    checkModelFitsData(model, data.dataset.inputShape, data.dataset.numClasses, config.dataset);
+    const config = TrainConfigSchema.parse({ ...(manifest?.config ?? {}), dataset: datasetSpecFor(dir, manifest, options.dataset) });
+    const data = await loadRunData(model, config);
     return { model, manifest, config, data };
   } catch (error) {
     model.dispose();
