@@ -46,6 +46,17 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   const cells = storeRows<{ key: string; status: string }>(path.join(tmp, 'tiny.sqlite'), 'SELECT key, status FROM cells');
   assert.deepEqual(cells.map((c) => c.key).sort(), expandCells(loadExperimentConfig(config)).map((c) => c.key).sort());
   assert.ok(cells.every((c) => c.status === 'done'));
+  // One control per seed, computed by the first of its cells and reused by the other: every cell's control arm is the stored one.
+  const controls = storeRows<{ key: string; arm: string }>(path.join(tmp, 'tiny.sqlite'), 'SELECT key, arm FROM controls');
+  const expanded = expandCells(loadExperimentConfig(config));
+  assert.deepEqual(controls.map((c) => c.key).sort(), [...new Set(expanded.map((c) => c.controlKey))].sort());
+  assert.equal(controls.length, 2);
+  const armOf = new Map(controls.map((c) => [c.key, JSON.parse(c.arm) as { iterations: unknown }]));
+  for (const row of storeRows<{ key: string; result: string }>(path.join(tmp, 'tiny.sqlite'), 'SELECT key, result FROM cells')) {
+    const cell = expanded.find((c) => c.key === row.key)!;
+    const control = (JSON.parse(row.result) as { arms: { control: boolean; iterations: unknown }[] }).arms.find((a) => a.control)!;
+    assert.deepEqual(control.iterations, armOf.get(cell.controlKey)!.iterations, `${cell.label}: its control is the shared one`);
+  }
   assert.equal(readdirSync(path.join(tmp, 'tiny.sqlite.models')).filter((d) => !d.startsWith('.')).length, 2, 'one model per seed, shared by both strategies');
   const again = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--workers', '2');
   assert.equal(again.status, 0, again.stderr);

@@ -21,7 +21,7 @@ import { checkArchitectureName } from '../model/architectures.js';
 import { DEFAULT_EPOCHS, MAX_SEED } from '../model/train-config.js';
 import { METRIC_NAMES, type MetricName } from '../select/metrics.js';
 import { describeStrategy, parseStrategy, SCORE_SPACES, STRATEGIES, type ScoreSpace, type StrategySpec } from '../select/strategies.js';
-import { DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RETRAIN_REGIMES, type RepairConfigInput, type RetrainRegime } from './repair-config.js';
+import { controlSettingsOf, DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RepairConfigSchema, RETRAIN_REGIMES, type RepairConfigInput, type RetrainRegime } from './repair-config.js';
 
 /** Seeds when a config names none: calibration.md's five. */
 export const DEFAULT_SEED_COUNT = 5;
@@ -205,6 +205,8 @@ export interface Cell {
   readonly key: string;
   /** Key of the initial model this cell repairs. */
   readonly modelKey: string;
+  /** Key of the control arm this cell shares with every cell of the same model, seed and budget (controlKeyOf). */
+  readonly controlKey: string;
   readonly config: CellConfig;
   /** Human-readable: the settings that vary in this experiment, and the seed. */
   readonly label: string;
@@ -236,6 +238,8 @@ export function modelConfigOf(cell: ModelConfig): ModelConfig {
 
 export const modelKey = (m: ModelConfig): string => hashKey({ kind: 'model', ...modelConfigOf(m) });
 export const cellKey = (c: CellConfig): string => hashKey({ kind: 'cell', ...c });
+/** Cells with the same control key share one control arm (random selection does not depend on the strategy, layer selection or alpha). */
+export const controlKeyOf = (c: CellConfig): string => hashKey({ kind: 'control', model: modelKey(c), ...controlSettingsOf(RepairConfigSchema.parse(repairInputOf(c))) });
 
 /** The strategies of the grid: each text crossed with the metric and score-space axes (for mode), deduplicated. */
 function expandStrategies(config: ExperimentConfig): StrategySpec[] {
@@ -284,7 +288,7 @@ export function expandCells(config: ExperimentConfig): Cell[] {
     return true;
   });
   const varying = varyingDimensions(unique.map(cellDimensions));
-  return unique.map((c) => ({ key: cellKey(c), modelKey: modelKey(c), config: c, label: cellLabel(c, varying) }));
+  return unique.map((c) => ({ key: cellKey(c), modelKey: modelKey(c), controlKey: controlKeyOf(c), config: c, label: cellLabel(c, varying) }));
 }
 
 /**

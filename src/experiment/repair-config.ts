@@ -47,3 +47,12 @@ export const RepairConfigSchema = z.strictObject({
 
 export type RepairConfig = z.output<typeof RepairConfigSchema>;
 export type RepairConfigInput = z.input<typeof RepairConfigSchema>;
+
+/**
+ * The settings the control arm (random selection) depends on besides the initial model and its data:
+ * not the strategy, the layer selection, alpha or early stopping (the control never stops early).
+ */
+export function controlSettingsOf(config: RepairConfig): Record<string, unknown> {
+  const { iterations, batch, retrain, fineTuneEpochs, theta, gamma, delta, rollback, seed } = config;
+  return { iterations, batch, retrain, fineTuneEpochs, theta, gamma, delta, rollback, seed };
+}

@@ -5,7 +5,7 @@ import type { Engine } from '../engine/index.js';
 import { openModelRun } from '../model/model-run.js';
 import { describeStrategy } from '../select/strategies.js';
 import { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './repair-config.js';
-import { runRepair, type RepairResult } from './repair.js';
+import { runRepair, type ArmResult, type RepairResult } from './repair.js';
 
 export const REPAIR_FILE = 'repair.json';
 export const REPAIR_VERSION = 1;
@@ -19,7 +19,7 @@ export interface RepairRun {
   manifest: Record<string, unknown>;
 }
 
-export async function repairModel(modelDir: string, engine: Engine, input: RepairConfigInput, options: { dataset?: string; onProgress?: ProgressCallback } = {}): Promise<RepairRun> {
+export async function repairModel(modelDir: string, engine: Engine, input: RepairConfigInput, options: { dataset?: string; onProgress?: ProgressCallback; control?: ArmResult } = {}): Promise<RepairRun> {
   const config = RepairConfigSchema.parse(input);
   const started = performance.now();
   const run = await openModelRun(modelDir, engine, options.dataset !== undefined ? { dataset: options.dataset } : {});
@@ -29,7 +29,7 @@ export async function repairModel(modelDir: string, engine: Engine, input: Repai
       engine, initial: run.model, train: data.train, validation: data.validation, pool: data.pool, test: data.test,
       training: { epochs: run.config.epochs, batchSize: run.config.batchSize, learningRate: run.config.learningRate, optimizer: run.config.optimizer },
       architecture: manifest === null ? null : { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, layers: manifest.architecture.layers },
-    }, config, options.onProgress);
+    }, config, options.onProgress, options.control === undefined ? {} : { control: options.control });
     const json = {
       kind: 'mode-repair',
       version: REPAIR_VERSION,

@@ -61,3 +61,18 @@ test('repair: the no-regression guard reports and rolls back, and the budget may
   await assert.rejects(runRepair(inputs, RepairConfigSchema.parse({ strategy: strategySpec('random'), iterations: 7, batch: 100, seed: 1 })), /budget of 7 iterations x batch 100 = 700 inputs is larger than the pool \(600\)/);
   inputs.initial.dispose();
 });
+
+test('repair: a shared control arm gives the same result as computing it (the control ignores strategy, layer selection and alpha)', async () => {
+  const inputs = await setup();
+  const base = { iterations: 2, batch: 30, seed: 9, theta: 1, earlyStop: false } as const;
+  const first = await runRepair(inputs, RepairConfigSchema.parse({ ...base, strategy: strategySpec('mode'), layerSelection: 'saturation', alpha: 0.5 }));
+  const shared = first.arms.at(-1)!;
+  const other = RepairConfigSchema.parse({ ...base, strategy: strategySpec('targeted-random'), layerSelection: 'none', alpha: 0.25 });
+  const computed = await runRepair(inputs, other);
+  const reused = await runRepair(inputs, other, undefined, { control: shared });
+  assert.deepEqual(reused.rows, computed.rows);
+  assert.deepEqual(reused.arms.map((a) => a.iterations), computed.arms.map((a) => a.iterations));
+  assert.equal(reused.arms.at(-1), shared, 'the shared arm is used as it is');
+  await assert.rejects(runRepair(inputs, RepairConfigSchema.parse({ ...other, iterations: 3 }), undefined, { control: shared }), /a shared control arm must be a control of 3 iterations \(got 'control' with 2\)/);
+  inputs.initial.dispose();
+});

@@ -90,7 +90,16 @@ export interface RepairResult {
 
 const VARIANT_OF_SPACE: Record<ScoreSpace, HeatmapVariant> = { importance: 'importance', activation: 'activation', input: 'input-mean' };
 
-export async function runRepair(inputs: RepairInputs, config: RepairConfig, onProgress: ProgressCallback = noProgress): Promise<RepairResult> {
+export interface RepairOptions {
+  /**
+   * The control arm of an earlier repair with the same control settings (controlSettingsOf): used
+   * instead of running it again. The control is random selection, so it does not depend on the
+   * strategy, the layer selection or alpha: a sweep computes it once per model, seed and budget.
+   */
+  readonly control?: ArmResult;
+}
+
+export async function runRepair(inputs: RepairInputs, config: RepairConfig, onProgress: ProgressCallback = noProgress, options: RepairOptions = {}): Promise<RepairResult> {
   const budget = config.iterations * config.batch;
   if (budget > inputs.pool.count) {
     throw new ModeError('usage', `budget of ${config.iterations} iterations x batch ${config.batch} = ${budget} inputs is larger than the pool (${inputs.pool.count}); lower --iterations or --batch, or train with a larger --pool-size`);
@@ -108,8 +117,16 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
     onProgress({ type: 'stage', stage: 'repair', message: `repair with ${name}` });
     arms.push(await runArm(inputs, config, spec, false, root.child(`arm-${name}`), initialValidation, initialTest, onProgress));
   }
-  onProgress({ type: 'stage', stage: 'repair', message: 'control: random selection at the same budget' });
-  const control = await runArm(inputs, config, strategySpec('random'), true, root.child('control'), initialValidation, initialTest, onProgress);
+  let control: ArmResult;
+  if (options.control !== undefined) {
+    control = options.control;
+    if (!control.control || control.iterations.length !== config.iterations) {
+      throw new ModeError('internal', `a shared control arm must be a control of ${config.iterations} iterations (got '${control.name}' with ${control.iterations.length})`);
+    }
+  } else {
+    onProgress({ type: 'stage', stage: 'repair', message: 'control: random selection at the same budget' });
+    control = await runArm(inputs, config, strategySpec('random'), true, root.child('control'), initialValidation, initialTest, onProgress);
+  }
   arms.push(control);
 
   const buggy = initialBugs.map((b) => b.label);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { expandCells, parseExperimentConfig } from './experiment-config.js';
+import type { ArmResult } from './repair.js';
 import { ResultStore, STORE_SCHEMA_VERSION, type CellRecord, type RepairJson } from './store.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mode-store-'));
@@ -75,7 +76,7 @@ test('a store of another schema version is refused, not overwritten', () => {
   db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
-  unchanged(file, () => assert.throws(() => ResultStore.open(file), /newer\.sqlite is a result store of schema version 99, written by mode .*; this mode \(.*\) reads version 1 only; upgrade mode, or choose another --store/));
+  unchanged(file, () => assert.throws(() => ResultStore.open(file), new RegExp(`newer\\.sqlite is a result store of schema version 99, written by mode .*; this mode \\(.*\\) reads version ${STORE_SCHEMA_VERSION} only; upgrade mode, or choose another --store`)));
   assert.throws(() => ResultStore.open(file, { readonly: true }), /schema version 99/);
 });
 
@@ -90,4 +91,32 @@ test('a file that is not our store is refused untouched', () => {
   unchanged(foreign, () => assert.throws(() => ResultStore.open(foreign), /foreign\.sqlite is an SQLite database but not a mode result store \(tables: accounts\)/));
   assert.throws(() => ResultStore.open(path.join(tmp, 'absent.sqlite'), { readonly: true }), /no result store at '.*absent\.sqlite'/);
   assert.throws(() => ResultStore.open(tmp), /is not a file/);
+});
+
+test('a control arm is stored with the cell that computed it, once, and rolls back with it', () => {
+  const file = path.join(tmp, 'controls.sqlite');
+  const store = ResultStore.open(file);
+  const arm = { name: 'control', strategy: { name: 'random' }, control: true, finishedEarly: false, iterations: [{ iteration: 1 }], seconds: 1.5, stageSeconds: {} } as unknown as ArmResult;
+  assert.equal(store.control('k1'), null);
+  store.recordCell({ ...record(0), control: { key: 'k1', arm } });
+  assert.deepEqual(store.control('k1'), arm);
+  // A duplicate cell fails the transaction: its (new) control is not stored either.
+  assert.throws(() => store.recordCell({ ...record(0), control: { key: 'k2', arm } }), /UNIQUE constraint failed: cells\.key/);
+  assert.equal(store.control('k2'), null);
+  // A second writer of the same control key keeps the first.
+  store.recordCell({ ...record(1), control: { key: 'k1', arm: { ...arm, seconds: 9 } } });
+  assert.equal(store.count('controls'), 1);
+  assert.equal(store.control('k1')!.seconds, 1.5);
+  assert.deepEqual(store.controlKeys(), new Set(['k1']));
+  store.close();
+});
+
+test('a store of an older schema version (before shared controls) is refused with a way out', () => {
+  const file = path.join(tmp, 'older.sqlite');
+  ResultStore.open(file).close();
+  const db = new Database(file);
+  db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  unchanged(file, () => assert.throws(() => ResultStore.open(file), /older\.sqlite is a result store of schema version 1, .*; rerun the experiment into a new --store; the file was left as it is/));
 });

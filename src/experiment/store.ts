@@ -5,8 +5,9 @@
  * the whole cell or nothing; the cell's key is the PRIMARY KEY, so nothing is stored twice.
  *
  * Tables: meta (kind, schema version, tool version, created), runs (each sweep started), models
- * (initial models trained, with their folders), cells (done cells only), iterations, failures (each
- * failed attempt; a failed cell is not done and runs again next time).
+ * (initial models trained, with their folders), controls (control arms, each shared by the cells of
+ * one model, seed and budget; written with the first cell that computed it), cells (done cells only),
+ * iterations, failures (each failed attempt; a failed cell is not done and runs again next time).
  *
  * A file that is not an SQLite database, an SQLite database that is not ours, or a store of another
  * schema version is refused before anything is written to it.
@@ -17,10 +18,11 @@ import Database from 'better-sqlite3';
 import { toolVersion } from '../core/environment.js';
 import { ModeError } from '../core/errors.js';
 import type { CellConfig, ModelConfig } from './experiment-config.js';
+import type { ArmResult } from './repair.js';
 
 export const STORE_KIND = 'mode-experiment-store';
 /** Bump when the tables change; a store of another version is refused, never rewritten. */
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 /** How long a writer waits for another connection's lock (a reader's snapshot) before failing, ms. */
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -28,6 +30,7 @@ const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, tool_version TEXT NOT NULL, config TEXT NOT NULL, cells INTEGER NOT NULL);
 CREATE TABLE models (key TEXT PRIMARY KEY, config TEXT NOT NULL, path TEXT NOT NULL, seconds REAL, finished_at TEXT NOT NULL);
+CREATE TABLE controls (key TEXT PRIMARY KEY, model_key TEXT NOT NULL, arm TEXT NOT NULL, seconds REAL NOT NULL, finished_at TEXT NOT NULL);
 CREATE TABLE cells (
   key TEXT PRIMARY KEY, model_key TEXT NOT NULL, label TEXT NOT NULL, config TEXT NOT NULL,
   status TEXT NOT NULL CHECK (status = 'done'), result TEXT NOT NULL, seconds REAL NOT NULL, finished_at TEXT NOT NULL
@@ -63,6 +66,8 @@ export interface CellRecord {
   readonly config: CellConfig;
   readonly result: RepairJson;
   readonly seconds: number;
+  /** The control arm the cell computed, to share with later cells of the same control key. */
+  readonly control?: { readonly key: string; readonly arm: ArmResult };
 }
 
 export interface StoredCell extends CellRecord {
@@ -164,7 +169,11 @@ export class ResultStore {
     const insertIteration = this.db.prepare(
       'INSERT INTO iterations (cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, share_already_correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    const insertControl = this.db.prepare('INSERT OR IGNORE INTO controls (key, model_key, arm, seconds, finished_at) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
+      if (record.control !== undefined) {
+        insertControl.run(record.control.key, record.modelKey, JSON.stringify(record.control.arm), record.control.arm.seconds, new Date().toISOString());
+      }
       insertCell.run(record.key, record.modelKey, record.label, JSON.stringify(record.config), 'done', JSON.stringify(record.result), record.seconds, new Date().toISOString());
       for (const arm of record.result.arms) {
         for (const it of arm.iterations) {
@@ -173,6 +182,16 @@ export class ResultStore {
         }
       }
     })();
+  }
+
+  /** A stored control arm, or null. */
+  control(key: string): ArmResult | null {
+    const row = this.db.prepare('SELECT arm FROM controls WHERE key = ?').pluck().get(key) as string | undefined;
+    return row === undefined ? null : (JSON.parse(row) as ArmResult);
+  }
+
+  controlKeys(): Set<string> {
+    return new Set(this.db.prepare('SELECT key FROM controls').pluck().all() as string[]);
   }
 
   recordFailure(key: string, label: string, message: string, seconds: number | null): void {
@@ -199,7 +218,7 @@ export class ResultStore {
     }[]).map((r) => ({ key: r.cell_key, label: r.label, message: r.message, failedAt: r.failed_at }));
   }
 
-  count(table: 'cells' | 'iterations' | 'models' | 'failures' | 'runs'): number {
+  count(table: 'cells' | 'iterations' | 'models' | 'controls' | 'failures' | 'runs'): number {
     return this.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   }
 

@@ -3,7 +3,9 @@
  * models they need, class-subset data), owns the result store and writes each cell in one
  * transaction as its worker reports it; workers (worker.ts, one engine each) train models and run
  * repairs. Models needed by several cells are trained once, first; a cell starts as soon as its model
- * is ready. A failed cell is recorded as failed (not done) and the sweep goes on. Rerunning the same
+ * is ready. The control arm (random selection at the same budget) is computed by the first cell of
+ * its control key and stored with it; the other cells of that key reuse it, so a cell costs one arm,
+ * not two; while a control is being computed, cells that need it wait and others run. A failed cell is recorded as failed (not done) and the sweep goes on. Rerunning the same
  * sweep runs only the cells the store does not hold.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -15,6 +17,7 @@ import type { TrainConfigInput } from '../model/train-config.js';
 import { materializeClassSubset } from './class-subset.js';
 import { expandCells, hashKey, modelConfigOf, repairInputOf, type Cell, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
 import { unavailableDataset } from './presets.js';
+import type { ArmResult } from './repair.js';
 import { ResultStore, type RepairJson } from './store.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 
@@ -158,7 +161,7 @@ function removeStaleStaging(dir: string): void {
 
 type Job =
   | { readonly kind: 'train'; readonly id: number; readonly key: string; readonly model: ModelConfig; readonly dir: string }
-  | { readonly kind: 'cell'; readonly id: number; readonly cell: Cell };
+  | { readonly kind: 'cell'; readonly id: number; readonly cell: Cell; readonly control: ArmResult | null };
 
 interface WorkerSlot {
   readonly child: ChildProcess;
@@ -216,6 +219,9 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
         trainJobs.push({ kind: 'train', id: nextId++, key: cell.modelKey, model, dir });
       }
     }
+    // Controls: stored (loaded when a cell needs one) or being computed by a running cell.
+    const storedControls = store.controlKeys();
+    const controlsRunning = new Set<string>();
     const cellQueue: Cell[] = [...plan.missing];
     let done = 0;
     let running = 0;
@@ -249,13 +255,20 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
         modelState.set(train.key, { status: 'training' });
         return train;
       }
-      const index = cellQueue.findIndex((c) => modelState.get(c.modelKey)?.status === 'ready');
+      const index = cellQueue.findIndex((c) => modelState.get(c.modelKey)?.status === 'ready' && !controlsRunning.has(c.controlKey));
       if (index < 0) return null;
-      const [cell] = cellQueue.splice(index, 1);
-      return { kind: 'cell', id: nextId++, cell: cell! };
+      const [cell] = cellQueue.splice(index, 1) as [Cell];
+      if (storedControls.has(cell.controlKey)) {
+        const control = store.control(cell.controlKey);
+        if (control !== null) return { kind: 'cell', id: nextId++, cell, control };
+      }
+      controlsRunning.add(cell.controlKey);
+      return { kind: 'cell', id: nextId++, cell, control: null };
     };
     const requestOf = (job: Job): WorkerRequest => {
-      if (job.kind === 'cell') return { type: 'repair', id: job.id, modelDir: modelFolder(storeFile, job.cell.modelKey), input: repairInputOf(job.cell.config) };
+      if (job.kind === 'cell') {
+        return { type: 'repair', id: job.id, modelDir: modelFolder(storeFile, job.cell.modelKey), input: repairInputOf(job.cell.config), ...(job.control === null ? {} : { control: job.control }) };
+      }
       const m = job.model;
       const trainConfig: TrainConfigInput = {
         dataset: specOf(m) as string, model: m.model, epochs: m.epochs, seed: m.seed, scenarios: { ...m.scenario }, engine: options.engine === 'cpu' ? 'cpu' : 'wasm',
@@ -282,9 +295,12 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       }
       running -= 1;
       const cell = job.cell;
+      if (job.control === null) controlsRunning.delete(cell.controlKey);
       if (reply.type === 'done' && reply.json !== undefined) {
         try {
-          store.recordCell({ key: cell.key, modelKey: cell.modelKey, label: cell.label, config: cell.config, result: reply.json as unknown as RepairJson, seconds: reply.seconds });
+          const control = job.control === null && reply.control !== undefined ? { key: cell.controlKey, arm: reply.control } : undefined;
+          store.recordCell({ key: cell.key, modelKey: cell.modelKey, label: cell.label, config: cell.config, result: reply.json as unknown as RepairJson, seconds: reply.seconds, ...(control === undefined ? {} : { control }) });
+          if (control !== undefined) storedControls.add(cell.controlKey);
         } catch (error) {
           failCell(cell, `could not store the result: ${(error as Error).message}`, reply.seconds);
           return;

@@ -15,15 +15,16 @@ import { saveModelFolder } from '../model/model-folder.js';
 import { resolveTrainConfig, trainModel } from '../model/train.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import type { RepairConfigInput } from './repair-config.js';
+import type { ArmResult } from './repair.js';
 import { repairModel } from './repair-run.js';
 
 export type WorkerRequest =
   | { readonly type: 'train'; readonly id: number; readonly config: TrainConfigInput; readonly dir: string }
-  | { readonly type: 'repair'; readonly id: number; readonly modelDir: string; readonly input: RepairConfigInput };
+  | { readonly type: 'repair'; readonly id: number; readonly modelDir: string; readonly input: RepairConfigInput; readonly control?: ArmResult };
 
 export type WorkerReply =
   | { readonly type: 'ready' }
-  | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: Record<string, unknown> }
+  | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: Record<string, unknown>; readonly control?: ArmResult }
   | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly message: string };
 
 function send(reply: WorkerReply): void {
@@ -55,8 +56,10 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
       }
       return { type: 'done', id: request.id, seconds: seconds() };
     }
-    const run = await repairModel(path.resolve(request.modelDir), engine, request.input);
-    return { type: 'done', id: request.id, seconds: seconds(), json: run.json };
+    const run = await repairModel(path.resolve(request.modelDir), engine, request.input, request.control === undefined ? {} : { control: request.control });
+    // A control computed here goes back to the parent, which shares it with the other cells of its key.
+    const control = request.control === undefined ? run.result.arms.find((a) => a.control) : undefined;
+    return { type: 'done', id: request.id, seconds: seconds(), json: run.json, ...(control === undefined ? {} : { control }) };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     return { type: 'failed', id: request.id, seconds: seconds(), message };
