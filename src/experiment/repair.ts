@@ -48,7 +48,8 @@ export interface IterationRecord {
   /** Mean pairwise cosine similarity of the picks in input space (targeted picks, or the whole batch when untargeted). */
   readonly meanPairwiseSimilarity: number;
   readonly validation: { accuracy: number; perLabel: number[] };
-  readonly test: { accuracy: number; perLabel: number[] };
+  /** Test confusion matrix too (confusion[true][predicted]), for the report's before/after matrices. */
+  readonly test: { accuracy: number; perLabel: number[]; confusion: number[][] };
   readonly regressions: { label: number; before: number; after: number }[];
   readonly rolledBack: boolean;
 }
@@ -245,7 +246,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
         shareAlreadyCorrectTargeted: targetedPositions.length === 0 ? null : mean(targetedPositions.map((k) => alreadyCorrect[k]!)),
         meanPairwiseSimilarity: round(similarity),
         validation: { accuracy: validationEval.accuracy, perLabel: validationEval.perLabel },
-        test: { accuracy: testEval.accuracy, perLabel: testEval.perLabel },
+        test: { accuracy: testEval.accuracy, perLabel: testEval.perLabel, confusion: testEval.confusion },
         regressions,
         rolledBack,
       });
