@@ -1,17 +1,39 @@
-/** Engine selection: the one door to compute. Callers get an Engine and never see tfjs. */
+/** Engine selection: the one door to compute. Callers get an Engine and never see tfjs or libtorch. */
 import { oneOf } from '../core/errors.js';
 import type { Engine } from './types.js';
 
-export const ENGINE_NAMES = ['wasm', 'cpu'] as const;
+/**
+ * `auto`: the torch engine where its addon is built and loads, else wasm. `torch`: libtorch
+ * (native/, fails with how to install it when missing). `wasm`: tfjs on WebAssembly. `cpu`: tfjs'
+ * pure-JS reference backend (slow; for checking kernels).
+ */
+export const ENGINE_NAMES = ['auto', 'torch', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface EngineOptions {
-  /** Intra-op threads for the wasm backend (1 = default; 2 is optional and experimental). */
+  /** Intra-op threads: ATen's for torch (default 2); the wasm backend's (default 1; 2 is experimental). */
   readonly threads?: number;
 }
 
-export async function createEngine(name: string = 'wasm', options: EngineOptions = {}): Promise<Engine> {
+/** Null when the torch engine can run here, else why not (one line). */
+export async function torchUnavailable(): Promise<string | null> {
+  const { torchUnavailableReason } = await import('./torch/native.js');
+  return torchUnavailableReason();
+}
+
+/** The engine `auto` resolves to on this machine. */
+export async function resolveEngineName(name: string): Promise<Exclude<EngineName, 'auto'>> {
   const engine = oneOf('engine', name, ENGINE_NAMES);
+  if (engine !== 'auto') return engine;
+  return (await torchUnavailable()) === null ? 'torch' : 'wasm';
+}
+
+export async function createEngine(name: string = 'wasm', options: EngineOptions = {}): Promise<Engine> {
+  const engine = await resolveEngineName(name);
+  if (engine === 'torch') {
+    const { TorchEngine } = await import('./torch/engine.js');
+    return options.threads !== undefined ? TorchEngine.create(options.threads) : TorchEngine.create();
+  }
   const { TfjsEngine } = await import('./tfjs/engine.js');
   return TfjsEngine.create(engine, options.threads ?? 1);
 }

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Builds the libtorch engine's addon (native/) when libtorch is installed, and skips it cleanly when
+// not: the project installs, builds and passes its tests on the wasm engine either way.
+//   node scripts/build-native.mjs          (run by `npm install` / `npm ci`)
+//   MODE_SKIP_NATIVE=1 npm ci              (never build it)
+// Install libtorch on Debian with scripts/install-torch-deps.sh.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TORCH_HEADERS = '/usr/include/torch';
+const NODE_HEADERS = '/usr/include/node/node_api.h';
+
+function skip(reason) {
+  process.stdout.write(`mode: native torch engine not built (${reason}); the wasm engine is used. See README "Engines".\n`);
+  process.exit(0);
+}
+
+if (process.env.MODE_SKIP_NATIVE === '1') skip('MODE_SKIP_NATIVE=1');
+if (!existsSync(TORCH_HEADERS)) skip(`no libtorch headers at ${TORCH_HEADERS}; install them with scripts/install-torch-deps.sh`);
+if (!existsSync(NODE_HEADERS)) skip(`no Node headers at ${NODE_HEADERS} (Debian package libnode-dev)`);
+let gyp;
+try {
+  gyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+} catch {
+  skip('node-gyp is not installed');
+}
+const started = Date.now();
+const result = spawnSync(process.execPath, [gyp, 'rebuild', '--nodedir=/usr', '--directory', path.join(root, 'native')], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: { ...process.env, JOBS: process.env.JOBS ?? '2' },
+});
+if (result.status !== 0) {
+  process.stderr.write('mode: building the native torch engine failed (see above); the wasm engine still works. Rerun with `node scripts/build-native.mjs`.\n');
+  // A failed optional build must not fail the install, except in CI where both engines are tested.
+  process.exit(process.env.CI ? 1 : 0);
+}
+process.stdout.write(`mode: native torch engine built in ${Math.round((Date.now() - started) / 1000)} s (native/build/Release/mode_torch.node)\n`);

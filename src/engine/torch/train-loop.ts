@@ -1,0 +1,72 @@
+/**
+ * The torch engine's training loop: the same seeded per-epoch shuffle as the tfjs loop
+ * (Rng(seed).child(`epoch-${e}`).permutation(count)) and the same dropout seed names, so both engines
+ * see the same batches in the same order. Batches run in chunks on a libuv worker thread; progress
+ * events follow each chunk.
+ */
+import { ModeError } from '../../core/errors.js';
+import { Rng, deriveSeed } from '../../core/rng.js';
+import type { FitOptions, FitResult, TrainingData } from '../types.js';
+import { type NativeBinding, type NativeNet, nativeError } from './native.js';
+
+/** Batches per trip to the worker thread: few enough for a live progress bar, enough to amortise the trip. */
+export const BATCHES_PER_CHUNK = 16;
+
+export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, data: TrainingData, options: FitOptions): Promise<FitResult> {
+  const started = performance.now();
+  const rng = new Rng(options.seed);
+  const stage = options.stage ?? 'fit';
+  const batchSize = Math.max(1, Math.min(options.batchSize, data.count));
+  const batches = Math.ceil(data.count / batchSize);
+  const optimizer = { kind: options.optimizer.kind, learningRate: options.optimizer.learningRate, momentum: options.optimizer.kind === 'sgd' ? (options.optimizer.momentum ?? 0) : 0 };
+  let session;
+  try {
+    session = new binding.FitSession(net, data.x, data.y, data.count, optimizer);
+  } catch (error) {
+    throw nativeError(error, `${stage}: the torch engine could not start training`);
+  }
+  const lossPerEpoch: number[] = [];
+  const accuracyPerEpoch: number[] = [];
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      options.onProgress?.({ type: 'epoch-start', stage, epoch, epochs: options.epochs, batches });
+      const order = rng.child(`epoch-${epoch}`).permutation(data.count);
+      let lossSum = 0;
+      let correctSum = 0;
+      for (let first = 0; first < batches; first += BATCHES_PER_CHUNK) {
+        const count = Math.min(BATCHES_PER_CHUNK, batches - first);
+        const sizes = new Int32Array(count);
+        const seeds = new Uint32Array(count);
+        for (let k = 0; k < count; k++) {
+          const b = first + k;
+          sizes[k] = Math.min(batchSize, data.count - b * batchSize);
+          seeds[k] = deriveSeed(options.seed, `dropout-${epoch}-${b}`);
+        }
+        const rows = order.subarray(first * batchSize, Math.min(data.count, (first + count) * batchSize));
+        let results: Float64Array;
+        try {
+          results = await session.run(rows, sizes, seeds);
+        } catch (error) {
+          throw nativeError(error, `${stage}: training failed at epoch ${epoch + 1}`);
+        }
+        for (let k = 0; k < results.length / 2; k++) {
+          const b = first + k;
+          const loss = results[2 * k]!;
+          if (!Number.isFinite(loss)) {
+            throw new ModeError('model', `${stage}: training diverged (loss ${loss}) at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data for NaN`);
+          }
+          lossSum += loss * sizes[k]!;
+          correctSum += results[2 * k + 1]!;
+          options.onProgress?.({ type: 'batch', stage, epoch, batch: b, batches, loss });
+        }
+      }
+      const epochLoss = lossSum / data.count;
+      lossPerEpoch.push(epochLoss);
+      accuracyPerEpoch.push(correctSum / data.count);
+      options.onProgress?.({ type: 'epoch-end', stage, epoch, epochs: options.epochs, loss: epochLoss, accuracy: correctSum / data.count });
+    }
+  } finally {
+    session.dispose();
+  }
+  return { loss: lossPerEpoch, accuracy: accuracyPerEpoch, seconds: (performance.now() - started) / 1000 };
+}
