@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { expandCells, loadExperimentConfig } from '../experiment/experiment-config.js';
+import { ResultStore } from '../experiment/store.js';
 import { MAIN, cliHarness } from './cli-harness.js';
 
 const { tmp, mode } = cliHarness('mode-experiment-');
@@ -64,6 +65,17 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   const plan = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--seeds', '3', '--dry-run');
   assert.equal(plan.status, 0, plan.stderr);
   assert.match(plan.stdout, /6 cells: 4 already done in tiny\.sqlite, 2 to run; they need 1 initial models, 1 to train/);
+  // --where: a slice of the grid now, the rest later; the same filter slices the tables.
+  const slice = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--seeds', '3', '--where', 'strategy=targeted-random', '--where', 'seed=3', '--dry-run');
+  assert.equal(slice.status, 0, slice.stderr);
+  assert.match(slice.stdout, /^1 cells: 0 already done in tiny\.sqlite, 1 to run; they need 1 initial models, 1 to train\nleft out by --where: 5 cells/);
+  assert.match(mode('experiment', '--config', config, '--where', 'model=cnn', '--dry-run').stderr, /--where model=cnn: no cell of this experiment has that value; its values: mlp\n$/);
+  assert.match(mode('experiment', '--config', config, '--where', 'modle=mlp', '--dry-run').stderr, /unknown --where setting 'modle': must be one of \[dataset, /);
+  assert.match(mode('experiment', '--config', config, '--where', 'model', '--dry-run').stderr, /--where 'model': expected SETTING=VALUE\[,VALUE\.\.\.\]/);
+  const sliced = mode('results', '--store', 'tiny.sqlite', '--where', 'strategy-name=mode', '--format', 'csv', '--reference', 'none');
+  assert.equal(sliced.status, 0, sliced.stderr);
+  assert.equal(parseCsv(sliced.stdout).filter((r) => r.some((v) => v.startsWith('mode:'))).length, 1);
+  assert.ok(!sliced.stdout.includes('targeted-random'));
 });
 
 test('bad input: an invalid config names the field, a store that is not ours is refused untouched', () => {
@@ -92,8 +104,16 @@ test('bad input: an invalid config names the field, a store that is not ours is 
   assert.equal(storeRows(path.join(tmp, 'failed.sqlite'), 'SELECT * FROM cells').length, 0);
   assert.equal(storeRows(path.join(tmp, 'failed.sqlite'), 'SELECT * FROM failures').length, 2);
   assert.match(mode('results', '--store', 'failed.sqlite').stderr, /failed\.sqlite holds no finished cells yet/);
-  assert.match(mode('experiment', '--config', tooBig, '--engine', 'gpu').stderr, /unknown engine 'gpu': must be one of \[wasm, cpu\]/);
+  assert.match(mode('experiment', '--config', tooBig, '--engine', 'gpu').stderr, /unknown engine 'gpu': must be one of \[.*wasm.*\]/);
   assert.match(mode('results', '--store', 'absent.sqlite').stderr, /no result store at 'absent\.sqlite'/);
+  // A store made on another engine is refused: nothing runs, nothing is recorded.
+  const other = ResultStore.open(path.join(tmp, 'other-engine.sqlite'));
+  other.claimEngine('some-other-engine');
+  other.close();
+  const mixed = mode('experiment', '--config', writeConfig('ok2.json', TINY), '--store', 'other-engine.sqlite', '--workers', '1');
+  assert.equal(mixed.status, 2, mixed.stderr);
+  assert.match(mixed.stderr, /other-engine\.sqlite holds results computed on the some-other-engine engine and this sweep runs on tfjs-wasm; rerun with the --engine that made them, or pass a new --store/);
+  assert.deepEqual(storeRows<{ n: number }>(path.join(tmp, 'other-engine.sqlite'), 'SELECT (SELECT count(*) FROM cells) + (SELECT count(*) FROM failures) + (SELECT count(*) FROM models) AS n'), [{ n: 0 }]);
 });
 
 /** Pids of the children of `pid`, and whether a pid still runs (a zombie does not), from /proc (Linux). */

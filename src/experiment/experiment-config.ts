@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LAYER_SELECTION_RULES, type LayerSelectionRule } from '../analysis/index.js';
-import { ModeError, configError } from '../core/errors.js';
+import { ModeError, configError, oneOf, usageError } from '../core/errors.js';
 import { parseDatasetSpec, parseScenario, SCENARIO_KINDS } from '../data/index.js';
 import { checkArchitectureName } from '../model/architectures.js';
 import { DEFAULT_EPOCHS, MAX_SEED } from '../model/train-config.js';
@@ -335,6 +335,36 @@ export function cellDimensions(c: CellConfig): Record<Dimension, string | null> 
     earlyStop: String(c.earlyStop),
     layerOnce: String(c.layerOnce),
   };
+}
+
+/** CLI names of the dimensions (kebab-case), for --by and --where. */
+export const DIMENSION_FLAGS: Readonly<Record<string, Dimension>> = Object.fromEntries(
+  DIMENSIONS.map((d) => [d.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), d]),
+);
+
+/** A test of cells by their settings: every clause must hold. */
+export type CellFilter = (c: CellConfig) => boolean;
+
+/**
+ * Parses `--where` clauses, each `setting=value[,value...]` (kebab-case setting names, values as
+ * cellDimensions prints them), against the cells they will filter: an unknown setting, or a value no
+ * cell has, is refused with the values there are, so a typo never silently selects nothing.
+ */
+export function parseWhere(clauses: readonly string[], cells: readonly CellConfig[]): CellFilter {
+  const tests = clauses.map((clause) => {
+    const eq = clause.indexOf('=');
+    if (eq <= 0 || eq === clause.length - 1) throw usageError(`--where '${clause}': expected SETTING=VALUE[,VALUE...], e.g. --where model=mlp`);
+    const name = clause.slice(0, eq).trim();
+    const dimension = name === 'seed' ? null : DIMENSION_FLAGS[oneOf('--where setting', name, [...Object.keys(DIMENSION_FLAGS), 'seed'])]!;
+    const valueOf = (c: CellConfig): string | null => (dimension === null ? String(c.seed) : cellDimensions(c)[dimension]);
+    const values = clause.slice(eq + 1).split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const present = [...new Set(cells.map(valueOf).filter((v): v is string => v !== null))];
+    for (const v of values) {
+      if (!present.includes(v)) throw usageError(`--where ${name}=${v}: no cell of this experiment has that value; its values: ${present.join(', ') || '(none: the setting does not apply)'}`);
+    }
+    return (c: CellConfig): boolean => values.includes(valueOf(c) ?? '');
+  });
+  return (c) => tests.every((t) => t(c));
 }
 
 /** Dimensions with more than one distinct (applicable) value among these cells. */

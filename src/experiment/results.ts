@@ -309,7 +309,4 @@ function compareLayerSelection(entries: readonly Entry[], by: readonly Dimension
   return found.map((f, i) => ({ group: f.group, rule: f.rule, settings: f.settings, tested: adjusted[i]! }));
 }
 
-/** CLI names of the dimensions (kebab-case), for --by. */
-export const DIMENSION_FLAGS: Readonly<Record<string, Dimension>> = Object.fromEntries(
-  DIMENSIONS.map((d) => [d.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), d]),
-);
+export { DIMENSION_FLAGS } from './experiment-config.js';

@@ -154,6 +154,21 @@ export class ResultStore {
     return Object.fromEntries((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
   }
 
+  /**
+   * The engine a store's results come from: set by the first sweep's first worker; a later sweep on
+   * another engine is refused, since two engines' numbers differ and their cells must not mix.
+   */
+  claimEngine(engine: string): void {
+    const stored = this.meta().engine;
+    if (stored === undefined) {
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('engine', engine);
+      return;
+    }
+    if (stored !== engine) {
+      throw new ModeError('usage', `${this.file} holds results computed on the ${stored} engine and this sweep runs on ${engine}; rerun with the --engine that made them, or pass a new --store (results of two engines are not mixed)`);
+    }
+  }
+
   /** Records that a sweep started, with its config. */
   recordRun(config: unknown, cells: number): void {
     this.db.prepare('INSERT INTO runs (started_at, tool_version, config, cells) VALUES (?, ?, ?, ?)').run(new Date().toISOString(), toolVersion(), JSON.stringify(config), cells);

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ModeError } from '../core/errors.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import { materializeClassSubset } from './class-subset.js';
-import { expandCells, hashKey, modelConfigOf, repairInputOf, type Cell, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
+import { expandCells, hashKey, modelConfigOf, repairInputOf, type Cell, type CellFilter, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
 import { unavailableDataset } from './presets.js';
 import type { ArmResult } from './repair.js';
 import { ResultStore, type RepairJson } from './store.js';
@@ -45,6 +45,8 @@ export interface SweepPlan {
   readonly cells: readonly Cell[];
   /** Cells left out, with the reason (a dataset that is not installed). */
   readonly skipped: readonly { readonly reason: string; readonly cells: number }[];
+  /** Cells of the experiment left out by a --where filter (a later run without it runs them). */
+  readonly excluded: number;
   readonly alreadyDone: number;
   /** Cells to run now, in order. */
   readonly missing: readonly Cell[];
@@ -60,6 +62,8 @@ export interface SweepOptions {
   readonly workers: number;
   /** Engine name for the workers (wasm | cpu). */
   readonly engine: string;
+  /** Runs only the cells that pass (mode experiment --where). */
+  readonly where?: CellFilter;
   readonly onEvent?: (event: SweepEvent) => void;
 }
 
@@ -95,9 +99,12 @@ function partition(cells: readonly Cell[], exists: (file: string) => boolean): {
 }
 
 /** The plan of a sweep against a store, without running anything (the store is only read, when it exists). */
-export function planSweep(config: ExperimentConfig, store: string, doneKeys?: ReadonlySet<string>): SweepPlan {
-  const { runnable, skipped } = partition(expandCells(config), existsSync);
-  let done = doneKeys;
+export function planSweep(config: ExperimentConfig, store: string, options: { doneKeys?: ReadonlySet<string>; where?: CellFilter } = {}): SweepPlan {
+  const all = expandCells(config);
+  const where = options.where;
+  const chosen = where === undefined ? all : all.filter((c) => where(c.config));
+  const { runnable, skipped } = partition(chosen, existsSync);
+  let done = options.doneKeys;
   if (done === undefined) {
     if (existsSync(store)) {
       const s = ResultStore.open(store, { readonly: true });
@@ -111,7 +118,7 @@ export function planSweep(config: ExperimentConfig, store: string, doneKeys?: Re
   const missing = runnable.filter((c) => !done.has(c.key));
   const models = new Set(missing.map((c) => c.modelKey));
   const modelsToTrain = [...models].filter((k) => !existsSync(path.join(modelFolder(store, k), 'manifest.json'))).length;
-  return { store, cells: runnable, skipped, alreadyDone: runnable.length - missing.length, missing, models: models.size, modelsToTrain };
+  return { store, cells: runnable, skipped, excluded: all.length - chosen.length, alreadyDone: runnable.length - missing.length, missing, models: models.size, modelsToTrain };
 }
 
 /** One sweep at a time per store: a lock file holding the owner's pid (a dead owner's lock is taken over). */
@@ -180,7 +187,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
   const workersWanted = Math.max(1, Math.floor(options.workers));
   const failures: { key: string; label: string; message: string }[] = [];
   try {
-    const plan = planSweep(config, storeFile, store.doneKeys());
+    const plan = planSweep(config, storeFile, { doneKeys: store.doneKeys(), ...(options.where === undefined ? {} : { where: options.where }) });
     removeStaleStaging(modelsFolder(storeFile));
     removeStaleStaging(path.join(modelsFolder(storeFile), 'data'));
     store.recordRun(config, plan.cells.length);
@@ -314,6 +321,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
 
     const slots: WorkerSlot[] = [];
     let startFailures = 0;
+    let fatal: Error | null = null;
     await new Promise<void>((resolve) => {
       const remaining = (): boolean => trainJobs.length > 0 || cellQueue.length > 0 || slots.some((s) => s.job !== null);
       const finishIfIdle = (): void => {
@@ -347,7 +355,17 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
           slot.stderr.splice(0, Math.max(0, slot.stderr.length - STDERR_TAIL_LINES));
         });
         child.on('message', (reply: WorkerReply) => {
-          if (reply.type === 'ready') slot.ready = true;
+          if (reply.type === 'ready') {
+            try {
+              store.claimEngine(reply.engine);
+              slot.ready = true;
+            } catch (error) {
+              // Another engine's store: nothing runs, nothing is recorded as failed.
+              fatal = error instanceof Error ? error : new Error(String(error));
+              trainJobs.splice(0);
+              cellQueue.splice(0);
+            }
+          }
           else if (slot.job !== null && slot.job.id === reply.id) {
             const job = slot.job;
             slot.job = null;
@@ -383,6 +401,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     });
     // Everything is finished: workers exit when their IPC channel closes.
     await Promise.all(slots.map((s) => stopWorker(s)));
+    if (fatal !== null) throw fatal;
     return { plan, ran: done, failed: failures, seconds: (performance.now() - started) / 1000 };
   } finally {
     store.close();

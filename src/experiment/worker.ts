@@ -23,7 +23,7 @@ export type WorkerRequest =
   | { readonly type: 'repair'; readonly id: number; readonly modelDir: string; readonly input: RepairConfigInput; readonly control?: ArmResult };
 
 export type WorkerReply =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly engine: string }
   | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: Record<string, unknown>; readonly control?: ArmResult }
   | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly message: string };
 
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   process.on('message', (request: WorkerRequest) => {
     queue = queue.then(async () => send(await handle(engine, request)));
   });
-  send({ type: 'ready' });
+  send({ type: 'ready', engine: engine.info.name });
 }
 
 await main();

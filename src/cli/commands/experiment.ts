@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ModeError, oneOf, usageError } from '../../core/errors.js';
 import { ENGINE_NAMES } from '../../engine/index.js';
-import { loadExperimentConfig, parseExperimentConfig, type ExperimentConfig } from '../../experiment/experiment-config.js';
+import { expandCells, loadExperimentConfig, parseExperimentConfig, parseWhere, type ExperimentConfig } from '../../experiment/experiment-config.js';
 import { PRESET_NAMES, presetConfig } from '../../experiment/presets.js';
 import { planSweep, runSweep, type SweepEvent, type SweepPlan, type SweepResult } from '../../experiment/sweep.js';
 import { intOption, printJson, type GlobalOptions } from '../common.js';
@@ -17,6 +17,7 @@ interface ExperimentFlags {
   store?: string;
   workers?: number;
   dryRun?: boolean;
+  where: string[];
 }
 
 export function registerExperiment(program: Command): void {
@@ -28,14 +29,17 @@ export function registerExperiment(program: Command): void {
     .option('--seeds <n>', 'run seeds 1..N (replaces the config\'s seeds)', intOption('--seeds', 1))
     .option('--store <file>', 'SQLite result store (default: runs/NAME.sqlite); rerunning with the same store runs only the missing cells')
     .option('--workers <n>', `worker processes (default: the number of cores, ${os.availableParallelism()} here)`, intOption('--workers', 1, 256))
+    .option('--where <setting=values>', 'run only the cells with these settings, e.g. --where model=mlp or --where batch=200,2000 (repeatable; every clause must hold; settings as in mode results --by)', collect, [])
     .option('--dry-run', 'print the plan (cells, models, what is already done) and run nothing')
     .action(async (flags: ExperimentFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const engine = oneOf('engine', globals.engine ?? 'wasm', ENGINE_NAMES);
       const { config, name } = resolveConfig(flags);
       const store = flags.store ?? path.join('runs', `${name}.sqlite`);
+      const where = flags.where.length === 0 ? undefined : parseWhere(flags.where, expandCells(config).map((c) => c.config));
+      const filter = where === undefined ? {} : { where };
       if (flags.dryRun === true) {
-        const plan = planSweep(config, store);
+        const plan = planSweep(config, store, filter);
         if (globals.json === true) printJson(planSummary(plan));
         else process.stdout.write(formatPlan(plan) + '\n');
         return;
@@ -43,7 +47,7 @@ export function registerExperiment(program: Command): void {
       const reporter = sweepReporter({ quiet: globals.quiet === true, stream: process.stderr });
       let result: SweepResult;
       try {
-        result = await runSweep(config, { store, workers: flags.workers ?? os.availableParallelism(), engine, onEvent: reporter.onEvent });
+        result = await runSweep(config, { store, workers: flags.workers ?? os.availableParallelism(), engine, onEvent: reporter.onEvent, ...filter });
       } finally {
         reporter.stop();
       }
@@ -74,13 +78,16 @@ function resolveConfig(flags: ExperimentFlags): { config: ExperimentConfig; name
   return { config, name };
 }
 
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 function planSummary(plan: SweepPlan): Record<string, unknown> {
-  return { store: plan.store, cells: plan.cells.length, alreadyDone: plan.alreadyDone, toRun: plan.missing.length, models: plan.models, modelsToTrain: plan.modelsToTrain, skipped: plan.skipped };
+  return { store: plan.store, cells: plan.cells.length, excluded: plan.excluded, alreadyDone: plan.alreadyDone, toRun: plan.missing.length, models: plan.models, modelsToTrain: plan.modelsToTrain, skipped: plan.skipped };
 }
 
 function formatPlan(plan: SweepPlan): string {
   return [
     `${plan.cells.length} cells: ${plan.alreadyDone} already done in ${plan.store}, ${plan.missing.length} to run; they need ${plan.models} initial models, ${plan.modelsToTrain} to train`,
+    ...(plan.excluded > 0 ? [`left out by --where: ${plan.excluded} cells (a run without --where runs them)`] : []),
     ...plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
   ].join('\n');
 }
@@ -89,6 +96,7 @@ function formatResult(result: SweepResult): string {
   const perCell = result.ran > 0 ? ` (${(result.seconds / result.ran).toFixed(1)} s of wall time per cell)` : '';
   return [
     `${result.plan.cells.length} cells: ${result.plan.alreadyDone} were already done, ${result.ran} ran, ${result.failed.length} failed, in ${result.seconds.toFixed(1)} s${perCell}`,
+    ...(result.plan.excluded > 0 ? [`left out by --where: ${result.plan.excluded} cells`] : []),
     ...result.plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
     `store: ${result.plan.store}; tables: mode results --store ${result.plan.store}`,
   ].join('\n');

@@ -1,7 +1,7 @@
 /** `mode results`: the slides' table per group of settings from an experiment's store, with CIs across seeds, paired tests, Holm, Friedman and layer selection vs none. */
 import type { Command } from 'commander';
 import { oneOf, usageError } from '../../core/errors.js';
-import { cellDimensions, STRATEGY_PARTS, varyingDimensions, type Dimension } from '../../experiment/experiment-config.js';
+import { cellDimensions, parseWhere, STRATEGY_PARTS, varyingDimensions, type Dimension } from '../../experiment/experiment-config.js';
 import { DIMENSION_FLAGS, MEASURES, summarizeResults } from '../../experiment/results.js';
 import { ResultStore, type StoredCell } from '../../experiment/store.js';
 import { RESULTS_FORMATS, renderResults, resultsCsv } from '../../report/results-table.js';
@@ -13,6 +13,7 @@ interface ResultsFlags {
   by?: string;
   measure: string;
   reference: string;
+  where: string[];
 }
 
 /** The strategy every row is compared with, when it is a row of the table (calibration.md: knowing the label does most of the work). */
@@ -27,6 +28,7 @@ export function registerResults(program: Command): void {
     .option('--by <dims>', `one row per value of these settings, comma-separated: ${Object.keys(DIMENSION_FLAGS).join(', ')} (default: metric when only the metric of mode varies, else strategy)`)
     .option('--measure <measure>', 'accuracy: overall test accuracy (the slides\'); buggy: mean test recall of the labels buggy at the start', 'accuracy')
     .option('--reference <strategy>', 'also compare every row with this strategy\'s row (when the table has it), or none', DEFAULT_REFERENCE)
+    .option('--where <setting=values>', 'only the cells with these settings, e.g. --where dataset=mnist --where batch=200 (repeatable; every clause must hold)', (v: string, prev: string[]) => [...prev, v], [])
     .action((flags: ResultsFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const format = globals.json === true ? 'json' : oneOf('format', flags.format, RESULTS_FORMATS);
@@ -41,6 +43,11 @@ export function registerResults(program: Command): void {
         store.close();
       }
       if (cells.length === 0) throw usageError(`${flags.store} holds no finished cells yet; run \`mode experiment --store ${flags.store}\` first`);
+      if (flags.where.length > 0) {
+        const where = parseWhere(flags.where, cells.map((c) => c.config));
+        cells = cells.filter((c) => where(c.config));
+        if (cells.length === 0) throw usageError(`no finished cell of ${flags.store} has all of ${flags.where.join(' and ')}`);
+      }
       const by = flags.by === undefined ? defaultBy(cells) : parseBy(flags.by);
       const results = summarizeResults(cells, { by, measure, reference: flags.reference === 'none' ? null : flags.reference });
       if (format === 'json') {
@@ -63,7 +70,7 @@ function parseBy(text: string): Dimension[] {
 }
 
 /** metric when the strategies differ by their metric only (the slides' tables), else strategy. */
-function defaultBy(cells: readonly StoredCell[]): Dimension[] {
+export function defaultBy(cells: readonly StoredCell[]): Dimension[] {
   const varying = varyingDimensions(cells.map((c) => cellDimensions(c.config)));
   const parts = varying.filter((d) => (STRATEGY_PARTS as readonly string[]).includes(d));
   return parts.length === 1 && parts[0] === 'metric' ? ['metric'] : ['strategy'];
