@@ -9,7 +9,9 @@ import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerExperiment } from './commands/experiment.js';
 import { registerRepair } from './commands/repair.js';
+import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
+import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 
 function buildProgram(): Command {
@@ -32,6 +34,8 @@ function buildProgram(): Command {
   registerDemo(program);
   registerExperiment(program);
   registerResults(program);
+  registerReport(program);
+  registerServe(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

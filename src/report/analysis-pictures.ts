@@ -22,27 +22,47 @@ const MAP_TITLES: Record<MapName, string> = {
   dhw: 'DHW = HW - HC',
 };
 
+/** What one label's sheet is drawn from: its maps (analysis.json's or an AnalysisResult's) and its target. */
+export interface SheetInput {
+  readonly label: number;
+  readonly variant: string;
+  readonly shape: readonly number[];
+  readonly counts: { readonly correct: number; readonly missed: number; readonly wronglyClaimed: number };
+  readonly confusedWith: number;
+  readonly maps: Readonly<Record<MapName, Float32Array | readonly number[]>>;
+  readonly kind: string;
+  readonly layerName: string;
+}
+
+function panelTitles(maps: SheetInput): Record<MapName, string> {
+  const counts: Record<MapName, string> = {
+    hc: `n=${maps.counts.correct}`, hm: `n=${maps.counts.missed}`, hw: `n=${maps.counts.wronglyClaimed}`, dhc: `vs ${maps.confusedWith}`, dhm: '', dhw: '',
+  };
+  return Object.fromEntries((Object.keys(MAP_TITLES) as MapName[]).map((name) => [name, `${MAP_TITLES[name]}${counts[name] === '' ? '' : ` (${counts[name]})`}`])) as Record<MapName, string>;
+}
+
+/** The sheet of one buggy label: HC, HM, HW, DHM, DHW side by side, each on its own symmetric scale. */
+export function labelSheet(maps: SheetInput, labelName: (l: number) => string): Buffer {
+  const where = maps.variant === 'input-mean' ? 'input space' : `layer ${maps.layerName}`;
+  const titles = panelTitles(maps);
+  return renderSheet(
+    `label ${labelName(maps.label)}: ${maps.kind}, ${maps.variant} maps at ${where}`,
+    SHEET_MAPS.map((name) => ({ title: titles[name], values: maps.maps[name], shape: maps.shape })),
+    { scale: 'per-panel' },
+  );
+}
+
 export function analysisPictures(result: AnalysisResult, classNames: readonly string[]): Picture[] {
   const pictures: Picture[] = [];
   const labelName = (l: number): string => (classNames[l] === undefined || classNames[l] === String(l) ? String(l) : `${l} ${classNames[l]}`);
   pictures.push({ file: 'layers.png', png: layerChart(result, labelName) });
   for (const maps of result.maps) {
     const target = result.targets.find((t) => t.label === maps.label)!;
-    const where = maps.variant === 'input-mean' ? 'input space' : `layer ${target.layerName}`;
-    const counts: Record<MapName, string> = {
-      hc: `n=${maps.counts.correct}`, hm: `n=${maps.counts.missed}`, hw: `n=${maps.counts.wronglyClaimed}`, dhc: `vs ${maps.confusedWith}`, dhm: '', dhw: '',
-    };
-    const title = (name: MapName): string => `${MAP_TITLES[name]}${counts[name] === '' ? '' : ` (${counts[name]})`}`;
-    pictures.push({
-      file: `label-${maps.label}-sheet.png`,
-      png: renderSheet(
-        `label ${labelName(maps.label)}: ${target.kind}, ${maps.variant} maps at ${where}`,
-        SHEET_MAPS.map((name) => ({ title: title(name), values: maps.maps[name], shape: maps.shape })),
-        { scale: 'per-panel' },
-      ),
-    });
+    const input: SheetInput = { ...maps, kind: target.kind, layerName: target.layerName };
+    const titles = panelTitles(input);
+    pictures.push({ file: `label-${maps.label}-sheet.png`, png: labelSheet(input, labelName) });
     for (const name of Object.keys(maps.maps) as MapName[]) {
-      pictures.push({ file: `label-${maps.label}-${name}.png`, png: renderHeatmap({ title: `label ${labelName(maps.label)} ${title(name)}`, values: maps.maps[name], shape: maps.shape }) });
+      pictures.push({ file: `label-${maps.label}-${name}.png`, png: renderHeatmap({ title: `label ${labelName(maps.label)} ${titles[name]}`, values: maps.maps[name], shape: maps.shape }) });
     }
   }
   return pictures;

@@ -1,0 +1,179 @@
+/**
+ * What `mode report` and `mode serve` read: an experiment store (SQLite), a `mode demo` folder
+ * (model/, analysis/, repair/), an analysis folder or a repair folder. Anything else, or an empty
+ * folder or store, is refused with one line before anything is written.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { MAP_NAMES, type MapName } from '../analysis/index.js';
+import { ModeError, usageError } from '../core/errors.js';
+import type { ProgressCallback } from '../core/progress.js';
+import { subsetUnchecked } from '../data/index.js';
+import type { Engine } from '../engine/index.js';
+import { summarizeResults } from '../experiment/results.js';
+import { ResultStore } from '../experiment/store.js';
+import { argmaxRows } from '../model/metrics.js';
+import { openModelRun } from '../model/model-run.js';
+import type { GalleriesContent, LabelGalleries, ReportContent } from '../report/html/index.js';
+import { parseAnalysisDoc, parseRepairDoc, type AnalysisDoc, type RepairDoc } from '../report/report-docs.js';
+import { rankSimilarInputs } from '../report/similarity-galleries.js';
+import { ANALYSIS_FILE } from '../report/analysis-json.js';
+import { REPAIR_FILE } from '../experiment/repair-run.js';
+import { defaultBy, DEFAULT_REFERENCE } from './commands/results.js';
+
+export type ReportSource =
+  | { readonly kind: 'store'; readonly path: string }
+  | { readonly kind: 'folder'; readonly path: string; readonly analysisFile: string | null; readonly repairFile: string | null; readonly modelDir: string | null };
+
+const WHAT_WE_READ = 'pass a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`';
+
+/** Finds what `from` is, or fails with one line saying what it is not. */
+export function detectSource(from: string): ReportSource {
+  if (!existsSync(from)) throw usageError(`--from '${from}' does not exist; ${WHAT_WE_READ}`);
+  const stat = statSync(from);
+  if (stat.isFile()) {
+    if (path.basename(from) === ANALYSIS_FILE || path.basename(from) === REPAIR_FILE) return detectSource(path.dirname(from));
+    return { kind: 'store', path: from };
+  }
+  if (!stat.isDirectory()) throw usageError(`--from '${from}' is neither a file nor a folder; ${WHAT_WE_READ}`);
+  const entries = readdirSync(from).filter((e) => !e.startsWith('.'));
+  if (entries.length === 0) throw new ModeError('usage', `--from '${from}' is an empty folder; ${WHAT_WE_READ}`);
+  const inside = (file: string): string | null => (existsSync(path.join(from, file)) ? path.join(from, file) : null);
+  let analysisFile = inside(ANALYSIS_FILE);
+  let repairFile = inside(REPAIR_FILE);
+  let modelDir: string | null = null;
+  if (analysisFile === null && repairFile === null) {
+    // A `mode demo` folder: model/, analysis/, repair/.
+    analysisFile = inside(path.join('analysis', ANALYSIS_FILE));
+    repairFile = inside(path.join('repair', REPAIR_FILE));
+    if (existsSync(path.join(from, 'model', 'model.json'))) modelDir = path.join(from, 'model');
+  }
+  if (analysisFile === null && repairFile === null) {
+    const shown = entries.slice(0, 6).join(', ') + (entries.length > 6 ? ', ...' : '');
+    throw new ModeError('usage', `--from '${from}' is not a mode output folder: no ${ANALYSIS_FILE} or ${REPAIR_FILE} in it or in analysis/ and repair/ (it holds ${shown}); ${WHAT_WE_READ}`);
+  }
+  return { kind: 'folder', path: from, analysisFile, repairFile, modelDir };
+}
+
+export interface LoadOptions {
+  /** Rank pool inputs per metric for the galleries (needs the model folder and its data). */
+  readonly galleries: boolean;
+  /** An empty store of ours is refused (report) or shown as waiting for its first cell (serve). */
+  readonly allowEmptyStore: boolean;
+  readonly engine: () => Promise<Engine>;
+  readonly onProgress: ProgressCallback;
+  /** Galleries already computed for this model folder (serve keeps them between requests). */
+  readonly galleryCache?: Map<string, GalleriesContent>;
+}
+
+const readText = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ModeError('io', `cannot read ${file} (${(error as Error).message})`);
+  }
+};
+
+/** A version that changes whenever the source's content does: the store's row counts, the files' sizes and times. */
+export function sourceVersion(source: ReportSource): string {
+  if (source.kind === 'store') {
+    const store = ResultStore.open(source.path, { readonly: true });
+    try {
+      return `cells ${store.count('cells')}, failures ${store.count('failures')}`;
+    } finally {
+      store.close();
+    }
+  }
+  return [source.analysisFile, source.repairFile].filter((f): f is string => f !== null && existsSync(f)).map((f) => {
+    const s = statSync(f);
+    return `${f}:${s.size}:${s.mtimeMs}`;
+  }).join(';');
+}
+
+function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: boolean): Pick<ReportContent, 'store' | 'notes'> {
+  const store = ResultStore.open(source.path, { readonly: true });
+  try {
+    const cells = store.cells();
+    const failures = store.openFailures().length;
+    if (cells.length === 0) {
+      if (!allowEmpty) throw usageError(`${source.path} holds no finished cells yet; run \`mode experiment --store ${source.path}\` first, or watch it with \`mode serve --from ${source.path}\``);
+      return { store: null, notes: [`${source.path} holds no finished cells yet${failures > 0 ? ` (${failures} failed)` : ''}; this page reloads when the first cell is stored.`] };
+    }
+    const by = defaultBy(cells);
+    const reference = DEFAULT_REFERENCE;
+    return {
+      store: {
+        file: source.path, cells, failures,
+        accuracy: summarizeResults(cells, { by, measure: 'accuracy', reference }),
+        buggy: summarizeResults(cells, { by, measure: 'buggy', reference }),
+      },
+      notes: [],
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** The map the galleries rank against: the one the repair's mode strategy scored with, else HC. */
+function galleryMap(repair: RepairDoc | null): MapName {
+  const [name, map] = (repair?.config.strategy ?? '').split(':');
+  return name === 'mode' && (MAP_NAMES as readonly string[]).includes(map ?? '') ? (map as MapName) : 'hc';
+}
+
+async function computeGalleries(modelDir: string, labels: readonly number[], map: MapName, options: LoadOptions): Promise<GalleriesContent> {
+  const key = `${path.resolve(modelDir)}|${labels.join(',')}|${map}`;
+  const cached = options.galleryCache?.get(key);
+  if (cached !== undefined) return cached;
+  const engine = await options.engine();
+  options.onProgress({ type: 'stage', stage: 'report', message: `galleries: ranking the pool inputs of label${labels.length === 1 ? '' : 's'} ${labels.join(', ')} by similarity to ${map.toUpperCase()} under every metric` });
+  const run = await openModelRun(modelDir, engine);
+  try {
+    const { pool, validation, dataset } = run.data;
+    const predictions = argmaxRows(await run.model.predict(validation.x, validation.count), run.model.numClasses);
+    const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
+    const out: LabelGalleries[] = [];
+    for (const label of labels) {
+      const ranked = rankSimilarInputs(pool, validation, predictions, label, map);
+      const shown = [...new Set(ranked.perMetric.flatMap((m) => [...m.most, ...m.least].map((p) => p.index)))].sort((a, b) => a - b);
+      const predicted = new Map<number, number>();
+      if (shown.length > 0) {
+        const rows = subsetUnchecked(pool, shown);
+        const p = argmaxRows(await run.model.predict(rows.x, rows.count), run.model.numClasses);
+        shown.forEach((index, k) => predicted.set(index, p[k]!));
+      }
+      const picks = (list: readonly { index: number; score: number }[]): { index: number; score: number; image: Float32Array; predicted: number }[] =>
+        list.map((p) => ({ ...p, image: pool.x.slice(p.index * size, (p.index + 1) * size), predicted: predicted.get(p.index)! }));
+      out.push({
+        label, map, reference: ranked.reference, referenceCount: ranked.referenceCount, candidates: ranked.candidates,
+        perMetric: ranked.perMetric.map((m) => ({ metric: m.metric, most: picks(m.most), least: picks(m.least) })),
+      });
+    }
+    const content: GalleriesContent = { inputShape: pool.inputShape, classNames: dataset.classNames, labels: out };
+    options.galleryCache?.set(key, content);
+    return content;
+  } finally {
+    run.model.dispose();
+  }
+}
+
+/** Reads a source into the report's content. */
+export async function loadReportContent(source: ReportSource, options: LoadOptions): Promise<ReportContent> {
+  const title = `MODE report: ${path.basename(path.resolve(source.path))}`;
+  if (source.kind === 'store') {
+    const { store, notes } = storeContent(source, options.allowEmptyStore);
+    return { title, source: source.path, analysis: null, repair: null, galleries: null, store, notes };
+  }
+  const analysis: AnalysisDoc | null = source.analysisFile === null ? null : parseAnalysisDoc(readText(source.analysisFile), source.analysisFile);
+  const repair: RepairDoc | null = source.repairFile === null ? null : parseRepairDoc(readText(source.repairFile), source.repairFile);
+  const notes: string[] = [];
+  if (analysis === null) notes.push('No analysis.json here: the layer chart and the heat map sheets come from `mode analyze --out DIR`.');
+  if (repair === null) notes.push('No repair.json here: the repair table, the curves, the per-label accuracy and the confusion matrices come from `mode repair --out DIR`.');
+  const modelDir = source.modelDir ?? [analysis?.modelDir, repair?.model].find((d): d is string => d !== undefined && existsSync(path.join(d, 'model.json'))) ?? null;
+  const labels = (analysis?.bugs ?? repair?.initial.bugs ?? []).map((b) => b.label);
+  let galleries: GalleriesContent | null = null;
+  if (!options.galleries) notes.push('Galleries left out (--no-galleries).');
+  else if (labels.length === 0) notes.push('No buggy label, so no galleries of similar pool inputs.');
+  else if (modelDir === null) notes.push(`The galleries need the model folder (${analysis?.modelDir ?? repair?.model ?? 'unknown'}), which is not there.`);
+  else galleries = await computeGalleries(modelDir, labels, galleryMap(repair), options);
+  return { title, source: source.path, analysis, repair, galleries, store: null, notes };
+}
