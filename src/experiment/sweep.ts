@@ -10,9 +10,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModeError } from '../core/errors.js';
+import { ModeError, oneOf } from '../core/errors.js';
+import { ENGINE_NAMES } from '../engine/index.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import { materializeClassSubset } from './class-subset.js';
 import { expandCells, hashKey, modelConfigOf, repairInputOf, type Cell, type CellFilter, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
@@ -60,7 +62,7 @@ export interface SweepOptions {
   readonly store: string;
   /** Worker processes (at least 1). */
   readonly workers: number;
-  /** Engine name for the workers (wasm | cpu). */
+  /** Engine name for the workers (ENGINE_NAMES). */
   readonly engine: string;
   /** Runs only the cells that pass (mode experiment --where). */
   readonly where?: CellFilter;
@@ -278,7 +280,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       }
       const m = job.model;
       const trainConfig: TrainConfigInput = {
-        dataset: specOf(m) as string, model: m.model, epochs: m.epochs, seed: m.seed, scenarios: { ...m.scenario }, engine: options.engine === 'cpu' ? 'cpu' : 'wasm',
+        dataset: specOf(m) as string, model: m.model, epochs: m.epochs, seed: m.seed, scenarios: { ...m.scenario }, engine: oneOf('engine', options.engine, ENGINE_NAMES),
         ...(m.sizes.train !== undefined ? { trainSize: m.sizes.train } : {}),
         ...(m.sizes.validation !== undefined ? { validationSize: m.sizes.validation } : {}),
         ...(m.sizes.pool !== undefined ? { poolSize: m.sizes.pool } : {}),
@@ -320,6 +322,8 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     };
 
     const slots: WorkerSlot[] = [];
+    // The cores shared out: 2 workers on 2 cores get one intra-op thread each, not two fighting for one core.
+    const threadsPerWorker = Math.max(1, Math.floor(os.availableParallelism() / workerCount));
     let startFailures = 0;
     let fatal: Error | null = null;
     await new Promise<void>((resolve) => {
@@ -346,7 +350,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
         finishIfIdle();
       };
       const spawn = (): void => {
-        const child = fork(WORKER_SCRIPT, [options.engine], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+        const child = fork(WORKER_SCRIPT, [options.engine, String(threadsPerWorker)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
         const slot: WorkerSlot = { child, ready: false, job: null, stderr: [], exited: false };
         slots.push(slot);
         child.stderr?.setEncoding('utf8');

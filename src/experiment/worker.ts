@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeJson, writeOutputFolder } from '../core/output-folder.js';
-import { createEngine, type Engine } from '../engine/index.js';
+import { createEngine, resolveEngineName, type Engine } from '../engine/index.js';
 import { saveModelFolder } from '../model/model-folder.js';
 import { resolveTrainConfig, trainModel } from '../model/train.js';
 import type { TrainConfigInput } from '../model/train-config.js';
@@ -74,7 +74,10 @@ async function main(): Promise<void> {
   }
   process.on('disconnect', () => process.exit(0));
   startWatchdog();
-  const engine = await createEngine(process.argv[2] ?? 'wasm');
+  // argv: engine name, then intra-op threads per worker (the cores shared out among the workers; torch only, wasm keeps its default).
+  const name = await resolveEngineName(process.argv[2] ?? 'wasm');
+  const threads = Number(process.argv[3]);
+  const engine = await createEngine(name, name === 'torch' && Number.isInteger(threads) && threads >= 1 ? { threads } : {});
   let queue = Promise.resolve();
   process.on('message', (request: WorkerRequest) => {
     queue = queue.then(async () => send(await handle(engine, request)));
