@@ -2,9 +2,10 @@
  * Training benchmark, measured side by side with the PyTorch reference (bench/torch-reference.py,
  * a copy of shared/bench/torch-reference.py) in one process tree: the first 4000 MNIST training
  * images, 2 epochs, batch 64, Adam 1e-3; inference on the first 1000 test images. Prints ours,
- * theirs and the ratio, and writes bench/results/latest.json.
+ * theirs and the ratio for each engine (wasm, and torch where its addon is built), and writes
+ * bench/results/latest.json.
  *
- *   npm run bench [-- --repeats 3 --models mlp,cnn --engine wasm]
+ *   npm run bench [-- --repeats 3 --models mlp,cnn --engines wasm,torch]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createEngine, loadDataset, resolveArchitecture, argmaxRows, runEnvironment } from '../src/index.js';
+import { torchUnavailable } from '../src/engine/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..', '..', 'bench');
@@ -27,7 +29,7 @@ interface Figures {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function ours(engineName: string, model: 'mlp' | 'cnn', repeats: number): Promise<Figures> {
+async function ours(engineName: string, model: 'mlp' | 'cnn', repeats: number): Promise<Figures & { engine: string }> {
   const engine = await createEngine(engineName);
   const dataset = await loadDataset('mnist');
   const n = WORKLOAD.train;
@@ -54,6 +56,7 @@ async function ours(engineName: string, model: 'mlp' | 'cnn', repeats: number): 
     m.dispose();
   }
   return {
+    engine: engine.info.name,
     train_samples_per_s: Math.round(median(runs.map((f) => f.train_samples_per_s))),
     infer_samples_per_s: Math.round(median(runs.map((f) => f.infer_samples_per_s))),
     test_accuracy: median(runs.map((f) => f.test_accuracy)),
@@ -83,9 +86,12 @@ function theirs(model: 'mlp' | 'cnn', repeats: number): Figures {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, models: { type: 'string', default: 'mlp,cnn' }, engine: { type: 'string', default: 'wasm' } } });
+  const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, models: { type: 'string', default: 'mlp,cnn' }, engines: { type: 'string' } } });
   const repeats = Number(values.repeats);
   const models = values.models.split(',') as ('mlp' | 'cnn')[];
+  const torchMissing = await torchUnavailable();
+  if (values.engines === undefined && torchMissing !== null) process.stderr.write(`torch engine skipped: ${torchMissing}\n`);
+  const engines = values.engines?.split(',') ?? (torchMissing === null ? ['wasm', 'torch'] : ['wasm']);
   const torchVersion = torchAvailable();
   if (torchVersion === null) {
     process.stderr.write('PyTorch reference not found (/usr/bin/python3 -c "import torch"): printing our figures only.\n' +
@@ -93,16 +99,20 @@ async function main(): Promise<void> {
   }
   const rows: Record<string, unknown>[] = [];
   for (const model of models) {
-    const a = await ours(values.engine, model, repeats);
+    const figures: Record<string, Figures & { engine: string }> = {};
+    for (const engine of engines) figures[engine] = await ours(engine, model, repeats);
     const b = torchVersion === null ? null : theirs(model, repeats);
-    rows.push({ model, ours: a, pytorch: b,
-      ratio: b === null ? null : { train: a.train_samples_per_s / b.train_samples_per_s, infer: a.infer_samples_per_s / b.infer_samples_per_s } });
-    const line = (what: string, x: number, y: number | undefined): string =>
-      `${model.padEnd(4)} ${what.padEnd(6)} ours ${String(x).padStart(7)}/s` + (y === undefined ? '' : `   pytorch ${String(Math.round(y)).padStart(7)}/s   ratio ${(x / y).toFixed(3)}`);
-    process.stdout.write(line('train', a.train_samples_per_s, b?.train_samples_per_s) + `   (test acc ours ${a.test_accuracy.toFixed(3)}${b ? `, pytorch ${b.test_accuracy.toFixed(3)}` : ''})\n`);
-    process.stdout.write(line('infer', a.infer_samples_per_s, b?.infer_samples_per_s) + '\n');
+    const ratio = Object.fromEntries(Object.entries(figures).map(([engine, a]) => [engine,
+      b === null ? null : { train: a.train_samples_per_s / b.train_samples_per_s, infer: a.infer_samples_per_s / b.infer_samples_per_s }]));
+    rows.push({ model, ours: figures, pytorch: b, ratio });
+    const line = (engine: string, what: string, x: number, y: number | undefined): string =>
+      `${model.padEnd(4)} ${engine.padEnd(6)} ${what.padEnd(6)} ours ${String(x).padStart(7)}/s` + (y === undefined ? '' : `   pytorch ${String(Math.round(y)).padStart(7)}/s   ratio ${(x / y).toFixed(3)}`);
+    for (const [engine, a] of Object.entries(figures)) {
+      process.stdout.write(line(engine, 'train', a.train_samples_per_s, b?.train_samples_per_s) + `   (test acc ours ${a.test_accuracy.toFixed(3)}${b ? `, pytorch ${b.test_accuracy.toFixed(3)}` : ''})\n`);
+      process.stdout.write(line(engine, 'infer', a.infer_samples_per_s, b?.infer_samples_per_s) + '\n');
+    }
   }
-  const result = { workload: WORKLOAD, repeats, engine: values.engine, pytorch: torchVersion, environment: runEnvironment(), date: new Date().toISOString(), results: rows };
+  const result = { workload: WORKLOAD, repeats, engines, pytorch: torchVersion, environment: runEnvironment(), date: new Date().toISOString(), results: rows };
   mkdirSync(path.join(benchDir, 'results'), { recursive: true });
   const file = path.join(benchDir, 'results', 'latest.json');
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
