@@ -12,6 +12,7 @@ import { intOption, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
 import { analyzeToFolder, formatAnalysis } from './analyze.js';
 import { formatRepair, repairToFolder } from './repair.js';
+import { writeReport } from './report.js';
 import { formatTrain, trainToFolder } from './train.js';
 
 /** The demo's bug: calibration.md's starved-label scenario. */
@@ -58,9 +59,14 @@ export function registerDemo(program: Command): void {
       const repair = await repairToFolder(engine, modelDir, { strategy: strategySpec('mode'), compare: [strategySpec('targeted-random')], batch: DEMO_BATCH, seed: flags.seed }, repairDir, true, progress.callback);
       progress.stop();
       say(formatRepair(repair, modelDir, repairDir));
+
+      say('\n== 4. report: tables, curves, heat maps and galleries in one HTML page\n');
+      const report = await writeReport(flags.out, path.join(flags.out, 'report'), { force: true, galleries: true, engine: async () => engine, onProgress: progress.callback });
+      progress.stop();
       say([
         '',
         `pictures: ${path.join(analysisDir, '*-sheet.png')} (HC, HM, HW, DHM, DHW per buggy label) and ${path.join(analysisDir, 'layers.png')}`,
+        `report: ${path.resolve(report)} (open it in a browser; \`mode serve --from ${flags.out}\` serves it)`,
         `demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s`,
         '',
       ].join('\n'));

@@ -81,7 +81,8 @@ export async function serveReport(from: string, options: ServeOptions): Promise<
   };
   await page(sourceVersion(source));
   const send = (response: ServerResponse, status: number, type: string, body: string): void => {
-    response.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    // connection: close, so no client reuses a kept-alive socket the server has timed out (a page polls every few seconds; a connection is cheap on loopback).
+    response.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
     response.end(body);
   };
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
