@@ -3,6 +3,7 @@
 // not: the project installs, builds and passes its tests on the wasm engine either way.
 //   node scripts/build-native.mjs          (run by `npm install` / `npm ci`)
 //   MODE_SKIP_NATIVE=1 npm ci              (never build it)
+//   MODE_TORCH_INCLUDE=DIR                 (libtorch headers elsewhere than /usr/include/torch)
 // Install libtorch on Debian with scripts/install-torch-deps.sh.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TORCH_HEADERS = '/usr/include/torch';
+const TORCH_HEADERS = process.env.MODE_TORCH_INCLUDE ?? '/usr/include/torch';
 const NODE_HEADERS = '/usr/include/node/node_api.h';
 
 function skip(reason) {

@@ -66,9 +66,10 @@ let loaded: { binding: NativeBinding } | { reason: string } | undefined;
 
 function load(): { binding: NativeBinding } | { reason: string } {
   if (loaded !== undefined) return loaded;
-  const file = path.join(repositoryRoot(), ADDON_PATH);
+  // MODE_TORCH_ADDON: another build of the addon (or a missing one, to test the fallback).
+  const file = process.env['MODE_TORCH_ADDON'] ?? path.join(repositoryRoot(), ADDON_PATH);
   if (!existsSync(file)) {
-    loaded = { reason: `the torch engine is not built (no ${ADDON_PATH}); install libtorch with scripts/install-torch-deps.sh, then run \`node scripts/build-native.mjs\`` };
+    loaded = { reason: `the torch engine is not built (no ${process.env['MODE_TORCH_ADDON'] ?? ADDON_PATH}); install libtorch with scripts/install-torch-deps.sh, then run \`node scripts/build-native.mjs\`` };
     return loaded;
   }
   process.env['OPENBLAS_NUM_THREADS'] ??= '1';
