@@ -74,6 +74,9 @@ export function fitRange(values: readonly (number | null)[], minimumSpan = 0.04)
     low = mid - minimumSpan / 2;
     high = mid + minimumSpan / 2;
   }
+  // Near 0 or 1 the range slides inward rather than shrinking.
+  if (high > 1) [low, high] = [low - (high - 1), 1];
+  if (low < 0) [low, high] = [0, high - low];
   const step = NICE_STEPS.find((s) => (high - low) / s <= 8) ?? 0.1;
   const round = (v: number): number => Math.round(v * 1000) / 1000;
   return [Math.max(0, round(Math.floor(low / step) * step)), Math.min(1, round(Math.ceil(high / step) * step))];
