@@ -105,7 +105,7 @@ test('report of an experiment store: the results table matches `mode results`', 
   const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as { tables: { rows: { final: { mean: number; ci95: number }; diffFC: { mean: number } }[] }[] };
   assert.equal(results.tables.length, 1);
   for (const row of results.tables[0]!.rows) {
-    assert.ok(page.includes(`${fixed4(row.final.mean)} \u00B1 ${fixed4(row.final.ci95)}`), `Final ${fixed4(row.final.mean)} in the page`);
+    assert.ok(page.includes(`>${fixed4(row.final.mean)}<span class="ci">\u00B1 ${fixed4(row.final.ci95)}</span>`), `Final ${fixed4(row.final.mean)} ± ${fixed4(row.final.ci95)} in the page`);
     assert.ok(page.includes(signed4(row.diffFC.mean)), `Diff F-C ${signed4(row.diffFC.mean)} in the page`);
   }
   assert.match(page, /id="store-accuracy-0"/);
@@ -185,7 +185,7 @@ test('serve: the same report over loopback, updated when the store changes; bad 
   try {
     const page = await (await fetch(server.url)).text();
     const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as { tables: { rows: { final: { mean: number; ci95: number } }[] }[] };
-    for (const row of results.tables[0]!.rows) assert.ok(page.includes(`${fixed4(row.final.mean)} \u00B1 ${fixed4(row.final.ci95)}`));
+    for (const row of results.tables[0]!.rows) assert.ok(page.includes(`>${fixed4(row.final.mean)}<span class="ci">\u00B1 ${fixed4(row.final.ci95)}</span>`));
     assert.match(page, /id="live-badge"/);
     const state = (await (await fetch(new URL('/state', server.url))).json()) as { version: string };
     assert.equal(state.version, 'cells 4, failures 0');
@@ -241,7 +241,13 @@ test('browser: the demo-style report opens in headless Chromium with its numbers
 test('browser: the store report, file and served, opens cleanly', { skip: browserSkip() }, async () => {
   if (!existsSync(path.join(tmp, 'srep', 'index.html'))) run('report', '--from', 'tiny.sqlite', '--out', 'srep', '--quiet');
   const check = await assertOpensCleanly(pathToFileURL(path.join(tmp, 'srep', 'index.html')).href, 'report-store.png', 0);
-  assert.ok(Object.keys(check.tables).some((id) => id.startsWith('store-accuracy-')));
+  const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as { tables: { rows: { by: { strategy: string }; final: { mean: number; ci95: number }; control: { mean: number; ci95: number } }[] }[] };
+  const table = check.tables['store-accuracy-0']!;
+  assert.equal(table.length, 1 + results.tables[0]!.rows.length);
+  results.tables[0]!.rows.forEach((row, i) => {
+    assert.equal(table[i + 1]![3], `${fixed4(row.final.mean)}\u00B1 ${fixed4(row.final.ci95)}`, `${row.by.strategy}: Final`);
+    assert.equal(table[i + 1]![4], `${fixed4(row.control.mean)}\u00B1 ${fixed4(row.control.ci95)}`, `${row.by.strategy}: Control`);
+  });
   const server = await serve('--from', 'tiny.sqlite');
   try {
     const served = await checkPage(server.url);

@@ -161,7 +161,7 @@ export const CHART_BOOT_SCRIPT = `
           y: {
             min: spec.yRange[0], max: spec.yRange[1],
             title: { display: true, text: spec.yLabel, font: { size: 13, weight: 'bold' } },
-            ticks: { callback: function (v) { return pct(v, spec.yRange[1] - spec.yRange[0] < 0.1 ? 1 : 0); } },
+            ticks: { callback: function (v) { return pct(v, spec.yRange[1] - spec.yRange[0] <= 0.04 ? 1 : 0); } },
             grid: { color: '#e6e6e6' }
           }
         }

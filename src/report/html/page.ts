@@ -41,13 +41,16 @@ h3 { font-size: 1.12rem; margin: 8px 0 6px; }
 p.lead { margin: 4px 0 12px; color: var(--muted); max-width: 75em; }
 .facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 8px 18px; margin: 10px 0 4px; padding: 0; list-style: none; }
 .facts li { background: var(--soft); border-left: 3px solid var(--accent); padding: 6px 10px; }
+.facts li.wide { grid-column: span 2; }
 .facts b { display: block; font-size: 0.8rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: 0.03em; }
 .table-wrap { overflow-x: auto; margin: 8px 0 12px; }
 table.data { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 0.92rem; }
 table.data caption { text-align: left; font-weight: 600; padding: 4px 0 6px; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: right; white-space: nowrap; }
 table.data thead th { background: var(--soft); border-bottom: 2px solid #9aa5b1; vertical-align: bottom; white-space: normal; max-width: 11em; }
-table.data tbody th { text-align: left; font-weight: 600; }
+table.data tbody th { text-align: left; font-weight: 600; white-space: normal; max-width: 18em; }
+table.data thead th:first-child { text-align: left; }
+table.data .ci { display: block; font-size: 0.8em; color: var(--muted); font-weight: 400; }
 table.data.compact th, table.data.compact td { padding: 2px 8px; font-size: 0.85rem; }
 td.best { background: var(--best); font-weight: 700; }
 td.best::after { content: " \\2605"; color: #0a5a8c; font-size: 0.8em; }

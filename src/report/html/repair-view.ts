@@ -135,7 +135,7 @@ export function perLabelView(repair: RepairDoc, idPrefix: string): string {
     caption: 'Grey: the model before repair; coloured: after each strategy\'s last iteration and after the random control.',
   }, { height: 360 });
   const head: Cell[] = [{ text: 'label' }, { text: 'before', title: 'test accuracy before repair' }];
-  for (const arm of repair.arms) head.push({ text: `${armTitle(arm.name)}`, title: `test accuracy after ${arm.name}` }, { text: '\u0394', title: `change with ${arm.name}` });
+  for (const arm of repair.arms) head.push({ text: `${armTitle(arm.name)}`, title: `test accuracy after ${arm.name}` }, { text: '\u0394 pts', title: `change with ${arm.name}, in percentage points` });
   const rows: Cell[][] = names.map((_, l) => {
     const row: Cell[] = [{ text: labelText(l) }, { text: percent(before[l] ?? null) }];
     for (const arm of repair.arms) {

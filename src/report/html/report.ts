@@ -17,8 +17,9 @@ export interface ReportPageOptions {
   live?: PageOptions['live'];
 }
 
+/** A fact card; long values take two columns. */
 function fact(name: string, value: string): string {
-  return `<li><b>${escapeHtml(name)}</b>${escapeHtml(value)}</li>`;
+  return `<li${value.length > 40 ? ' class="wide"' : ''}><b>${escapeHtml(name)}</b>${escapeHtml(value)}</li>`;
 }
 
 function overview(content: ReportContent): string {

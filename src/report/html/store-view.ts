@@ -22,6 +22,10 @@ const groupText = (group: Readonly<Record<string, string>>): string => {
 };
 const rowName = (results: ExperimentResults, r: ResultsRow): string => results.by.map((d) => armTitle(r.by[d] ?? '-')).join(' \u00B7 ');
 const meanCi = (mean: number, ci: number, signed = false): string => `${signed ? signedFraction(mean) : fraction(mean)} \u00B1 ${fraction(ci)}`;
+/** A mean with the half-width of its 95% CI under it, smaller: keeps the wide tables narrow. */
+const meanCiCell = (mean: number, ci: number, signed = false): Cell => ({
+  text: meanCi(mean, ci, signed), html: `${signed ? signedFraction(mean) : fraction(mean)}<span class="ci">\u00B1 ${fraction(ci)}</span>`,
+});
 
 function bestRows(values: readonly number[]): Set<number> {
   const finite = values.filter((v) => Number.isFinite(v));
@@ -53,18 +57,18 @@ export function resultsTableHtml(results: ExperimentResults, t: ResultsTable, id
   const rows = t.rows.map((r, i): Cell[] => {
     const cells: Cell[] = [
       { text: rowName(results, r) }, { text: String(r.seeds.length) },
-      { text: meanCi(r.initial.mean, r.initial.ci95) },
-      { text: meanCi(r.final.mean, r.final.ci95), ...mark(winners.final, i, 'Final') },
-      { text: meanCi(r.control.mean, r.control.ci95) },
+      meanCiCell(r.initial.mean, r.initial.ci95),
+      { ...meanCiCell(r.final.mean, r.final.ci95), ...mark(winners.final, i, 'Final') },
+      meanCiCell(r.control.mean, r.control.ci95),
       { text: `${r.finishedEarly.count}/${r.finishedEarly.n}` },
-      { text: meanCi(r.diffIF.mean, r.diffIF.ci95, true), ...mark(winners.diffIF, i, 'Diff I-F') },
-      { text: meanCi(r.diffFC.mean, r.diffFC.ci95, true), ...mark(winners.diffFC, i, 'Diff F-C') },
+      { ...meanCiCell(r.diffIF.mean, r.diffIF.ci95, true), ...mark(winners.diffIF, i, 'Diff I-F') },
+      { ...meanCiCell(r.diffFC.mean, r.diffFC.ci95, true), ...mark(winners.diffFC, i, 'Diff F-C') },
       pCell(r.vsControl, 't'), pCell(r.vsControl, 'w'),
       { text: Number.isFinite(r.vsControl.comparison.effectSize) ? r.vsControl.comparison.effectSize.toFixed(2) : '-' },
     ];
     if (t.reference !== null) {
       const x = r.vsReference;
-      cells.push(x === null ? { text: '-' } : { text: meanCi(x.comparison.meanDifference, x.comparison.ci95, true) }, x === null ? { text: '-' } : pCell(x, 't'), x === null ? { text: '-' } : pCell(x, 'w'));
+      cells.push(x === null ? { text: '-' } : meanCiCell(x.comparison.meanDifference, x.comparison.ci95, true), x === null ? { text: '-' } : pCell(x, 't'), x === null ? { text: '-' } : pCell(x, 'w'));
     }
     return cells;
   });
@@ -87,7 +91,7 @@ function resultsBlock(results: ExperimentResults, id: string): string {
     caption: 'Layer selection vs none: Final with the rule minus Final without, matched on every other setting, averaged within each seed, paired by seed; Holm across these comparisons',
     head: ['settings', 'comparison', 'seeds', 'matched settings', '\u0394 Final', 'p t (Holm)', 'p W (Holm)', 'd_z'],
     rows: results.layerSelection.map((c) => [
-      groupText(c.group), `${c.rule} \u2212 none`, String(c.tested.comparison.n), String(c.settings), meanCi(c.tested.comparison.meanDifference, c.tested.comparison.ci95, true),
+      groupText(c.group), `${c.rule} \u2212 none`, String(c.tested.comparison.n), String(c.settings), meanCiCell(c.tested.comparison.meanDifference, c.tested.comparison.ci95, true),
       pCell(c.tested, 't'), pCell(c.tested, 'w'), Number.isFinite(c.tested.comparison.effectSize) ? c.tested.comparison.effectSize.toFixed(2) : '-',
     ]),
   });
@@ -121,14 +125,20 @@ export function storeCurves(store: StoreContent, idPrefix: string): string {
         if (place.table !== ti) continue;
         const arm = cell.result.arms.find((a) => !a.control);
         const control = cell.result.arms.find((a) => a.control);
+        // The stored repair.json is whole; its initial validation accuracy is the curves' start.
+        const start = (cell.result as { initial: { validation?: { accuracy: number } } }).initial.validation?.accuracy;
+        if (start !== undefined) {
+          add(sums[place.row]!.arm, 0, start);
+          add(sums[place.row]!.control, 0, start);
+        }
         arm?.iterations.forEach((it) => add(sums[place.row]!.arm, it.iteration, it.validation.accuracy));
         control?.iterations.forEach((it) => add(sums[place.row]!.control, it.iteration, it.validation.accuracy));
       }
     }
-    const length = Math.max(0, ...sums.flatMap((s) => [s.arm.length, s.control.length])) - 1;
-    if (length < 1) return '';
-    const categories = Array.from({ length }, (_, i) => String(i + 1));
-    const mean = (acc: { s: number; n: number }[]): (number | null)[] => categories.map((_, i) => (acc[i + 1] === undefined ? null : acc[i + 1]!.s / acc[i + 1]!.n));
+    const length = Math.max(0, ...sums.flatMap((s) => [s.arm.length, s.control.length]));
+    if (length < 2) return '';
+    const categories = Array.from({ length }, (_, i) => (i === 0 ? 'start' : String(i)));
+    const mean = (acc: { s: number; n: number }[]): (number | null)[] => categories.map((_, i) => (acc[i] === undefined ? null : acc[i]!.s / acc[i]!.n));
     const series: ChartSeries[] = t.rows.map((r, i) => ({ name: rowName(results, r), values: mean(sums[i]!.arm), ...seriesStyle([0, 2, 6, 8, 4, 7, 9, 3, 5, 1][i % 10]!), emphasis: false }));
     const control = sums.reduce<{ s: number; n: number }[]>((all, s) => {
       s.control.forEach((c, i) => add(all, i, c.s / c.n));
@@ -136,7 +146,7 @@ export function storeCurves(store: StoreContent, idPrefix: string): string {
     }, []);
     series.push({ name: 'control (random)', values: mean(control), colour: CONTROL_COLOUR, dash: true, point: 'rectRot' });
     return chartHtml({
-      id: `${idPrefix}-${ti}`, kind: 'line', title: `Validation accuracy per iteration: ${groupText(t.group)}`, xLabel: 'iteration', yLabel: 'mean validation accuracy over seeds',
+      id: `${idPrefix}-${ti}`, kind: 'line', title: `Validation accuracy per iteration: ${groupText(t.group)}`, xLabel: 'iteration (start = before repair)', yLabel: 'mean validation accuracy over seeds',
       categories, series, yRange: fitRange(series.flatMap((s) => s.values)),
       caption: 'Each row of the table above, averaged over its cells (seeds); the control is the mean of the rows\' controls.',
     });
