@@ -1,6 +1,7 @@
 /** A classifier on tfjs: the Model interface over a tf.LayersModel. */
 import type { InputShape } from '../../core/data-types.js';
-import { ModeError, shapeError } from '../../core/errors.js';
+import { ModeError } from '../../core/errors.js';
+import { checkInput, checkLayerIndices, checkTraining } from '../checks.js';
 import type { Activations, FitOptions, FitResult, LayerInfo, Model, TrainingData } from '../types.js';
 import { fileSaveHandler } from './io.js';
 import { describeLayers } from './layers.js';
@@ -9,11 +10,6 @@ import { trainLoop } from './train-loop.js';
 
 export const DEFAULT_INFERENCE_BATCH = 256;
 
-/** Index of the first NaN or infinite value, or -1. */
-export function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
-  return -1;
-}
 
 export class TfjsModel implements Model {
   readonly inputShape: InputShape;
@@ -48,9 +44,7 @@ export class TfjsModel implements Model {
 
   private checkInput(x: Float32Array, count: number): void {
     this.assertLive();
-    if (x.length !== count * this.rowSize) {
-      throw shapeError(`input holds ${x.length} values but ${count} inputs of shape [${this.inputShape.join(', ')}] need ${count * this.rowSize}; the dataset does not fit this model`);
-    }
+    checkInput(x, count, this.inputShape);
   }
 
   private assertLive(): void {
@@ -58,13 +52,8 @@ export class TfjsModel implements Model {
   }
 
   async fit(data: TrainingData, options: FitOptions): Promise<FitResult> {
-    this.checkInput(data.x, data.count);
-    const bad = firstNonFinite(data.x);
-    if (bad >= 0) throw shapeError(`training input ${Math.floor(bad / this.rowSize)} holds ${data.x[bad]} at value ${bad % this.rowSize}; inputs must be finite numbers (clean or drop that input)`);
-    for (let i = 0; i < data.count; i++) {
-      const label = data.y[i]!;
-      if (!(label >= 0 && label < this.numClasses)) throw shapeError(`label ${label} at index ${i} is outside the model's ${this.numClasses} classes`);
-    }
+    this.assertLive();
+    checkTraining(data, options, this.inputShape, this.numClasses);
     return trainLoop(this.tfModel, data, this.rowSize, this.tfInputShape, this.numClasses, options);
   }
 
@@ -79,11 +68,7 @@ export class TfjsModel implements Model {
 
   async layerOutputs(layerIndices: readonly number[], x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations[]> {
     this.checkInput(x, count);
-    for (const index of layerIndices) {
-      if (index !== -1 && this.layers[index] === undefined) {
-        throw new ModeError('usage', `layer index ${index} is out of range: the model has layers 0..${this.layers.length - 1} (-1 = input)`);
-      }
-    }
+    checkLayerIndices(layerIndices, this.layers.length);
     const layers = [...new Set(layerIndices.filter((i) => i !== -1))];
     const sizes = layers.map((i) => this.layers[i]!.outputShape.reduce((a, b) => a * b, 1));
     const outputs = sizes.map((size) => new Float32Array(count * size));

@@ -2,8 +2,8 @@
  * The training loop shared by whole models and feature-model heads: seeded per-epoch shuffling done
  * here (tfjs' fit shuffles with Math.random), one trainOnBatch per batch, progress events per batch.
  */
-import { ModeError } from '../../core/errors.js';
 import { Rng, deriveSeed } from '../../core/rng.js';
+import { EpochTally } from '../checks.js';
 import type { FitOptions, FitResult, OptimizerSpec, TrainingData } from '../types.js';
 import { tf } from './setup.js';
 
@@ -28,8 +28,7 @@ export async function trainLoop(model: tf.LayersModel, data: TrainingData, rowSi
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       options.onProgress?.({ type: 'epoch-start', stage, epoch, epochs: options.epochs, batches });
       const order = rng.child(`epoch-${epoch}`).permutation(data.count);
-      let lossSum = 0;
-      let correctSum = 0;
+      const tally = new EpochTally(stage, epoch, options, batches);
       for (let b = 0; b < batches; b++) {
         const start = b * batchSize;
         const size = Math.min(batchSize, data.count - start);
@@ -53,17 +52,11 @@ export async function trainLoop(model: tf.LayersModel, data: TrainingData, rowSi
           ys.dispose();
         }
         const [loss, accuracy] = Array.isArray(result) ? [result[0] ?? NaN, result[1] ?? NaN] : [result, NaN];
-        if (!Number.isFinite(loss)) {
-          throw new ModeError('model', `${stage}: training diverged (loss ${loss}) at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data for NaN`);
-        }
-        lossSum += loss * size;
-        correctSum += accuracy * size;
-        options.onProgress?.({ type: 'batch', stage, epoch, batch: b, batches, loss });
+        tally.add(b, loss, accuracy * size, size);
       }
-      const epochLoss = lossSum / data.count;
-      lossPerEpoch.push(epochLoss);
-      accuracyPerEpoch.push(correctSum / data.count);
-      options.onProgress?.({ type: 'epoch-end', stage, epoch, epochs: options.epochs, loss: epochLoss, accuracy: correctSum / data.count });
+      const { loss, accuracy } = tally.end(data.count);
+      lossPerEpoch.push(loss);
+      accuracyPerEpoch.push(accuracy);
     }
   } finally {
     optimizer.dispose();

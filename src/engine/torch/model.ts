@@ -1,20 +1,16 @@
 /** A classifier on libtorch: the Model interface over a native network built from Keras layers. */
 import type { InputShape } from '../../core/data-types.js';
-import { ModeError, shapeError } from '../../core/errors.js';
+import { ModeError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { type KerasLayer, type KerasModel, TFJS_LAYERS_VERSION, layerInfos, manifestOrder, topologyOf } from '../keras/topology.js';
 import { writeModelFolder } from '../keras/model-folder.js';
+import { checkInput, checkLayerIndices, checkTraining } from '../checks.js';
 import type { Activations, FitOptions, FitResult, LayerInfo, Model, TrainingData } from '../types.js';
 import { type NativeBinding, type NativeLayerSpec, type NativeNet, nativeError } from './native.js';
 import { torchTrainLoop } from './train-loop.js';
 
 export const DEFAULT_INFERENCE_BATCH = 256;
 
-/** Index of the first NaN or infinite value, or -1. */
-export function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
-  return -1;
-}
 
 export function nativeSpecOf(layer: KerasLayer): NativeLayerSpec {
   return {
@@ -91,23 +87,12 @@ export class TorchModel implements Model {
 
   private checkInput(x: Float32Array, count: number): void {
     this.assertLive();
-    if (!Number.isInteger(count) || count < 0 || x.length !== count * this.rowSize) {
-      throw shapeError(`input holds ${x.length} values but ${count} inputs of shape [${this.inputShape.join(', ')}] need ${count * this.rowSize}; the dataset does not fit this model`);
-    }
+    checkInput(x, count, this.inputShape);
   }
 
   async fit(data: TrainingData, options: FitOptions): Promise<FitResult> {
-    this.checkInput(data.x, data.count);
-    const bad = firstNonFinite(data.x);
-    if (bad >= 0) throw shapeError(`training input ${Math.floor(bad / this.rowSize)} holds ${data.x[bad]} at value ${bad % this.rowSize}; inputs must be finite numbers (clean or drop that input)`);
-    if (data.y.length < data.count) throw shapeError(`${data.y.length} labels for ${data.count} training inputs; each input needs a label`);
-    for (let i = 0; i < data.count; i++) {
-      const label = data.y[i]!;
-      if (!(label >= 0 && label < this.numClasses)) throw shapeError(`label ${label} at index ${i} is outside the model's ${this.numClasses} classes`);
-    }
-    if (!(options.optimizer.learningRate > 0) || !Number.isFinite(options.optimizer.learningRate)) {
-      throw new ModeError('usage', `learning rate must be a positive number, got ${options.optimizer.learningRate}`);
-    }
+    this.assertLive();
+    checkTraining(data, options, this.inputShape, this.numClasses);
     return torchTrainLoop(this.binding, this.net, data, options);
   }
 
@@ -121,11 +106,7 @@ export class TorchModel implements Model {
 
   async layerOutputs(layerIndices: readonly number[], x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations[]> {
     this.checkInput(x, count);
-    for (const index of layerIndices) {
-      if (index !== -1 && this.layers[index] === undefined) {
-        throw new ModeError('usage', `layer index ${index} is out of range: the model has layers 0..${this.layers.length - 1} (-1 = input)`);
-      }
-    }
+    checkLayerIndices(layerIndices, this.layers.length);
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new ModeError('usage', `batch size must be a positive integer, got ${batchSize}`);
     const layers = [...new Set(layerIndices.filter((i) => i !== -1))];
     const sizes = layers.map((i) => this.layers[i]!.outputShape.reduce((a, b) => a * b, 1));

@@ -4,8 +4,8 @@
  * see the same batches in the same order. Batches run in chunks on a libuv worker thread; progress
  * events follow each chunk.
  */
-import { ModeError } from '../../core/errors.js';
 import { Rng, deriveSeed } from '../../core/rng.js';
+import { EpochTally } from '../checks.js';
 import type { FitOptions, FitResult, TrainingData } from '../types.js';
 import { type NativeBinding, type NativeNet, nativeError } from './native.js';
 
@@ -31,8 +31,7 @@ export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, dat
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       options.onProgress?.({ type: 'epoch-start', stage, epoch, epochs: options.epochs, batches });
       const order = rng.child(`epoch-${epoch}`).permutation(data.count);
-      let lossSum = 0;
-      let correctSum = 0;
+      const tally = new EpochTally(stage, epoch, options, batches);
       for (let first = 0; first < batches; first += BATCHES_PER_CHUNK) {
         const count = Math.min(BATCHES_PER_CHUNK, batches - first);
         const sizes = new Int32Array(count);
@@ -49,21 +48,11 @@ export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, dat
         } catch (error) {
           throw nativeError(error, `${stage}: training failed at epoch ${epoch + 1}`);
         }
-        for (let k = 0; k < results.length / 2; k++) {
-          const b = first + k;
-          const loss = results[2 * k]!;
-          if (!Number.isFinite(loss)) {
-            throw new ModeError('model', `${stage}: training diverged (loss ${loss}) at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data for NaN`);
-          }
-          lossSum += loss * sizes[k]!;
-          correctSum += results[2 * k + 1]!;
-          options.onProgress?.({ type: 'batch', stage, epoch, batch: b, batches, loss });
-        }
+        for (let k = 0; k < results.length / 2; k++) tally.add(first + k, results[2 * k]!, results[2 * k + 1]!, sizes[k]!);
       }
-      const epochLoss = lossSum / data.count;
-      lossPerEpoch.push(epochLoss);
-      accuracyPerEpoch.push(correctSum / data.count);
-      options.onProgress?.({ type: 'epoch-end', stage, epoch, epochs: options.epochs, loss: epochLoss, accuracy: correctSum / data.count });
+      const { loss, accuracy } = tally.end(data.count);
+      lossPerEpoch.push(loss);
+      accuracyPerEpoch.push(accuracy);
     }
   } finally {
     session.dispose();

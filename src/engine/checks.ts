@@ -1,0 +1,73 @@
+/**
+ * Checks every engine makes before its compute sees the data, so bad input gets the same one-line
+ * error whichever engine runs, and the training loops' shared bookkeeping (per-epoch loss and
+ * accuracy, divergence).
+ */
+import type { InputShape } from '../core/data-types.js';
+import { ModeError, shapeError } from '../core/errors.js';
+import type { FitOptions, TrainingData } from './types.js';
+
+/** Index of the first NaN or infinite value, or -1. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
+/** `x` must hold `count` inputs of `inputShape`. */
+export function checkInput(x: Float32Array, count: number, inputShape: InputShape): void {
+  const rowSize = inputShape[0] * inputShape[1] * inputShape[2];
+  if (!Number.isInteger(count) || count < 0 || x.length !== count * rowSize) {
+    throw shapeError(`input holds ${x.length} values but ${count} inputs of shape [${inputShape.join(', ')}] need ${count * rowSize}; the dataset does not fit this model`);
+  }
+}
+
+/** Training data and options a model can train on: finite inputs of its shape, a label in range for each, a positive learning rate. */
+export function checkTraining(data: TrainingData, options: FitOptions, inputShape: InputShape, numClasses: number): void {
+  checkInput(data.x, data.count, inputShape);
+  const rowSize = inputShape[0] * inputShape[1] * inputShape[2];
+  const bad = firstNonFinite(data.x);
+  if (bad >= 0) throw shapeError(`training input ${Math.floor(bad / rowSize)} holds ${data.x[bad]} at value ${bad % rowSize}; inputs must be finite numbers (clean or drop that input)`);
+  if (data.y.length < data.count) throw shapeError(`${data.y.length} labels for ${data.count} training inputs; each input needs a label`);
+  for (let i = 0; i < data.count; i++) {
+    const label = data.y[i]!;
+    if (!(label >= 0 && label < numClasses)) throw shapeError(`label ${label} at index ${i} is outside the model's ${numClasses} classes`);
+  }
+  if (!(options.optimizer.learningRate > 0) || !Number.isFinite(options.optimizer.learningRate)) {
+    throw new ModeError('usage', `learning rate must be a positive number, got ${options.optimizer.learningRate}`);
+  }
+}
+
+/** Layer indices for activations: each an existing layer or -1 (the raw input). */
+export function checkLayerIndices(indices: readonly number[], layerCount: number): void {
+  for (const index of indices) {
+    if (index !== -1 && !(Number.isInteger(index) && index >= 0 && index < layerCount)) {
+      throw new ModeError('usage', `layer index ${index} is out of range: the model has layers 0..${layerCount - 1} (-1 = input)`);
+    }
+  }
+}
+
+/** Loss and accuracy of one epoch, batch by batch; fails on a non-finite loss. */
+export class EpochTally {
+  private lossSum = 0;
+  private correctSum = 0;
+
+  constructor(private readonly stage: string, private readonly epoch: number, private readonly options: FitOptions, private readonly batches: number) {}
+
+  /** A finished batch: its mean loss, how many of its `size` inputs it got right. */
+  add(batch: number, loss: number, correct: number, size: number): void {
+    if (!Number.isFinite(loss)) {
+      throw new ModeError('model', `${this.stage}: training diverged (loss ${loss}) at epoch ${this.epoch + 1}, batch ${batch + 1}; lower the learning rate or check the data for NaN`);
+    }
+    this.lossSum += loss * size;
+    this.correctSum += correct;
+    this.options.onProgress?.({ type: 'batch', stage: this.stage, epoch: this.epoch, batch, batches: this.batches, loss });
+  }
+
+  /** Ends the epoch over `count` inputs: reports it and returns its mean loss and accuracy. */
+  end(count: number): { loss: number; accuracy: number } {
+    const loss = this.lossSum / count;
+    const accuracy = this.correctSum / count;
+    this.options.onProgress?.({ type: 'epoch-end', stage: this.stage, epoch: this.epoch, epochs: this.options.epochs, loss, accuracy });
+    return { loss, accuracy };
+  }
+}
