@@ -57,15 +57,20 @@ export interface FeatureModelOptions {
 
 export async function trainFeatureModel(engine: Engine, model: Model, probe: Probe, train: LabeledSet, validation: LabeledSet, options: FeatureModelOptions): Promise<FeatureModel> {
   const [trainFeatures] = await model.layerOutputs([probe.layerIndex], train.x, train.count);
-  const head = await engine.trainHead({ x: trainFeatures!.values, y: train.y, count: train.count, size: probe.size }, model.numClasses, {
+  const [validationFeatures] = await model.layerOutputs([probe.layerIndex], validation.x, validation.count);
+  return fitHead(engine, model, probe, train, validation, trainFeatures!.values, validationFeatures!.values, options);
+}
+
+/** Trains the head of one probe on its (already computed) features and measures it. */
+async function fitHead(engine: Engine, model: Model, probe: Probe, train: LabeledSet, validation: LabeledSet, trainFeatures: Float32Array, validationFeatures: Float32Array, options: FeatureModelOptions): Promise<FeatureModel> {
+  const head = await engine.trainHead({ x: trainFeatures, y: train.y, count: train.count, size: probe.size }, model.numClasses, {
     epochs: options.head?.epochs ?? DEFAULT_HEAD_EPOCHS,
     batchSize: options.head?.batchSize ?? DEFAULT_HEAD_BATCH_SIZE,
     learningRate: options.head?.learningRate ?? DEFAULT_HEAD_LEARNING_RATE,
     seed: deriveSeed(options.seed, `head-${probe.name}`),
   });
-  const trainProbabilities = await head.predict(trainFeatures!.values, train.count);
-  const [validationFeatures] = await model.layerOutputs([probe.layerIndex], validation.x, validation.count);
-  const validationProbabilities = await head.predict(validationFeatures!.values, validation.count);
+  const trainProbabilities = await head.predict(trainFeatures, train.count);
+  const validationProbabilities = await head.predict(validationFeatures, validation.count);
   return {
     probe,
     head,
@@ -75,12 +80,44 @@ export async function trainFeatureModel(engine: Engine, model: Model, probe: Pro
   };
 }
 
+/** Feature values held at once when probes share one forward pass (1 GiB of float32). */
+export const FEATURE_BATCH_VALUES = 2 ** 28;
+
+/**
+ * Groups of consecutive probes whose training features fit in FEATURE_BATCH_VALUES together, so each
+ * group's activations come from one pass over the data instead of one pass per probe.
+ */
+export function probeGroups(probes: readonly Probe[], count: number, budget = FEATURE_BATCH_VALUES): Probe[][] {
+  const groups: Probe[][] = [];
+  let current: Probe[] = [];
+  let values = 0;
+  for (const probe of probes) {
+    const need = probe.size * count;
+    if (current.length > 0 && values + need > budget) {
+      groups.push(current);
+      current = [];
+      values = 0;
+    }
+    current.push(probe);
+    values += need;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 export async function trainFeatureModels(engine: Engine, model: Model, probes: readonly Probe[], train: LabeledSet, validation: LabeledSet, options: FeatureModelOptions): Promise<FeatureModel[]> {
   const onProgress = options.onProgress ?? noProgress;
   const result: FeatureModel[] = [];
-  for (const [i, probe] of probes.entries()) {
-    onProgress({ type: 'stage', stage: 'feature-models', message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)` });
-    result.push(await trainFeatureModel(engine, model, probe, train, validation, options));
+  for (const group of probeGroups(probes, train.count)) {
+    const indices = group.map((p) => p.layerIndex);
+    const trainFeatures: (Float32Array | null)[] = (await model.layerOutputs(indices, train.x, train.count)).map((a) => a.values);
+    const validationFeatures = (await model.layerOutputs(indices, validation.x, validation.count)).map((a) => a.values);
+    for (const [k, probe] of group.entries()) {
+      const i = result.length;
+      onProgress({ type: 'stage', stage: 'feature-models', message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)` });
+      result.push(await fitHead(engine, model, probe, train, validation, trainFeatures[k]!, validationFeatures[k]!, options));
+      trainFeatures[k] = null; // let a large probe's features go before the next head trains
+    }
   }
   return result;
 }
