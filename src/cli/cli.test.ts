@@ -4,14 +4,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { writeIdx } from '../data/index.js';
+import { torchUnavailable } from '../engine/index.js';
 import { cliHarness } from './cli-harness.js';
 
-const { tmp, mode } = cliHarness('mode-cli-');
+const { tmp, mode, modeAsIs } = cliHarness('mode-cli-');
 
 const SYNTH = 'synthetic:classes=3,size=8,n=900';
 const small = ['--dataset', SYNTH, '--model', 'mlp', '--epochs', '3', '--train-size', '500', '--validation-size', '100', '--pool-size', '150'];
 
-test('train writes a model folder, and the same seed gives the same metrics.json', () => {
+test('train writes a model folder, and the same seed gives the same metrics.json', async () => {
   const a = mode('train', ...small, '--seed', '7', '--out', 'a');
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stderr, /seed 7/);
@@ -26,6 +27,12 @@ test('train writes a model folder, and the same seed gives the same metrics.json
   const b = mode('train', ...small, '--seed', '7', '--out', 'b', '--quiet');
   assert.equal(b.status, 0, b.stderr);
   assert.equal(readFileSync(path.join(tmp, 'b', 'metrics.json'), 'utf8'), readFileSync(path.join(tmp, 'a', 'metrics.json'), 'utf8'));
+  // Without --engine: auto, which is torch where its addon loads and wasm elsewhere; the manifest says which ran.
+  const c = modeAsIs('train', ...small, '--seed', '7', '--out', 'c', '--quiet');
+  assert.equal(c.status, 0, c.stderr);
+  const auto = JSON.parse(readFileSync(path.join(tmp, 'c', 'manifest.json'), 'utf8'));
+  assert.equal(auto.config.engine, 'auto');
+  assert.equal(auto.engine.name, (await torchUnavailable()) === null ? 'torch' : 'tfjs-wasm');
 });
 
 test('train --json prints machine-readable results; eval prints per-label accuracy and the confusion matrix', () => {

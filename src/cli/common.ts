@@ -1,6 +1,6 @@
 /** Shared CLI plumbing: option parsers that fail with usage errors, engine start, output. */
 import { InvalidArgumentError } from 'commander';
-import { createEngine, type Engine } from '../engine/index.js';
+import { createEngine, DEFAULT_ENGINE, type Engine } from '../engine/index.js';
 
 export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value: string) => {
@@ -30,7 +30,7 @@ export interface GlobalOptions {
 }
 
 export async function startEngine(options: GlobalOptions): Promise<Engine> {
-  return createEngine(options.engine ?? 'wasm');
+  return createEngine(options.engine ?? DEFAULT_ENGINE);
 }
 
 export function printJson(value: unknown): void {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { expandCells, loadExperimentConfig } from '../experiment/experiment-config.js';
 import { ResultStore } from '../experiment/store.js';
-import { MAIN, cliHarness } from './cli-harness.js';
+import { MAIN, TEST_ENGINE, cliHarness } from './cli-harness.js';
 
 const { tmp, mode } = cliHarness('mode-experiment-');
 
@@ -167,7 +167,7 @@ test('kill -9 mid-sweep, then the same command: exactly the expected cells, each
   const store = path.join(tmp, 'kill.sqlite');
   const expected = expandCells(loadExperimentConfig(config)).map((c) => c.key).sort();
   assert.equal(expected.length, 8);
-  const child = spawn(process.execPath, [MAIN, 'experiment', '--config', config, '--store', store, '--workers', '2'], { cwd: tmp, detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [MAIN, '--engine', TEST_ENGINE, 'experiment', '--config', config, '--store', store, '--workers', '2'], { cwd: tmp, detached: true, stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const pid = child.pid!;
   let before: { key: string; finished_at: string }[] = [];

@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ModeError, exitCodeFor } from '../core/errors.js';
 import { toolVersion } from '../core/environment.js';
-import { ENGINE_NAMES } from '../engine/index.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES } from '../engine/index.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
@@ -23,7 +23,7 @@ function buildProgram(): Command {
     .option('--json', 'print machine-readable results on stdout')
     .option('--quiet', 'no progress on stderr')
     .option('--verbose', 'stack traces on errors')
-    .option('--engine <name>', `compute engine: ${ENGINE_NAMES.join(' | ')}`, 'wasm')
+    .option('--engine <name>', `compute engine: ${ENGINE_NAMES.join(' | ')} (auto: torch where its addon is built, else wasm)`, DEFAULT_ENGINE)
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => {} });

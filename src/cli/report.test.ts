@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { ResultStore } from '../experiment/store.js';
 import { checkPage, chromiumAvailable, CHROMIUM, type PageCheck } from '../report/html/browser-harness.js';
-import { MAIN, cliHarness } from './cli-harness.js';
+import { MAIN, TEST_ENGINE, cliHarness } from './cli-harness.js';
 
 const { tmp, mode } = cliHarness('mode-report-');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -164,7 +164,7 @@ for (const bad of BAD) {
 
 /** Starts `mode serve` on a free port and returns its URL and a stop function. */
 async function serve(...args: string[]): Promise<{ url: string; stop: () => Promise<number | null>; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args, '--port', '0', '--quiet'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, '--engine', TEST_ENGINE, 'serve', ...args, '--port', '0', '--quiet'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

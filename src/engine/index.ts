@@ -9,6 +9,8 @@ import type { Engine } from './types.js';
  */
 export const ENGINE_NAMES = ['auto', 'torch', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
+/** The engine of every command unless --engine says otherwise: the fast one where it is built, else the portable one. */
+export const DEFAULT_ENGINE: EngineName = 'auto';
 
 export interface EngineOptions {
   /** Intra-op threads: ATen's for torch (default 2); the wasm backend's (default 1; 2 is experimental). */
@@ -28,7 +30,7 @@ export async function resolveEngineName(name: string): Promise<Exclude<EngineNam
   return (await torchUnavailable()) === null ? 'torch' : 'wasm';
 }
 
-export async function createEngine(name: string = 'wasm', options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(name: string = DEFAULT_ENGINE, options: EngineOptions = {}): Promise<Engine> {
   const engine = await resolveEngineName(name);
   if (engine === 'torch') {
     const { TorchEngine } = await import('./torch/engine.js');

@@ -1,6 +1,6 @@
 /** The configuration of `mode train`, defined once as a schema; the CLI's flags are typed against it. */
 import { z } from 'zod';
-import { ENGINE_NAMES } from '../engine/index.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES } from '../engine/index.js';
 
 export const MAX_SEED = 0xffffffff;
 
@@ -28,7 +28,7 @@ export const TrainConfigSchema = z.strictObject({
   validationSize: z.number().int().nonnegative().optional(),
   poolSize: z.number().int().nonnegative().optional(),
   scenarios: ScenarioTextSchema.default({}),
-  engine: z.enum(ENGINE_NAMES).default('wasm'),
+  engine: z.enum(ENGINE_NAMES).default(DEFAULT_ENGINE),
 });
 
 export type TrainConfig = z.output<typeof TrainConfigSchema>;

@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import os from 'node:os';
 import path from 'node:path';
 import { ModeError, oneOf, usageError } from '../../core/errors.js';
-import { ENGINE_NAMES } from '../../engine/index.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES } from '../../engine/index.js';
 import { expandCells, loadExperimentConfig, parseExperimentConfig, parseWhere, type ExperimentConfig } from '../../experiment/experiment-config.js';
 import { PRESET_NAMES, presetConfig } from '../../experiment/presets.js';
 import { planSweep, runSweep, type SweepEvent, type SweepPlan, type SweepResult } from '../../experiment/sweep.js';
@@ -33,7 +33,7 @@ export function registerExperiment(program: Command): void {
     .option('--dry-run', 'print the plan (cells, models, what is already done) and run nothing')
     .action(async (flags: ExperimentFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const engine = oneOf('engine', globals.engine ?? 'wasm', ENGINE_NAMES);
+      const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
       const { config, name } = resolveConfig(flags);
       const store = flags.store ?? path.join('runs', `${name}.sqlite`);
       const where = flags.where.length === 0 ? undefined : parseWhere(flags.where, expandCells(config).map((c) => c.config));
