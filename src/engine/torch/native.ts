@@ -9,21 +9,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModeError } from '../../core/errors.js';
+import type { KerasLayer } from '../keras/topology.js';
 
-/** One layer as the addon builds it (see native/mode_torch.cc, layerOf). */
-export interface NativeLayerSpec {
+/** One layer as the addon builds it (see native/mode_torch.cc, layerOf): a Keras layer's settings, its type as `kind`. */
+export type NativeLayerSpec = Pick<KerasLayer, 'units' | 'kernel' | 'stride' | 'padding' | 'rate' | 'useBias' | 'momentum' | 'epsilon' | 'inShape'> & {
   readonly kind: string;
   readonly activation: string;
-  readonly units: number;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly padding: 'same' | 'valid';
-  readonly rate: number;
-  readonly useBias: boolean;
-  readonly momentum: number;
-  readonly epsilon: number;
-  readonly inShape: readonly number[];
-}
+};
 
 export interface NativeNet {
   /** Weights in the tfjs layout, in layer order (batch norm: gamma, beta, moving_mean, moving_variance). */
