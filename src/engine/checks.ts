@@ -5,7 +5,8 @@
  */
 import type { InputShape } from '../core/data-types.js';
 import { ModeError, shapeError } from '../core/errors.js';
-import type { FitOptions, TrainingData } from './types.js';
+import { Rng } from '../core/rng.js';
+import type { FitOptions, FitResult, TrainingData } from './types.js';
 
 /** Index of the first NaN or infinite value, or -1. */
 export function firstNonFinite(values: Float32Array): number {
@@ -70,4 +71,37 @@ export class EpochTally {
     this.options.onProgress?.({ type: 'epoch-end', stage: this.stage, epoch: this.epoch, epochs: this.options.epochs, loss, accuracy });
     return { loss, accuracy };
   }
+}
+
+/** One epoch's work handed to an engine: its seeded input order and the tally its batches report to. */
+export interface EpochPlan {
+  readonly epoch: number;
+  /** Row order of this epoch: Rng(seed).child(`epoch-${epoch}`).permutation(count), the same on every engine. */
+  readonly order: Int32Array;
+  readonly batchSize: number;
+  readonly batches: number;
+  readonly tally: EpochTally;
+}
+
+/**
+ * The epoch loop both engines train with: the seeded per-epoch shuffle, progress events, the per-epoch
+ * loss and accuracy history. `runBatches` trains one epoch's batches in `plan.order`.
+ */
+export async function runEpochs(count: number, options: FitOptions, runBatches: (plan: EpochPlan) => Promise<void>): Promise<FitResult> {
+  const started = performance.now();
+  const rng = new Rng(options.seed);
+  const stage = options.stage ?? 'fit';
+  const batchSize = Math.max(1, Math.min(options.batchSize, count));
+  const batches = Math.ceil(count / batchSize);
+  const loss: number[] = [];
+  const accuracy: number[] = [];
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    options.onProgress?.({ type: 'epoch-start', stage, epoch, epochs: options.epochs, batches });
+    const tally = new EpochTally(stage, epoch, options, batches);
+    await runBatches({ epoch, order: rng.child(`epoch-${epoch}`).permutation(count), batchSize, batches, tally });
+    const end = tally.end(count);
+    loss.push(end.loss);
+    accuracy.push(end.accuracy);
+  }
+  return { loss, accuracy, seconds: (performance.now() - started) / 1000 };
 }

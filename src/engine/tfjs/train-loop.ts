@@ -1,9 +1,9 @@
 /**
- * The training loop shared by whole models and feature-model heads: seeded per-epoch shuffling done
- * here (tfjs' fit shuffles with Math.random), one trainOnBatch per batch, progress events per batch.
+ * The training loop shared by whole models and feature-model heads: the seeded per-epoch shuffle of
+ * runEpochs (tfjs' fit shuffles with Math.random), one trainOnBatch per batch, progress events per batch.
  */
-import { Rng, deriveSeed } from '../../core/rng.js';
-import { EpochTally } from '../checks.js';
+import { deriveSeed } from '../../core/rng.js';
+import { runEpochs } from '../checks.js';
 import type { FitOptions, FitResult, OptimizerSpec, TrainingData } from '../types.js';
 import { tf } from './setup.js';
 
@@ -12,23 +12,14 @@ export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
 }
 
 export async function trainLoop(model: tf.LayersModel, data: TrainingData, rowSize: number, inputShape: readonly number[], numClasses: number, options: FitOptions): Promise<FitResult> {
-  const started = performance.now();
   const optimizer = makeOptimizer(options.optimizer);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
-  const rng = new Rng(options.seed);
-  const stage = options.stage ?? 'fit';
-  const batchSize = Math.max(1, Math.min(options.batchSize, data.count));
-  const batches = Math.ceil(data.count / batchSize);
-  const xBuffer = new Float32Array(batchSize * rowSize);
-  const yBuffer = new Int32Array(batchSize);
-  const lossPerEpoch: number[] = [];
-  const accuracyPerEpoch: number[] = [];
+  const bufferRows = Math.max(1, Math.min(options.batchSize, data.count));
+  const xBuffer = new Float32Array(bufferRows * rowSize);
+  const yBuffer = new Int32Array(bufferRows);
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      options.onProgress?.({ type: 'epoch-start', stage, epoch, epochs: options.epochs, batches });
-      const order = rng.child(`epoch-${epoch}`).permutation(data.count);
-      const tally = new EpochTally(stage, epoch, options, batches);
+    return await runEpochs(data.count, options, async ({ epoch, order, batchSize, batches, tally }) => {
       for (let b = 0; b < batches; b++) {
         const start = b * batchSize;
         const size = Math.min(batchSize, data.count - start);
@@ -54,12 +45,8 @@ export async function trainLoop(model: tf.LayersModel, data: TrainingData, rowSi
         const [loss, accuracy] = Array.isArray(result) ? [result[0] ?? NaN, result[1] ?? NaN] : [result, NaN];
         tally.add(b, loss, accuracy * size, size);
       }
-      const { loss, accuracy } = tally.end(data.count);
-      lossPerEpoch.push(loss);
-      accuracyPerEpoch.push(accuracy);
-    }
+    });
   } finally {
     optimizer.dispose();
   }
-  return { loss: lossPerEpoch, accuracy: accuracyPerEpoch, seconds: (performance.now() - started) / 1000 };
 }

@@ -1,11 +1,11 @@
 /**
  * The torch engine's training loop: the same seeded per-epoch shuffle as the tfjs loop
- * (Rng(seed).child(`epoch-${e}`).permutation(count)) and the same dropout seed names, so both engines
+ * (runEpochs in ../checks.ts) and the same dropout seed names, so both engines
  * see the same batches in the same order. Batches run in chunks on a libuv worker thread; progress
  * events follow each chunk.
  */
-import { Rng, deriveSeed } from '../../core/rng.js';
-import { EpochTally } from '../checks.js';
+import { deriveSeed } from '../../core/rng.js';
+import { runEpochs } from '../checks.js';
 import type { FitOptions, FitResult, TrainingData } from '../types.js';
 import { type NativeBinding, type NativeNet, nativeError } from './native.js';
 
@@ -13,11 +13,7 @@ import { type NativeBinding, type NativeNet, nativeError } from './native.js';
 export const BATCHES_PER_CHUNK = 16;
 
 export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, data: TrainingData, options: FitOptions): Promise<FitResult> {
-  const started = performance.now();
-  const rng = new Rng(options.seed);
   const stage = options.stage ?? 'fit';
-  const batchSize = Math.max(1, Math.min(options.batchSize, data.count));
-  const batches = Math.ceil(data.count / batchSize);
   const optimizer = { kind: options.optimizer.kind, learningRate: options.optimizer.learningRate, momentum: options.optimizer.kind === 'sgd' ? (options.optimizer.momentum ?? 0) : 0 };
   let session;
   try {
@@ -25,13 +21,8 @@ export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, dat
   } catch (error) {
     throw nativeError(error, `${stage}: the torch engine could not start training`);
   }
-  const lossPerEpoch: number[] = [];
-  const accuracyPerEpoch: number[] = [];
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      options.onProgress?.({ type: 'epoch-start', stage, epoch, epochs: options.epochs, batches });
-      const order = rng.child(`epoch-${epoch}`).permutation(data.count);
-      const tally = new EpochTally(stage, epoch, options, batches);
+    return await runEpochs(data.count, options, async ({ epoch, order, batchSize, batches, tally }) => {
       for (let first = 0; first < batches; first += BATCHES_PER_CHUNK) {
         const count = Math.min(BATCHES_PER_CHUNK, batches - first);
         const sizes = new Int32Array(count);
@@ -50,12 +41,8 @@ export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, dat
         }
         for (let k = 0; k < results.length / 2; k++) tally.add(first + k, results[2 * k]!, results[2 * k + 1]!, sizes[k]!);
       }
-      const { loss, accuracy } = tally.end(data.count);
-      lossPerEpoch.push(loss);
-      accuracyPerEpoch.push(accuracy);
-    }
+    });
   } finally {
     session.dispose();
   }
-  return { loss: lossPerEpoch, accuracy: accuracyPerEpoch, seconds: (performance.now() - started) / 1000 };
 }
