@@ -397,7 +397,12 @@ class Task : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), done_(std::move(done)) {
     for (auto& v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  /** Queues `work` on a libuv worker thread; the promise settles with `done`'s value (undefined without one). */
+  static Napi::Promise Start(Napi::Env env, Work work, Done done, std::vector<Napi::Value> keep) {
+    auto* task = new Task(env, std::move(work), std::move(done), std::move(keep));
+    task->Queue();
+    return task->deferred_.Promise();
+  }
   void Execute() override {
     try {
       useThreads();
@@ -590,9 +595,7 @@ class Net : public Napi::ObjectWrap<Net> {
         });
       }
     };
-    auto* task = new Task(env, work, nullptr, keep);
-    task->Queue();
-    return task->Promise();
+    return Task::Start(env, work, nullptr, keep);
     GUARD_END(env)
   }
 
@@ -778,9 +781,7 @@ class FitSession : public Napi::ObjectWrap<FitSession> {
       std::memcpy(out.Data(), results->data(), results->size() * sizeof(double));
       return out;
     };
-    auto* task = new Task(env, work, done, {});
-    task->Queue();
-    return task->Promise();
+    return Task::Start(env, work, done, {});
     GUARD_END(env)
   }
 
