@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 
 const results = JSON.parse(readFileSync(0, 'utf8'));
-const points = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
-const p = (x) => (x < 0.001 ? '<0.001' : x.toFixed(3));
+const points = (x) => `${x >= 0 ? '+' : '-'}${Math.abs(100 * x).toFixed(1)}`;
+const p = (x) => (x < 0.001 ? '<0.001' : x < 0.1 ? x.toFixed(3) : x >= 0.995 ? '1.0' : x.toFixed(2));
 const tables = results.tables ?? [];
 if (tables.length === 0) {
   console.error('summary-table: the results hold no table; pipe in `mode results --format json`');
