@@ -83,6 +83,11 @@ export interface EpochPlan {
   readonly tally: EpochTally;
 }
 
+/** The batch size training uses: the one asked for, but at least 1 and at most the number of inputs. */
+export function effectiveBatchSize(count: number, requested: number): number {
+  return Math.max(1, Math.min(requested, count));
+}
+
 /**
  * The epoch loop both engines train with: the seeded per-epoch shuffle, progress events, the per-epoch
  * loss and accuracy history. `runBatches` trains one epoch's batches in `plan.order`.
@@ -91,7 +96,7 @@ export async function runEpochs(count: number, options: FitOptions, runBatches: 
   const started = performance.now();
   const rng = new Rng(options.seed);
   const stage = options.stage ?? 'fit';
-  const batchSize = Math.max(1, Math.min(options.batchSize, count));
+  const batchSize = effectiveBatchSize(count, options.batchSize);
   const batches = Math.ceil(count / batchSize);
   const loss: number[] = [];
   const accuracy: number[] = [];

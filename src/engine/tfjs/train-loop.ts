@@ -3,7 +3,7 @@
  * runEpochs (tfjs' fit shuffles with Math.random), one trainOnBatch per batch, progress events per batch.
  */
 import { deriveSeed } from '../../core/rng.js';
-import { runEpochs } from '../checks.js';
+import { effectiveBatchSize, runEpochs } from '../checks.js';
 import type { FitOptions, FitResult, OptimizerSpec, TrainingData } from '../types.js';
 import { tf } from './setup.js';
 
@@ -15,7 +15,7 @@ export async function trainLoop(model: tf.LayersModel, data: TrainingData, rowSi
   const optimizer = makeOptimizer(options.optimizer);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
-  const bufferRows = Math.max(1, Math.min(options.batchSize, data.count));
+  const bufferRows = effectiveBatchSize(data.count, options.batchSize);
   const xBuffer = new Float32Array(bufferRows * rowSize);
   const yBuffer = new Int32Array(bufferRows);
   try {
