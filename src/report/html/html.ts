@@ -16,8 +16,6 @@ export const signedFraction = (v: number | null | undefined, digits = 4): string
   v === null || v === undefined || !Number.isFinite(v) ? '-' : `${v >= 0 ? '+' : '\u2212'}${Math.abs(v).toFixed(digits)}`;
 /** A percentage (96.4%). */
 export const percent = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : `${(100 * v).toFixed(digits)}%`);
-/** A p-value as the terminal table prints it. */
-export const pValueText = (p: number): string => (!Number.isFinite(p) ? '-' : p < 0.001 ? '<0.001' : p.toFixed(3));
 
 export function pngDataUri(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;

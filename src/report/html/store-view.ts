@@ -9,7 +9,8 @@ import type { ExperimentResults, ResultsRow, ResultsTable, Tested } from '../../
 import type { StoredCell } from '../../experiment/store.js';
 import { CONTROL_COLOUR, chartHtml, fitRange, seriesStyle, type ChartSeries } from './chart.js';
 import type { StoreContent } from './content.js';
-import { escapeHtml, fraction, htmlTable, pValueText, section, signedFraction, type Cell } from './html.js';
+import { pValue } from '../results-table.js';
+import { escapeHtml, fraction, htmlTable, section, signedFraction, type Cell } from './html.js';
 import { armTitle } from './repair-view.js';
 
 /** Significance level at which a Holm-adjusted p-value is set in bold. */
@@ -40,7 +41,7 @@ function pCell(tested: Tested, which: 't' | 'w'): Cell {
   const holm = which === 't' ? tested.tTestHolm : tested.wilcoxonHolm;
   if (!Number.isFinite(p)) return { text: '-', title: 'needs at least 2 seeds' };
   const significant = Number.isFinite(holm) && holm < ALPHA_LEVEL;
-  return { text: `${pValueText(p)} (${pValueText(holm)})`, ...(significant ? { className: 'signif', title: `Holm-adjusted p < ${ALPHA_LEVEL}` } : {}) };
+  return { text: `${pValue(p)} (${pValue(holm)})`, ...(significant ? { className: 'signif', title: `Holm-adjusted p < ${ALPHA_LEVEL}` } : {}) };
 }
 
 export function resultsTableHtml(results: ExperimentResults, t: ResultsTable, id: string): string {
@@ -74,7 +75,7 @@ export function resultsTableHtml(results: ExperimentResults, t: ResultsTable, id
   });
   const f = t.friedman;
   const friedman = Number.isFinite(f.pValue)
-    ? `Friedman across the rows on Final: \u03C7\u00B2 = ${f.statistic.toFixed(3)}, df = ${f.df}, p = ${pValueText(f.pValue)} (${f.treatments} rows, ${f.blocks} seeds as blocks).`
+    ? `Friedman across the rows on Final: \u03C7\u00B2 = ${f.statistic.toFixed(3)}, df = ${f.df}, p = ${pValue(f.pValue)} (${f.treatments} rows, ${f.blocks} seeds as blocks).`
     : `Friedman across the rows on Final: not computable (needs at least 3 rows and 2 seeds that every row has; here ${f.treatments} rows, ${f.blocks} seeds).`;
   return `${htmlTable({ id, caption: groupText(t.group), head, rows })}<p class="legend-note">${escapeHtml(friedman)}</p>`;
 }
