@@ -5,14 +5,20 @@
 // Usage: mode results --store S --measure buggy --format json | node bench/summary-table.mjs
 import { readFileSync } from 'node:fs';
 
-const results = JSON.parse(readFileSync(0, 'utf8'));
+const fail = (message) => {
+  console.error(`summary-table: ${message}`);
+  process.exit(1);
+};
+let results;
+try {
+  results = JSON.parse(readFileSync(0, 'utf8'));
+} catch (error) {
+  fail(`standard input is not JSON (${error.message}); pipe in \`mode results --format json\``);
+}
 const points = (x) => `${x >= 0 ? '+' : '-'}${Math.abs(100 * x).toFixed(1)}`;
 const p = (x) => (x < 0.001 ? '<0.001' : x < 0.1 ? x.toFixed(3) : x >= 0.995 ? '1.0' : x.toFixed(2));
 const tables = results.tables ?? [];
-if (tables.length === 0) {
-  console.error('summary-table: the results hold no table; pipe in `mode results --format json`');
-  process.exit(1);
-}
+if (tables.length === 0) fail('the results hold no table; pipe in `mode results --format json`');
 const columns = tables.map((t) => Object.entries(t.group ?? {}).map(([k, v]) => (k === 'batch' ? `B=${v}` : v)).join(' ') || 'all cells');
 const seedCounts = tables.map((t) => Math.min(...t.rows.map((r) => r.seeds.length)));
 const strategies = [...new Set(tables.flatMap((t) => t.rows.map((r) => Object.values(r.by).join(' '))))];
