@@ -13,7 +13,7 @@ let results;
 try {
   results = JSON.parse(readFileSync(0, 'utf8'));
 } catch (error) {
-  fail(`standard input is not JSON (${error.message}); pipe in \`mode results --format json\``);
+  fail(`standard input is not JSON (${String(error.message).replace(/\s+/g, " ")}); pipe in \`mode results --format json\``);
 }
 const points = (x) => `${x >= 0 ? '+' : '-'}${Math.abs(100 * x).toFixed(1)}`;
 const p = (x) => (x < 0.001 ? '<0.001' : x < 0.1 ? x.toFixed(3) : x >= 0.995 ? '1.0' : x.toFixed(2));
