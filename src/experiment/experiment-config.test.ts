@@ -36,6 +36,8 @@ test('an invalid config names the field path and the reason', () => {
   bad({ trainSizes: [{ train: 100, test: 5 }] }, /at trainSizes\.0: Unrecognized key: "test"/);
   bad({ alpha: 0.5 }, /at \(top level\): Unrecognized key: "alpha"/);
   bad({ classSubsets: [1] }, /at classSubsets\.0: Too small: expected number to be >=2/);
+  bad({ classSubsets: [[3, 5, 3]] }, /at classSubsets\.0: /);
+  bad({ classSubsets: [[3]] }, /at classSubsets\.0: /);
 });
 
 test('config files: YAML and JSON, scalars read as lists of one; unreadable and malformed files are refused', () => {
@@ -115,6 +117,14 @@ test('presets parse and expand to the issue\'s grids; --seeds replaces the seed 
   assert.equal(buggy.length, 2 * 2 * 2 * PRESETS.buggy.strategies.length * 2);
   const ratio = expandCells(parseExperimentConfig(presetConfig('ratio')));
   assert.equal(ratio.length, 3 * 5 * 2 * 5);
+  // Every subset starts with the starved digit 3, which the scenario starves as the subset's label 0.
+  assert.deepEqual([...new Set(ratio.map((c) => cellDimensions(c.config).classSubset))], ['3/5', '3/5/8/2/9', '3/5/8/2/9/7/1/0/4/6']);
+  assert.ok(ratio.every((c) => Array.isArray(c.config.classSubset) && c.config.classSubset[0] === 3 && c.config.scenario.starve === '0:0.02'));
+  // A count keeps the keys it had before lists were allowed (commit 65c4b52), so older stores still resume.
+  const counted = expandCells(parseExperimentConfig({ classSubsets: [2, [1, 0]], seeds: 1 }));
+  assert.deepEqual(counted.map((c) => cellDimensions(c.config).classSubset), ['2', '1/0']);
+  assert.deepEqual([counted[0]!.modelKey, counted[0]!.key], ['8055f862da26e7a2', 'bcb437e9fe6a8559']);
+  assert.notEqual(counted[0]!.modelKey, counted[1]!.modelKey, 'a list is a subset of its own');
   // Fashion-MNIST cells are skipped with a note where the Debian package is not installed.
   assert.match(unavailableDataset('fashion-mnist', () => false) ?? '', /fashion-mnist is not installed \(\/usr\/share\/datasets\/fashion-mnist is absent/);
   assert.equal(unavailableDataset('fashion-mnist', () => true), null);

@@ -21,6 +21,7 @@ import { checkArchitectureName } from '../model/architectures.js';
 import { DEFAULT_EPOCHS, MAX_SEED } from '../model/train-config.js';
 import { METRIC_NAMES, type MetricName } from '../select/metrics.js';
 import { describeStrategy, parseStrategy, SCORE_SPACES, STRATEGIES, type ScoreSpace, type StrategySpec } from '../select/strategies.js';
+import { describeClassSubset, type ClassSubset } from './class-subset.js';
 import { controlSettingsOf, DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RepairConfigSchema, RETRAIN_REGIMES, type RepairConfigInput, type RetrainRegime } from './repair-config.js';
 
 /** Seeds when a config names none: calibration.md's five. */
@@ -46,6 +47,12 @@ const SizesSchema = z.strictObject({
   pool: z.number().int().nonnegative().optional(),
 });
 
+const ClassSubsetSchema = z.union([
+  z.number().int().min(2),
+  z.array(z.number().int().min(0)).min(2, 'a list of labels must name at least 2').refine((l) => new Set(l).size === l.length, 'a label is listed twice'),
+  z.null(),
+], { error: 'expected a class count (an integer >= 2), a list of at least 2 distinct labels, or null (every class)' });
+
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
 export const ExperimentConfigSchema = z.strictObject({
@@ -53,8 +60,11 @@ export const ExperimentConfigSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** Dataset specs as `--dataset` takes them. */
   datasets: list(z.string().min(1), ['mnist']),
-  /** Class subsets: k keeps the labels 0..k-1 only (null: every class). See class-subset.ts. */
-  classSubsets: list(z.number().int().min(2).nullable(), [null]),
+  /**
+   * Class subsets: k keeps the labels 0..k-1; a list of labels keeps those, relabelled by their place
+   * in the list ([[3, 5]] is one subset, [3, 5] two); null: every class. See class-subset.ts.
+   */
+  classSubsets: list(ClassSubsetSchema, [null]),
   scenarios: list(ScenarioSchema, ['none']),
   models: list(z.string().min(1), ['mlp']),
   /** Training split sizes; {} uses the data defaults (train 30000 / validation 5000 / pool 25000 of 60k). */
@@ -173,7 +183,7 @@ export type Sizes = z.output<typeof SizesSchema>;
 /** What an initial model depends on: trained once per distinct value, shared by the cells that need it. */
 export interface ModelConfig {
   readonly dataset: string;
-  readonly classSubset: number | null;
+  readonly classSubset: ClassSubset | null;
   readonly scenario: ScenarioText;
   readonly model: string;
   readonly sizes: Sizes;
@@ -312,7 +322,7 @@ export function cellDimensions(c: CellConfig): Record<Dimension, string | null> 
     : `${c.sizes.train ?? 'default'}/${c.sizes.validation ?? 'default'}/${c.sizes.pool ?? 'default'}`;
   return {
     dataset: c.dataset,
-    classSubset: c.classSubset === null ? 'all' : String(c.classSubset),
+    classSubset: c.classSubset === null ? 'all' : describeClassSubset(c.classSubset),
     scenario: describeScenarioText(c.scenario),
     model: c.model,
     sizes,

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ModeError, oneOf } from '../core/errors.js';
 import { ENGINE_NAMES } from '../engine/index.js';
 import type { TrainConfigInput } from '../model/train-config.js';
-import { materializeClassSubset } from './class-subset.js';
+import { describeClassSubset, materializeClassSubset, type ClassSubset } from './class-subset.js';
 import { expandCells, hashKey, modelConfigOf, repairInputOf, type Cell, type CellFilter, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
 import { unavailableDataset } from './presets.js';
 import type { ArmResult } from './repair.js';
@@ -79,7 +79,7 @@ export interface SweepResult {
 /** Where a store keeps its initial models (`<store>.models/<key>/`) and class-subset data (`<store>.models/data/<key>/`). */
 export const modelsFolder = (store: string): string => `${path.resolve(store)}.models`;
 export const modelFolder = (store: string, key: string): string => path.join(modelsFolder(store), key);
-const dataFolder = (store: string, dataset: string, k: number): string => path.join(modelsFolder(store), 'data', hashKey({ kind: 'class-subset', dataset, k }));
+const dataFolder = (store: string, dataset: string, k: ClassSubset): string => path.join(modelsFolder(store), 'data', hashKey({ kind: 'class-subset', dataset, k }));
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
 /** Lines of a worker's stderr kept to explain a crash. */
@@ -202,7 +202,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     for (const cell of plan.missing) {
       const { dataset, classSubset } = cell.config;
       if (classSubset === null) continue;
-      const id = `${dataset}\u0000${classSubset}`;
+      const id = `${dataset}\u0000${describeClassSubset(classSubset)}`;
       if (datasetSpecs.has(id)) continue;
       try {
         datasetSpecs.set(id, await materializeClassSubset(dataset, classSubset, dataFolder(storeFile, dataset, classSubset)));
@@ -210,7 +210,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
         datasetSpecs.set(id, error instanceof Error ? error : new Error(String(error)));
       }
     }
-    const specOf = (m: ModelConfig): string | Error => (m.classSubset === null ? m.dataset : datasetSpecs.get(`${m.dataset}\u0000${m.classSubset}`)!);
+    const specOf = (m: ModelConfig): string | Error => (m.classSubset === null ? m.dataset : datasetSpecs.get(`${m.dataset}\u0000${describeClassSubset(m.classSubset)}`)!);
 
     // Models: ready on disk, to train, or failed.
     let nextId = 0;
@@ -287,7 +287,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       };
       return { type: 'train', id: job.id, config: trainConfig, dir: job.dir };
     };
-    const modelLabel = (job: Extract<Job, { kind: 'train' }>): string => `${job.model.dataset}${job.model.classSubset === null ? '' : ` classes<${job.model.classSubset}`} ${job.model.model} seed ${job.model.seed}`;
+    const modelLabel = (job: Extract<Job, { kind: 'train' }>): string => `${job.model.dataset}${job.model.classSubset === null ? '' : ` classes${typeof job.model.classSubset === 'number' ? `<${job.model.classSubset}` : ` ${describeClassSubset(job.model.classSubset)}`}`} ${job.model.model} seed ${job.model.seed}`;
 
     const finishJob = (job: Job, reply: Extract<WorkerReply, { type: 'done' | 'failed' }> | { type: 'crashed'; message: string }): void => {
       if (job.kind === 'train') {
