@@ -116,7 +116,7 @@ test('presets parse and expand to the issue\'s grids; --seeds replaces the seed 
   const buggy = expandCells(parseExperimentConfig({ ...presetConfig('buggy'), seeds: 2 }));
   assert.equal(buggy.length, 2 * 2 * 2 * PRESETS.buggy.strategies.length * 2);
   const ratio = expandCells(parseExperimentConfig(presetConfig('ratio')));
-  assert.equal(ratio.length, 3 * 5 * 2 * 5);
+  assert.equal(ratio.length, 3 * 5 * 2 * 10);
   // Every subset starts with the starved digit 3, which the scenario starves as the subset's label 0.
   assert.deepEqual([...new Set(ratio.map((c) => cellDimensions(c.config).classSubset))], ['3/5', '3/5/8/2/9', '3/5/8/2/9/7/1/0/4/6']);
   assert.ok(ratio.every((c) => Array.isArray(c.config.classSubset) && c.config.classSubset[0] === 3 && c.config.scenario.starve === '0:0.02'));
