@@ -139,6 +139,22 @@ function running(pid: number): boolean {
   }
 }
 
+test('a class subset given as a list of labels: its data are written with its labels and names, and --where selects it', () => {
+  const config = writeConfig('subset.json', { ...TINY, datasets: ['synthetic:classes=4,size=8,n=1200,noise=0.9'], classSubsets: [[2, 0]], trainSizes: [{ train: 250, validation: 100, pool: 200 }], seeds: 1, strategies: ['targeted-random'] });
+  const r = mode('experiment', '--config', config, '--store', 'subset.sqlite', '--workers', '1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /model synthetic:classes=4,size=8,n=1200,noise=0\.9 classes 2\/0 mlp seed 1 trained in/);
+  const dataDir = path.join(tmp, 'subset.sqlite.models', 'data');
+  const [folder] = readdirSync(dataDir);
+  const subset = JSON.parse(readFileSync(path.join(dataDir, folder!, 'subset.json'), 'utf8')) as { labels: number[]; classNames: string[] };
+  assert.deepEqual([subset.labels, subset.classNames], [[2, 0], ['2', '0']]);
+  assert.equal(readFileSync(path.join(dataDir, folder!, 'classes.txt'), 'utf8'), '2\n0\n');
+  const table = mode('results', '--store', 'subset.sqlite', '--where', 'class-subset=2/0', '--format', 'csv');
+  assert.equal(table.status, 0, table.stderr);
+  assert.ok(parseCsv(table.stdout).some((row) => row.includes('targeted-random')));
+  assert.match(mode('results', '--store', 'subset.sqlite', '--where', 'class-subset=2').stderr, /--where class-subset=2: no cell of this experiment has that value; its values: 2\/0/);
+});
+
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   for (const line of text.trim().split('\n')) {

@@ -36,8 +36,10 @@ test('an invalid config names the field path and the reason', () => {
   bad({ trainSizes: [{ train: 100, test: 5 }] }, /at trainSizes\.0: Unrecognized key: "test"/);
   bad({ alpha: 0.5 }, /at \(top level\): Unrecognized key: "alpha"/);
   bad({ classSubsets: [1] }, /at classSubsets\.0: Too small: expected number to be >=2/);
-  bad({ classSubsets: [[3, 5, 3]] }, /at classSubsets\.0: /);
-  bad({ classSubsets: [[3]] }, /at classSubsets\.0: /);
+  bad({ classSubsets: [[3, 5, 3]] }, /at classSubsets\.0: a label is listed twice$/);
+  bad({ classSubsets: [[3]] }, /at classSubsets\.0: a list of labels must name at least 2$/);
+  bad({ classSubsets: [[3, -1]] }, /at classSubsets\.0\.1: Too small: expected number to be >=0/);
+  bad({ classSubsets: ['3/5'] }, /at classSubsets\.0: expected a class count \(an integer >= 2\), a list of at least 2 distinct labels, or null/);
 });
 
 test('config files: YAML and JSON, scalars read as lists of one; unreadable and malformed files are refused', () => {

@@ -287,7 +287,8 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       };
       return { type: 'train', id: job.id, config: trainConfig, dir: job.dir };
     };
-    const modelLabel = (job: Extract<Job, { kind: 'train' }>): string => `${job.model.dataset}${job.model.classSubset === null ? '' : ` classes${typeof job.model.classSubset === 'number' ? `<${job.model.classSubset}` : ` ${describeClassSubset(job.model.classSubset)}`}`} ${job.model.model} seed ${job.model.seed}`;
+    const subsetLabel = (subset: ClassSubset | null): string => (subset === null ? '' : typeof subset === 'number' ? ` classes<${subset}` : ` classes ${describeClassSubset(subset)}`);
+    const modelLabel = (job: Extract<Job, { kind: 'train' }>): string => `${job.model.dataset}${subsetLabel(job.model.classSubset)} ${job.model.model} seed ${job.model.seed}`;
 
     const finishJob = (job: Job, reply: Extract<WorkerReply, { type: 'done' | 'failed' }> | { type: 'crashed'; message: string }): void => {
       if (job.kind === 'train') {
