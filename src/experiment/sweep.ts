@@ -197,20 +197,20 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     emit({ type: 'plan', plan, workers: workerCount });
     if (plan.missing.length === 0) return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000 };
 
-    // Class-subset data, written once by the parent before any worker needs it.
+    // Class-subset data, written once by the parent before any worker needs it; keyed by its folder.
     const datasetSpecs = new Map<string, string | Error>();
     for (const cell of plan.missing) {
       const { dataset, classSubset } = cell.config;
       if (classSubset === null) continue;
-      const id = `${dataset}\u0000${describeClassSubset(classSubset)}`;
-      if (datasetSpecs.has(id)) continue;
+      const dir = dataFolder(storeFile, dataset, classSubset);
+      if (datasetSpecs.has(dir)) continue;
       try {
-        datasetSpecs.set(id, await materializeClassSubset(dataset, classSubset, dataFolder(storeFile, dataset, classSubset)));
+        datasetSpecs.set(dir, await materializeClassSubset(dataset, classSubset, dir));
       } catch (error) {
-        datasetSpecs.set(id, error instanceof Error ? error : new Error(String(error)));
+        datasetSpecs.set(dir, error instanceof Error ? error : new Error(String(error)));
       }
     }
-    const specOf = (m: ModelConfig): string | Error => (m.classSubset === null ? m.dataset : datasetSpecs.get(`${m.dataset}\u0000${describeClassSubset(m.classSubset)}`)!);
+    const specOf = (m: ModelConfig): string | Error => (m.classSubset === null ? m.dataset : datasetSpecs.get(dataFolder(storeFile, m.dataset, m.classSubset))!);
 
     // Models: ready on disk, to train, or failed.
     let nextId = 0;
