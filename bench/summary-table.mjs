@@ -31,35 +31,33 @@ const GROUP_LABELS = { batch: (v) => `B=${v}`, alpha: (v) => `alpha ${v}`, class
 const columns = tables.map((t) => Object.entries(t.group ?? {}).map(([k, v]) => (GROUP_LABELS[k] ?? String)(v)).join(' ') || 'all cells');
 const seedCounts = tables.map((t) => Math.min(...t.rows.map((r) => r.seeds.length)));
 const strategies = [...new Set(tables.flatMap((t) => t.rows.map((r) => Object.values(r.by).join(' '))))];
-const cell = (row) => {
+// A row's differences with their Holm p: by default the correction within its group's table.
+const cell = (row, controlHolm = row?.vsControl?.tTestHolm, referenceHolm = row?.vsReference?.tTestHolm) => {
   if (row === undefined) return '–';
   const c = row.vsControl?.comparison;
-  let text = c ? `${points(c.meanDifference)} (${p(row.vsControl.tTestHolm)})` : '–';
+  let text = c ? `${points(c.meanDifference)} (${p(controlHolm)})` : '–';
   const r = row.vsReference?.comparison;
-  if (r) text += `; vs ref ${points(r.meanDifference)} (${p(row.vsReference.tTestHolm)})`;
+  if (r) text += `; vs ref ${points(r.meanDifference)} (${p(referenceHolm)})`;
   return text;
 };
 console.log(`Final minus control in points of ${results.measure === 'buggy' ? 'buggy-label recall' : 'test accuracy'} (paired t-test p, Holm-corrected ${transpose ? 'down each column' : 'within each group'}), and minus the reference strategy ("vs ref").\n`);
 const label = (s) => s.replace(/:cosine:importance:top$/, '');
 const rowOf = (t, s) => t.rows.find((r) => Object.values(r.by).join(' ') === s);
 if (transpose) {
-  // Holm down each column: a strategy's comparisons with the control (and with the reference) across all groups.
-  const acrossGroups = (s, which) => {
-    const rows = tables.map((t) => rowOf(t, s));
-    const tested = rows.map((r, i) => [i, r?.[which]?.comparison?.tTestP]).filter(([, q]) => Number.isFinite(q));
-    const corrected = holm(tested.map(([, q]) => q));
-    const out = new Map(tested.map(([i], k) => [i, corrected[k]]));
-    return rows.map((r, i) => (r?.[which] ? { ...r[which], tTestHolm: out.get(i) ?? NaN } : r?.[which]));
+  // Holm down a column: one strategy's comparisons (with the control, or with the reference) across all groups.
+  const holmDown = (s, which) => {
+    const raw = tables.map((t) => rowOf(t, s)?.[which]?.comparison?.tTestP);
+    const tested = raw.flatMap((q, i) => (Number.isFinite(q) ? [i] : []));
+    const corrected = holm(tested.map((i) => raw[i]));
+    const out = tables.map(() => NaN);
+    tested.forEach((i, k) => { out[i] = corrected[k]; });
+    return out;
   };
-  const columnRows = strategies.map((s) => {
-    const vsControl = acrossGroups(s, 'vsControl');
-    const vsReference = acrossGroups(s, 'vsReference');
-    return tables.map((t, i) => { const r = rowOf(t, s); return r && { ...r, vsControl: vsControl[i], vsReference: vsReference[i] }; });
-  });
+  const columnHolm = strategies.map((s) => ({ control: holmDown(s, 'vsControl'), reference: holmDown(s, 'vsReference') }));
   console.log(`| group | seeds | initial | control | ${strategies.map(label).join(' | ')} |`);
   console.log(`| --- | --- | --- | --- | ${strategies.map(() => '---').join(' | ')} |`);
   tables.forEach((t, i) => {
-    console.log(`| ${columns[i]} | ${seedCounts[i]} | ${t.rows[0].initial.mean.toFixed(3)} | ${t.rows[0].control.mean.toFixed(3)} | ${columnRows.map((c) => cell(c[i])).join(' | ')} |`);
+    console.log(`| ${columns[i]} | ${seedCounts[i]} | ${t.rows[0].initial.mean.toFixed(3)} | ${t.rows[0].control.mean.toFixed(3)} | ${strategies.map((s, j) => cell(rowOf(t, s), columnHolm[j].control[i], columnHolm[j].reference[i])).join(' | ')} |`);
   });
 } else {
   console.log(`| strategy | ${columns.map((c, i) => `${c} (${seedCounts[i]} seeds)`).join(' | ')} |`);
