@@ -1,12 +1,13 @@
 /**
- * The analysis half of MODE as one call: bug detection on train and validation, feature models at
- * every probe, a target layer per buggy label, and heat maps at that layer. Uses train and
- * validation only; test is for reporting elsewhere.
+ * The analysis half of MODE as one call, the one pipeline `mode analyze` and the repair loop share:
+ * bug detection on train and validation, feature models at the probes, a target layer per label to
+ * repair, and heat maps at that layer. Uses train and validation only; test is for reporting elsewhere.
  */
 import type { LabeledSet } from '../core/data-types.js';
+import { ModeError } from '../core/errors.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import type { Engine, HeadOptions, Model } from '../engine/index.js';
-import { evaluate, summarize } from '../model/evaluate.js';
+import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
 import type { ClassificationMetrics } from '../model/metrics.js';
 import { detectBugs, type BugKind, type BugReport, type ThetaRule } from './bug-detection.js';
 import { trainFeatureModels, probePoints, inputProbe, type FeatureModel, type Probe } from './feature-models.js';
@@ -14,13 +15,24 @@ import { labelMaps, type HeatmapVariant, type LabelMaps } from './heatmaps.js';
 import { meanPredictionPerLabel, selectTargetLayer, type LayerSelectionOptions, type LayerSelectionRule } from './layer-selection.js';
 
 export interface AnalyzeOptions extends LayerSelectionOptions {
+  /** Root seed of the feature-model heads (each probe's head derives its own). */
+  readonly seed: number;
   readonly theta?: ThetaRule;
   readonly layerSelection?: LayerSelectionRule;
   readonly heatmap?: HeatmapVariant;
   readonly head?: Partial<Omit<HeadOptions, 'seed'>>;
   /** Also probe the raw input (always so for a model without hidden probes). */
   readonly includeInputProbe?: boolean;
-  readonly seed: number;
+  /**
+   * The probes to train feature models at, in order (default: every probe point). The repair passes
+   * the one probe it needs when the target layer is fixed (chosen once, or no layer selection), so
+   * only that head trains; layer selection over one probe picks it.
+   */
+  readonly probes?: readonly Probe[];
+  /** The labels to map, with their bug kinds (default: every buggy label the detection finds, in its order). */
+  readonly targets?: readonly { readonly label: number; readonly kind: BugKind }[];
+  /** The model's evaluations on train and validation, where the caller has them already. */
+  readonly evaluations?: { readonly train: Evaluation; readonly validation: Evaluation };
   readonly onProgress?: ProgressCallback;
 }
 
@@ -57,6 +69,11 @@ export interface AnalysisState extends AnalysisResult {
   readonly validationPredictions: Int32Array;
 }
 
+/**
+ * MODE's analysis of a model on train and validation: bug detection, feature models at the probes,
+ * a target layer per label to repair, and that label's heat maps there. `mode analyze` runs it on
+ * every buggy label; the repair loop runs it each iteration on the label it targets.
+ */
 export async function analyzeModel(engine: Engine, model: Model, train: LabeledSet, validation: LabeledSet, options: AnalyzeOptions): Promise<AnalysisState> {
   const onProgress = options.onProgress ?? noProgress;
   const timings: Record<string, number> = {};
@@ -65,8 +82,8 @@ export async function analyzeModel(engine: Engine, model: Model, train: LabeledS
   let t = performance.now();
 
   onProgress({ type: 'stage', stage: 'detect', message: 'bug detection: per-label accuracy on train and validation' });
-  const trainEval = await evaluate(model, train);
-  const validationEval = await evaluate(model, validation);
+  const trainEval = options.evaluations?.train ?? (await evaluate(model, train));
+  const validationEval = options.evaluations?.validation ?? (await evaluate(model, validation));
   const bugReport = detectBugs(trainEval.perLabel, validationEval.perLabel, {
     ...(options.theta !== undefined ? { theta: options.theta } : {}),
     ...(options.gamma !== undefined ? { gamma: options.gamma } : {}),
@@ -74,7 +91,7 @@ export async function analyzeModel(engine: Engine, model: Model, train: LabeledS
   timings.detect = (performance.now() - t) / 1000;
 
   t = performance.now();
-  const probes = probePoints(model.layers, model.inputShape, { includeInput: options.includeInputProbe === true });
+  const probes = options.probes ?? probePoints(model.layers, model.inputShape, { includeInput: options.includeInputProbe === true });
   const featureModels = await trainFeatureModels(engine, model, probes, train, validation, {
     seed: options.seed, onProgress, ...(options.head !== undefined ? { head: options.head } : {}),
   });
@@ -86,7 +103,7 @@ export async function analyzeModel(engine: Engine, model: Model, train: LabeledS
     validationPerLabel: f.validation.perLabel,
     meanPrediction: meanPredictionPerLabel(f.validationProbabilities, validation.y, model.numClasses),
   }));
-  const targets: Target[] = bugReport.bugs.map((bug) => {
+  const targets: Target[] = (options.targets ?? bugReport.bugs).map((bug) => {
     const choice = selectTargetLayer(rule, bug.label, bug.kind, accuracies, options);
     return { label: bug.label, kind: bug.kind, probe: choice.probe, layerName: probes[choice.probe]!.name, rule, reason: choice.reason };
   });
@@ -119,4 +136,20 @@ export async function analyzeModel(engine: Engine, model: Model, train: LabeledS
     featureModels,
     validationPredictions: validationEval.predictions,
   };
+}
+
+/**
+ * Rows of `x` in the space of a label's heat maps of `variant` at its target probe: the probe's
+ * features, weighted by the head's column of `label` for importance (each neuron's contribution to
+ * the label's logit); the raw input for input-mean. Selection scores pool inputs against the maps here.
+ */
+export async function mapSpaceVectors(model: Model, featureModel: FeatureModel, variant: HeatmapVariant, label: number, x: Float32Array, count: number): Promise<Float32Array> {
+  if (variant === 'weights') throw new ModeError('internal', 'the weights variant has no input vectors: score in importance, activation or input space');
+  const out = await model.activations(variant === 'input-mean' ? -1 : featureModel.probe.layerIndex, x, count);
+  if (variant === 'importance') {
+    const weights = featureModel.head.weights;
+    const numClasses = model.numClasses;
+    for (let i = 0; i < count; i++) for (let j = 0; j < out.size; j++) out.values[i * out.size + j]! *= weights[j * numClasses + label]!;
+  }
+  return out.values;
 }

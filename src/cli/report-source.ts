@@ -5,20 +5,17 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { MAP_NAMES, type MapName } from '../analysis/index.js';
+import { ANALYSIS_FILE, MAP_NAMES, parseAnalysisDoc, type AnalysisDoc, type MapName } from '../analysis/index.js';
 import { ModeError, usageError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
-import { subsetUnchecked } from '../data/index.js';
 import type { Engine } from '../engine/index.js';
-import { summarizeResults } from '../experiment/results.js';
+import { summarizeResults, validationCurves } from '../experiment/results.js';
 import { ResultStore } from '../experiment/store.js';
-import { argmaxRows } from '../model/metrics.js';
 import { openModelRun } from '../model/model-run.js';
-import type { GalleriesContent, LabelGalleries, ReportContent } from '../report/html/index.js';
-import { parseAnalysisDoc, parseRepairDoc, type AnalysisDoc, type RepairDoc } from '../report/report-docs.js';
-import { rankSimilarInputs } from '../report/similarity-galleries.js';
-import { ANALYSIS_FILE } from '../report/analysis-json.js';
-import { REPAIR_FILE } from '../experiment/repair-run.js';
+import type { ReportContent } from '../report/html/index.js';
+import { poolGalleries, type Galleries } from '../select/galleries.js';
+import { parseStrategy, strategySettings, type StrategySpec } from '../select/strategies.js';
+import { parseRepairDoc, REPAIR_FILE, type RepairDoc } from '../experiment/repair-doc.js';
 import { defaultBy, DEFAULT_REFERENCE } from './commands/results.js';
 
 export type ReportSource =
@@ -63,7 +60,7 @@ export interface LoadOptions {
   readonly engine: () => Promise<Engine>;
   readonly onProgress: ProgressCallback;
   /** Galleries already computed for this model folder (serve keeps them between requests). */
-  readonly galleryCache?: Map<string, GalleriesContent>;
+  readonly galleryCache?: Map<string, Galleries>;
 }
 
 const readText = (file: string): string => {
@@ -101,12 +98,9 @@ function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: bool
     }
     const by = defaultBy(cells);
     const reference = DEFAULT_REFERENCE;
+    const accuracy = summarizeResults(cells, { by, measure: 'accuracy', reference });
     return {
-      store: {
-        file: source.path, cells, failures,
-        accuracy: summarizeResults(cells, { by, measure: 'accuracy', reference }),
-        buggy: summarizeResults(cells, { by, measure: 'buggy', reference }),
-      },
+      store: { file: source.path, cells, failures, accuracy, buggy: summarizeResults(cells, { by, measure: 'buggy', reference }), curves: validationCurves(cells, accuracy) },
       notes: [],
     };
   } finally {
@@ -114,13 +108,20 @@ function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: bool
   }
 }
 
-/** The map the galleries rank against: the one the repair's mode strategy scored with, else HC. */
+/** The map the galleries rank against: the one the repair's mode strategy scored with (a heat map), else HC. */
 function galleryMap(repair: RepairDoc | null): MapName {
-  const [name, map] = (repair?.config.strategy ?? '').split(':');
-  return name === 'mode' && (MAP_NAMES as readonly string[]).includes(map ?? '') ? (map as MapName) : 'hc';
+  if (repair === null) return 'hc';
+  let spec: StrategySpec;
+  try {
+    spec = parseStrategy(repair.config.strategy);
+  } catch {
+    return 'hc'; // a strategy of another version of mode
+  }
+  const map = strategySettings(spec).map;
+  return map !== null && (MAP_NAMES as readonly string[]).includes(map) ? (map as MapName) : 'hc';
 }
 
-async function computeGalleries(modelDir: string, labels: readonly number[], map: MapName, options: LoadOptions): Promise<GalleriesContent> {
+async function computeGalleries(modelDir: string, labels: readonly number[], map: MapName, options: LoadOptions): Promise<Galleries> {
   const key = `${path.resolve(modelDir)}|${labels.join(',')}|${map}`;
   const cached = options.galleryCache?.get(key);
   if (cached !== undefined) return cached;
@@ -128,27 +129,7 @@ async function computeGalleries(modelDir: string, labels: readonly number[], map
   options.onProgress({ type: 'stage', stage: 'report', message: `galleries: ranking the pool inputs of label${labels.length === 1 ? '' : 's'} ${labels.join(', ')} by similarity to ${map.toUpperCase()} under every metric` });
   const run = await openModelRun(modelDir, engine);
   try {
-    const { pool, validation, dataset } = run.data;
-    const predictions = argmaxRows(await run.model.predict(validation.x, validation.count), run.model.numClasses);
-    const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
-    const out: LabelGalleries[] = [];
-    for (const label of labels) {
-      const ranked = rankSimilarInputs(pool, validation, predictions, label, map);
-      const shown = [...new Set(ranked.perMetric.flatMap((m) => [...m.most, ...m.least].map((p) => p.index)))].sort((a, b) => a - b);
-      const predicted = new Map<number, number>();
-      if (shown.length > 0) {
-        const rows = subsetUnchecked(pool, shown);
-        const p = argmaxRows(await run.model.predict(rows.x, rows.count), run.model.numClasses);
-        shown.forEach((index, k) => predicted.set(index, p[k]!));
-      }
-      const picks = (list: readonly { index: number; score: number }[]): { index: number; score: number; image: Float32Array; predicted: number }[] =>
-        list.map((p) => ({ ...p, image: pool.x.slice(p.index * size, (p.index + 1) * size), predicted: predicted.get(p.index)! }));
-      out.push({
-        label, map, reference: ranked.reference, referenceCount: ranked.referenceCount, candidates: ranked.candidates,
-        perMetric: ranked.perMetric.map((m) => ({ metric: m.metric, most: picks(m.most), least: picks(m.least) })),
-      });
-    }
-    const content: GalleriesContent = { inputShape: pool.inputShape, classNames: dataset.classNames, labels: out };
+    const content = await poolGalleries(run.model, run.data, labels, map);
     options.galleryCache?.set(key, content);
     return content;
   } finally {
@@ -170,7 +151,7 @@ export async function loadReportContent(source: ReportSource, options: LoadOptio
   if (repair === null) notes.push('No repair.json here: the repair table, the curves, the per-label accuracy and the confusion matrices come from `mode repair --out DIR`.');
   const modelDir = source.modelDir ?? [analysis?.modelDir, repair?.model].find((d): d is string => d !== undefined && existsSync(path.join(d, 'model.json'))) ?? null;
   const labels = (analysis?.bugs ?? repair?.initial.bugs ?? []).map((b) => b.label);
-  let galleries: GalleriesContent | null = null;
+  let galleries: Galleries | null = null;
   if (!options.galleries) notes.push('Galleries left out (--no-galleries).');
   else if (labels.length === 0) notes.push('No buggy label, so no galleries of similar pool inputs.');
   else if (modelDir === null) notes.push(`The galleries need the model folder (${analysis?.modelDir ?? repair?.model ?? 'unknown'}), which is not there.`);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { ModeError } from '../core/errors.js';
-import { describeStrategy, parseStrategy } from '../select/strategies.js';
+import { formatStrategy, parseStrategy } from '../select/strategies.js';
 import { canonicalScenario, cellDimensions, expandCells, loadExperimentConfig, parseExperimentConfig, repairInputOf, seedList } from './experiment-config.js';
 import { PRESETS, PRESET_NAMES, presetConfig, REPLICATION_METRICS, unavailableDataset } from './presets.js';
 
@@ -80,17 +80,17 @@ test('expansion: the grid in a fixed order, settings that do not apply collapse,
   assert.equal(new Set(cells.map((c) => c.modelKey)).size, 2 * 3, 'one initial model per model and seed');
   const entropy = cells.filter((c) => c.config.strategy === 'entropy');
   assert.ok(entropy.every((c) => c.config.layerSelection === null && c.config.alpha === null));
-  assert.equal(cellDimensions(entropy[0]!.config).metric, null);
+  assert.equal(cellDimensions(entropy[0]!).metric, null);
   assert.deepEqual(cells.map((c) => c.key), expandCells(config).map((c) => c.key), 'deterministic order');
   // a metric written in the strategy text wins over the metrics axis, and the duplicate disappears
   const pinned = expandCells(parseExperimentConfig({ strategies: ['mode:dhm:most:dot'], metrics: ['cosine', 'euclidean'], seeds: 1 }));
   assert.deepEqual(pinned.map((c) => c.config.strategy), ['mode:dhm:most:dot:importance:top']);
-  assert.equal(repairInputOf(entropy[0]!.config).compare?.length, 0);
+  assert.equal(repairInputOf(entropy[0]!).compare?.length, 0);
 });
 
 test('cell keys are stable: derived from the resolved settings only', () => {
   const a = expandCells(parseExperimentConfig({ strategies: ['mode'], batches: [20], seeds: [7], scenarios: ['starve 3,8:0.02'] }));
-  const resolved = describeStrategy(parseStrategy('mode'));
+  const resolved = formatStrategy(parseStrategy('mode'));
   const b = expandCells(parseExperimentConfig({ seeds: [7], scenarios: [{ starve: '3,8:0.02' }], batches: 20, strategies: resolved, name: 'other' }));
   assert.equal(a.length, 1);
   assert.equal(a[0]!.key, b[0]!.key, 'same settings written differently, same key');
@@ -120,11 +120,11 @@ test('presets parse and expand to the issue\'s grids; --seeds replaces the seed 
   const ratio = expandCells(parseExperimentConfig(presetConfig('ratio')));
   assert.equal(ratio.length, 3 * 5 * 2 * 10);
   // Every subset starts with the starved digit 3, which the scenario starves as the subset's label 0.
-  assert.deepEqual([...new Set(ratio.map((c) => cellDimensions(c.config).classSubset))], ['3/5', '3/5/8/2/9', '3/5/8/2/9/7/1/0/4/6']);
+  assert.deepEqual([...new Set(ratio.map((c) => cellDimensions(c).classSubset))], ['3/5', '3/5/8/2/9', '3/5/8/2/9/7/1/0/4/6']);
   assert.ok(ratio.every((c) => Array.isArray(c.config.classSubset) && c.config.classSubset[0] === 3 && c.config.scenario.starve === '0:0.02'));
   // A count keeps the keys it had before lists were allowed (commit 65c4b52), so older stores still resume.
   const counted = expandCells(parseExperimentConfig({ classSubsets: [2, [1, 0]], seeds: 1 }));
-  assert.deepEqual(counted.map((c) => cellDimensions(c.config).classSubset), ['2', '1/0']);
+  assert.deepEqual(counted.map((c) => cellDimensions(c).classSubset), ['2', '1/0']);
   assert.deepEqual([counted[0]!.modelKey, counted[0]!.key], ['8055f862da26e7a2', 'bcb437e9fe6a8559']);
   assert.notEqual(counted[0]!.modelKey, counted[1]!.modelKey, 'a list is a subset of its own');
   // Fashion-MNIST cells are skipped with a note where the Debian package is not installed.

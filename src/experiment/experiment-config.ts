@@ -14,21 +14,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { LAYER_SELECTION_RULES, type LayerSelectionRule } from '../analysis/index.js';
+import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES, type LayerSelectionRule } from '../analysis/index.js';
 import { ModeError, configError, oneOf, usageError } from '../core/errors.js';
 import { parseDatasetSpec, parseScenario, SCENARIO_KINDS } from '../data/index.js';
 import { checkArchitectureName } from '../model/architectures.js';
 import { DEFAULT_EPOCHS, MAX_SEED } from '../model/train-config.js';
-import { METRIC_NAMES, type MetricName } from '../select/metrics.js';
-import { describeStrategy, parseStrategy, SCORE_SPACES, STRATEGIES, type ScoreSpace, type StrategySpec } from '../select/strategies.js';
+import { METRIC_NAMES } from '../select/metrics.js';
+import { formatStrategy, parseStrategy, SCORE_SPACES, STRATEGIES, STRATEGY_SETTING_KEYS, strategyNeeds, strategySettings, type SettingValues, type StrategySpec } from '../select/strategies.js';
 import { describeClassSubset, type ClassSubset } from './class-subset.js';
 import { controlSettingsOf, DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RepairConfigSchema, RETRAIN_REGIMES, type RepairConfigInput, type RetrainRegime } from './repair-config.js';
 
 /** Seeds when a config names none: calibration.md's five. */
 export const DEFAULT_SEED_COUNT = 5;
-/** Underfitting and overfitting thresholds theta and gamma: the replication slides' values. */
-export const DEFAULT_EXPERIMENT_THETA = 0.92;
-export const DEFAULT_EXPERIMENT_GAMMA = 0.1;
 
 /** A scalar where a list is expected is read as a list of one. */
 const asList = (v: unknown): unknown => (v === undefined || Array.isArray(v) ? v : [v]);
@@ -84,8 +81,8 @@ export const ExperimentConfigSchema = z.strictObject({
   iterations: list(z.number().int().positive(), [DEFAULT_ITERATIONS]),
   retrain: list(z.enum(RETRAIN_REGIMES), ['cumulative']),
   fineTuneEpochs: z.number().int().positive().default(DEFAULT_FINE_TUNE_EPOCHS),
-  theta: z.number().min(0).max(1).default(DEFAULT_EXPERIMENT_THETA),
-  gamma: z.number().min(0).max(1).default(DEFAULT_EXPERIMENT_GAMMA),
+  theta: z.number().min(0).max(1).default(DEFAULT_THETA),
+  gamma: z.number().min(0).max(1).default(DEFAULT_GAMMA),
   /** Stop an arm once no buggy label remains (the slides' "Finished Early"); false: every arm spends the whole budget. */
   earlyStop: z.boolean().default(true),
   layerOnce: z.boolean().default(false),
@@ -196,7 +193,7 @@ export interface ModelConfig {
  * (layerSelection for strategies without heat maps, alpha for untargeted ones).
  */
 export interface CellConfig extends ModelConfig {
-  /** describeStrategy's canonical text, e.g. mode:dhm:least:cosine:importance:top. */
+  /** The strategy's canonical text (formatStrategy), e.g. mode:dhm:least:cosine:importance:top. */
   readonly strategy: string;
   readonly layerSelection: LayerSelectionRule | null;
   readonly alpha: number | null;
@@ -210,14 +207,19 @@ export interface CellConfig extends ModelConfig {
   readonly layerOnce: boolean;
 }
 
-export interface Cell {
+/** A cell's settings: its resolved config and its strategy, parsed. */
+export interface CellSettings {
+  readonly config: CellConfig;
+  readonly spec: StrategySpec;
+}
+
+export interface Cell extends CellSettings {
   /** Stable key: a hash of the resolved config (the same settings always give the same key). */
   readonly key: string;
   /** Key of the initial model this cell repairs. */
   readonly modelKey: string;
   /** Key of the control arm this cell shares with every cell of the same model, seed and budget (controlKeyOf). */
   readonly controlKey: string;
-  readonly config: CellConfig;
   /** Human-readable: the settings that vary in this experiment, and the seed. */
   readonly label: string;
 }
@@ -249,19 +251,19 @@ export function modelConfigOf(cell: ModelConfig): ModelConfig {
 export const modelKey = (m: ModelConfig): string => hashKey({ kind: 'model', ...modelConfigOf(m) });
 export const cellKey = (c: CellConfig): string => hashKey({ kind: 'cell', ...c });
 /** Cells with the same control key share one control arm (random selection does not depend on the strategy, layer selection or alpha). */
-export const controlKeyOf = (c: CellConfig): string => hashKey({ kind: 'control', model: modelKey(c), ...controlSettingsOf(RepairConfigSchema.parse(repairInputOf(c))) });
+export const controlKeyOf = (c: CellSettings): string => hashKey({ kind: 'control', model: modelKey(c.config), ...controlSettingsOf(RepairConfigSchema.parse(repairInputOf(c))) });
 
-/** The strategies of the grid: each text crossed with the metric and score-space axes (for mode), deduplicated. */
+/** The strategies of the grid: each text crossed with the metric and score-space axes (for the strategies that have those settings), deduplicated. */
 function expandStrategies(config: ExperimentConfig): StrategySpec[] {
   const out = new Map<string, StrategySpec>();
   for (const text of config.strategies) {
     for (const metric of config.metrics ?? [undefined]) {
       for (const scoreSpace of config.scoreSpaces ?? [undefined]) {
-        const defaults: { metric?: MetricName; scoreSpace?: ScoreSpace } = {};
+        const defaults: SettingValues = {};
         if (metric !== undefined) defaults.metric = metric;
         if (scoreSpace !== undefined) defaults.scoreSpace = scoreSpace;
         const spec = parseStrategy(text, defaults);
-        out.set(describeStrategy(spec), spec);
+        out.set(formatStrategy(spec), spec);
       }
     }
   }
@@ -274,49 +276,52 @@ function expandStrategies(config: ExperimentConfig): StrategySpec[] {
  */
 export function expandCells(config: ExperimentConfig): Cell[] {
   const strategies = expandStrategies(config);
-  const configs: CellConfig[] = [];
+  const cells: { config: CellConfig; spec: StrategySpec }[] = [];
   for (const dataset of config.datasets) for (const classSubset of config.classSubsets) for (const scenarioInput of config.scenarios)
     for (const model of config.models) for (const sizes of config.trainSizes) for (const epochs of config.epochs) for (const seed of seedList(config.seeds)) {
       const scenario = canonicalScenario(scenarioInput);
       for (const spec of strategies) {
-        const entry = STRATEGIES[spec.name];
-        for (const layerSelection of entry.usesMaps ? config.layerSelections : [null]) for (const alpha of entry.targeted ? config.alphas : [null])
+        // Layer selection applies to strategies that score against the analysis' maps; alpha to targeted ones.
+        const layerSelections = strategyNeeds(spec).maps !== undefined ? config.layerSelections : [null];
+        for (const layerSelection of layerSelections) for (const alpha of STRATEGIES[spec.kind].targeted ? config.alphas : [null])
           for (const batch of config.batches) for (const iterations of config.iterations) for (const retrain of config.retrain) {
-            configs.push({
-              dataset, classSubset, scenario, model, sizes: { ...sizes }, epochs, seed,
-              strategy: describeStrategy(spec), layerSelection, alpha, batch, iterations, retrain,
-              fineTuneEpochs: config.fineTuneEpochs, theta: config.theta, gamma: config.gamma, earlyStop: config.earlyStop, layerOnce: config.layerOnce,
+            cells.push({
+              spec,
+              config: {
+                dataset, classSubset, scenario, model, sizes: { ...sizes }, epochs, seed,
+                strategy: formatStrategy(spec), layerSelection, alpha, batch, iterations, retrain,
+                fineTuneEpochs: config.fineTuneEpochs, theta: config.theta, gamma: config.gamma, earlyStop: config.earlyStop, layerOnce: config.layerOnce,
+              },
             });
           }
       }
     }
   const seen = new Set<string>();
-  const unique = configs.filter((c) => {
-    const key = cellKey(c);
+  const unique = cells.filter((c) => {
+    const key = cellKey(c.config);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
   const varying = varyingDimensions(unique.map(cellDimensions));
-  return unique.map((c) => ({ key: cellKey(c), modelKey: modelKey(c), controlKey: controlKeyOf(c), config: c, label: cellLabel(c, varying) }));
+  return unique.map((c) => ({ key: cellKey(c.config), modelKey: modelKey(c.config), controlKey: controlKeyOf(c), ...c, label: cellLabel(c, varying) }));
 }
+
+/** The parts of `strategy`: its kind and each strategy setting. Grouping by one of them never splits by `strategy`, and the other way round. */
+export const STRATEGY_PARTS = ['strategyName', ...STRATEGY_SETTING_KEYS] as const;
 
 /**
  * The dimensions of a cell as strings, for grouping results (null: not applicable). `strategy` is the
- * whole strategy; strategyName, map, order, metric, scoreSpace and pick are its parts (null outside mode).
+ * whole strategy; STRATEGY_PARTS are its parts (null where the strategy has no such setting).
  */
 export const DIMENSIONS = [
   'dataset', 'classSubset', 'scenario', 'model', 'sizes', 'epochs',
-  'strategy', 'strategyName', 'map', 'order', 'metric', 'scoreSpace', 'pick',
+  'strategy', ...STRATEGY_PARTS,
   'layerSelection', 'alpha', 'batch', 'iterations', 'retrain', 'fineTuneEpochs', 'theta', 'gamma', 'earlyStop', 'layerOnce',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
-/** The parts of `strategy`: grouping by one of them never splits by `strategy`, and the other way round. */
-export const STRATEGY_PARTS = ['strategyName', 'map', 'order', 'metric', 'scoreSpace', 'pick'] as const satisfies readonly Dimension[];
 
-export function cellDimensions(c: CellConfig): Record<Dimension, string | null> {
-  const spec = parseStrategy(c.strategy);
-  const isMode = spec.name === 'mode';
+export function cellDimensions({ config: c, spec }: CellSettings): Record<Dimension, string | null> {
   const sizes = c.sizes.train === undefined && c.sizes.validation === undefined && c.sizes.pool === undefined
     ? 'default'
     : `${c.sizes.train ?? 'default'}/${c.sizes.validation ?? 'default'}/${c.sizes.pool ?? 'default'}`;
@@ -328,12 +333,8 @@ export function cellDimensions(c: CellConfig): Record<Dimension, string | null> 
     sizes,
     epochs: String(c.epochs),
     strategy: c.strategy,
-    strategyName: spec.name,
-    map: isMode ? spec.map : null,
-    order: isMode ? spec.order : null,
-    metric: isMode ? spec.metric : null,
-    scoreSpace: isMode ? spec.scoreSpace : null,
-    pick: isMode ? spec.pick : null,
+    strategyName: spec.kind,
+    ...strategySettings(spec),
     layerSelection: c.layerSelection,
     alpha: c.alpha === null ? null : String(c.alpha),
     batch: String(c.batch),
@@ -353,26 +354,26 @@ export const DIMENSION_FLAGS: Readonly<Record<string, Dimension>> = Object.fromE
 );
 
 /** A test of cells by their settings: every clause must hold. */
-export type CellFilter = (c: CellConfig) => boolean;
+export type CellFilter = (c: CellSettings) => boolean;
 
 /**
  * Parses `--where` clauses, each `setting=value[,value...]` (kebab-case setting names, values as
  * cellDimensions prints them), against the cells they will filter: an unknown setting, or a value no
  * cell has, is refused with the values there are, so a typo never silently selects nothing.
  */
-export function parseWhere(clauses: readonly string[], cells: readonly CellConfig[]): CellFilter {
+export function parseWhere(clauses: readonly string[], cells: readonly CellSettings[]): CellFilter {
   const tests = clauses.map((clause) => {
     const eq = clause.indexOf('=');
     if (eq <= 0 || eq === clause.length - 1) throw usageError(`--where '${clause}': expected SETTING=VALUE[,VALUE...], e.g. --where model=mlp`);
     const name = clause.slice(0, eq).trim();
     const dimension = name === 'seed' ? null : DIMENSION_FLAGS[oneOf('--where setting', name, [...Object.keys(DIMENSION_FLAGS), 'seed'])]!;
-    const valueOf = (c: CellConfig): string | null => (dimension === null ? String(c.seed) : cellDimensions(c)[dimension]);
+    const valueOf = (c: CellSettings): string | null => (dimension === null ? String(c.config.seed) : cellDimensions(c)[dimension]);
     const values = clause.slice(eq + 1).split(',').map((v) => v.trim()).filter((v) => v !== '');
     const present = [...new Set(cells.map(valueOf).filter((v): v is string => v !== null))];
     for (const v of values) {
       if (!present.includes(v)) throw usageError(`--where ${name}=${v}: no cell of this experiment has that value; its values: ${present.join(', ') || '(none: the setting does not apply)'}`);
     }
-    return (c: CellConfig): boolean => values.includes(valueOf(c) ?? '');
+    return (c: CellSettings): boolean => values.includes(valueOf(c) ?? '');
   });
   return (c) => tests.every((t) => t(c));
 }
@@ -382,18 +383,18 @@ export function varyingDimensions(dims: readonly Record<Dimension, string | null
   return DIMENSIONS.filter((d) => new Set(dims.map((x) => x[d]).filter((v) => v !== null)).size > 1);
 }
 
-function cellLabel(c: CellConfig, varying: readonly Dimension[]): string {
+function cellLabel(c: CellSettings, varying: readonly Dimension[]): string {
   const dims = cellDimensions(c);
   // The strategy is shown whole; its parts would repeat it.
   const shown = varying.filter((d) => !(STRATEGY_PARTS as readonly string[]).includes(d) || !varying.includes('strategy'));
   const parts = shown.map((d) => (dims[d] === null ? null : d === 'strategy' || d === 'model' || d === 'dataset' || d === 'scenario' ? dims[d] : `${d}=${dims[d]}`)).filter((p) => p !== null);
-  return [...parts, `seed ${c.seed}`].join(' ');
+  return [...parts, `seed ${c.config.seed}`].join(' ');
 }
 
 /** The repair settings of a cell, as repairModel takes them (settings that do not apply get their defaults: they are unused). */
-export function repairInputOf(c: CellConfig): RepairConfigInput {
+export function repairInputOf({ config: c, spec }: CellSettings): RepairConfigInput {
   return {
-    strategy: parseStrategy(c.strategy),
+    strategy: spec,
     compare: [],
     iterations: c.iterations,
     batch: c.batch,

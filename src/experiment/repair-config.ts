@@ -1,8 +1,8 @@
 /** The configuration of a repair, defined once as a schema (method.md sections 7-8). */
 import { z } from 'zod';
-import { LAYER_SELECTION_RULES } from '../analysis/index.js';
-import { METRIC_NAMES } from '../select/metrics.js';
-import { DEFAULT_MODE_SETTINGS, ORDERS, PICK_RULES, SCORE_SPACES, SELECTION_MAPS, STRATEGY_NAMES } from '../select/strategies.js';
+import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../analysis/index.js';
+import { DEFAULT_MINKOWSKI_P } from '../select/metrics.js';
+import { StrategySpecSchema } from '../select/strategies.js';
 
 /** Iterations T, batch B and targeted share alpha of method.md section 8 (B = 200: where strategies differ, calibration.md). */
 export const DEFAULT_ITERATIONS = 5;
@@ -16,15 +16,6 @@ export const DEFAULT_DELTA = 0.05;
 export const RETRAIN_REGIMES = ['cumulative', 'batch-only', 'scratch'] as const;
 export type RetrainRegime = (typeof RETRAIN_REGIMES)[number];
 
-export const StrategySpecSchema = z.strictObject({
-  name: z.enum(STRATEGY_NAMES),
-  map: z.enum(SELECTION_MAPS).default(DEFAULT_MODE_SETTINGS.map),
-  order: z.enum(ORDERS).default(DEFAULT_MODE_SETTINGS.order),
-  metric: z.enum(METRIC_NAMES).default(DEFAULT_MODE_SETTINGS.metric),
-  scoreSpace: z.enum(SCORE_SPACES).default(DEFAULT_MODE_SETTINGS.scoreSpace),
-  pick: z.enum(PICK_RULES).default(DEFAULT_MODE_SETTINGS.pick),
-});
-
 export const RepairConfigSchema = z.strictObject({
   strategy: StrategySpecSchema,
   compare: z.array(StrategySpecSchema).default([]),
@@ -35,13 +26,13 @@ export const RepairConfigSchema = z.strictObject({
   fineTuneEpochs: z.number().int().positive().default(DEFAULT_FINE_TUNE_EPOCHS),
   layerSelection: z.enum(LAYER_SELECTION_RULES).default('saturation'),
   layerOnce: z.boolean().default(false),
-  theta: z.number().min(0).max(1).default(0.92),
-  gamma: z.number().min(0).max(1).default(0.1),
+  theta: z.number().min(0).max(1).default(DEFAULT_THETA),
+  gamma: z.number().min(0).max(1).default(DEFAULT_GAMMA),
   delta: z.number().min(0).max(1).default(DEFAULT_DELTA),
   rollback: z.boolean().default(false),
   /** Stop a strategy once no buggy label remains ("finished early"); off: every strategy spends the whole budget, for comparisons at equal budget. */
   earlyStop: z.boolean().default(true),
-  minkowskiP: z.number().min(1).default(3),
+  minkowskiP: z.number().min(1).default(DEFAULT_MINKOWSKI_P),
   seed: z.number().int().min(0).max(0xffffffff),
 });
 

@@ -3,18 +3,16 @@ import { runEnvironment } from '../core/environment.js';
 import type { ProgressCallback } from '../core/progress.js';
 import type { Engine } from '../engine/index.js';
 import { openModelRun } from '../model/model-run.js';
-import { describeStrategy } from '../select/strategies.js';
+import { formatStrategy } from '../select/strategies.js';
 import { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './repair-config.js';
+import { REPAIR_KIND, REPAIR_VERSION, type RepairDocInput } from './repair-doc.js';
 import { runRepair, type ArmResult, type RepairResult } from './repair.js';
-
-export const REPAIR_FILE = 'repair.json';
-export const REPAIR_VERSION = 1;
 
 export interface RepairRun {
   config: RepairConfig;
   result: RepairResult;
   /** repair.json: deterministic for a seed (no timings, no environment). */
-  json: Record<string, unknown>;
+  json: RepairDocInput;
   /** manifest.json: timings, engine, environment. */
   manifest: Record<string, unknown>;
 }
@@ -30,15 +28,15 @@ export async function repairModel(modelDir: string, engine: Engine, input: Repai
       training: { epochs: run.config.epochs, batchSize: run.config.batchSize, learningRate: run.config.learningRate, optimizer: run.config.optimizer },
       architecture: manifest === null ? null : { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, layers: manifest.architecture.layers },
     }, config, options.onProgress, options.control === undefined ? {} : { control: options.control });
-    const json = {
-      kind: 'mode-repair',
+    const json: RepairDocInput = {
+      kind: REPAIR_KIND,
       version: REPAIR_VERSION,
       model: modelDir,
       dataset: run.config.dataset,
       scenarios: data.scenarioText,
       classNames: data.dataset.classNames,
       seed: config.seed,
-      config: { ...config, strategy: describeStrategy(config.strategy), compare: config.compare.map(describeStrategy) },
+      config: { ...config, strategy: formatStrategy(config.strategy), compare: config.compare.map(formatStrategy) },
       initial: result.initial,
       table: result.rows,
       arms: result.arms.map((a) => ({ name: a.name, control: a.control, finishedEarly: a.finishedEarly, iterations: a.iterations })),

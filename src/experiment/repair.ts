@@ -9,15 +9,15 @@ import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { concatSets, subsetUnchecked } from '../data/index.js';
 import type { ArchitectureSpec, Engine, Model } from '../engine/index.js';
-import {
-  detectBugs, labelMaps, probePoints, selectTargetLayer, trainFeatureModel, trainFeatureModels, meanPredictionPerLabel,
-  type BugKind, type FeatureModel, type HeatmapVariant, type Probe,
-} from '../analysis/index.js';
+import { analyzeModel, detectBugs, mapSpaceVectors, probePoints, type BugKind, type HeatmapVariant, type Probe } from '../analysis/index.js';
 import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
 import { argmaxRows, type ClassificationMetrics } from '../model/metrics.js';
 import { meanPairwiseSimilarity } from '../select/metrics.js';
-import { describeStrategy, selectBatch, STRATEGIES, strategySpec, type ScoreSpace, type StrategySpec } from '../select/strategies.js';
+import { formatStrategy, selectBatch, strategyNeeds, strategySpec, type MapsInSpace, type ScoreSpace, type StrategySpec } from '../select/strategies.js';
 import type { RepairConfig } from './repair-config.js';
+import type { ArmResult, IterationDoc, RepairRow } from './repair-doc.js';
+
+export type { ArmResult, RepairRow };
 
 export interface TrainingSettings {
   readonly epochs: number;
@@ -38,53 +38,9 @@ export interface RepairInputs {
   readonly architecture: ArchitectureSpec | null;
 }
 
-export interface IterationRecord {
-  readonly iteration: number;
-  readonly target: { label: number; kind: BugKind; layer: string | null } | null;
-  readonly selected: { indices: number[]; labels: number[]; scores: (number | null)[]; targeted: number[]; alreadyCorrect: number[] };
-  /** Share of the batch (and of its targeted part) that the model already classified correctly. */
-  readonly shareAlreadyCorrect: number;
-  readonly shareAlreadyCorrectTargeted: number | null;
-  /** Mean pairwise cosine similarity of the picks in input space (targeted picks, or the whole batch when untargeted). */
-  readonly meanPairwiseSimilarity: number;
-  readonly validation: { accuracy: number; perLabel: number[] };
-  /** Test confusion matrix too (confusion[true][predicted]), for the report's before/after matrices. */
-  readonly test: { accuracy: number; perLabel: number[]; confusion: number[][] };
-  readonly regressions: { label: number; before: number; after: number }[];
-  readonly rolledBack: boolean;
-}
-
-export interface ArmResult {
-  readonly name: string;
-  readonly strategy: StrategySpec;
-  readonly control: boolean;
-  readonly finishedEarly: boolean;
-  readonly iterations: IterationRecord[];
-  readonly seconds: number;
-  readonly stageSeconds: Record<string, number>;
-}
-
-export interface RepairRow {
-  readonly strategy: string;
-  readonly initialAcc: number;
-  readonly finalAcc: number;
-  readonly controlAcc: number;
-  readonly finishedEarly: boolean;
-  readonly diffIF: number;
-  readonly diffFC: number;
-  readonly iterations: number;
-  readonly targetLabel: number | null;
-  readonly targetBefore: number | null;
-  readonly targetAfter: number | null;
-  readonly controlTargetAfter: number | null;
-  /** Mean test accuracy over the labels buggy at the start. */
-  readonly buggyBefore: number | null;
-  readonly buggyAfter: number | null;
-  readonly perLabelDelta: number[];
-}
-
 export interface RepairResult {
   readonly initial: { validation: ClassificationMetrics; test: ClassificationMetrics; bugs: { label: number; kind: BugKind }[] };
+  /** The strategies' arms in order, then the control. */
   readonly arms: ArmResult[];
   readonly rows: RepairRow[];
 }
@@ -111,12 +67,12 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
   const initialTrain = await evaluate(inputs.initial, inputs.train);
   const initialBugs = detectBugs(initialTrain.perLabel, initialValidation.perLabel, { theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma }).bugs;
 
-  const strategies = [config.strategy, ...config.compare].map((s) => strategySpec(s.name, s));
+  const start = { validation: initialValidation, test: initialTest };
   const arms: ArmResult[] = [];
-  for (const spec of strategies) {
-    const name = describeStrategy(spec);
+  for (const spec of [config.strategy, ...config.compare]) {
+    const name = formatStrategy(spec);
     onProgress({ type: 'stage', stage: 'repair', message: `repair with ${name}` });
-    arms.push(await runArm(inputs, config, spec, false, root.child(`arm-${name}`), initialValidation, initialTest, onProgress));
+    arms.push(await runArm(inputs, config, { spec, control: false, rng: root.child(`arm-${name}`), start }, onProgress));
   }
   let control: ArmResult;
   if (options.control !== undefined) {
@@ -126,15 +82,19 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
     }
   } else {
     onProgress({ type: 'stage', stage: 'repair', message: 'control: random selection at the same budget' });
-    control = await runArm(inputs, config, strategySpec('random'), true, root.child('control'), initialValidation, initialTest, onProgress);
+    control = await runArm(inputs, config, { spec: strategySpec('random'), control: true, rng: root.child('control'), start }, onProgress);
   }
   arms.push(control);
 
   const buggy = initialBugs.map((b) => b.label);
   const target = buggy[0] ?? null;
   const meanOf = (perLabel: readonly number[]): number | null => (buggy.length === 0 ? null : buggy.reduce((s, l) => s + perLabel[l]!, 0) / buggy.length);
-  const testAfter = (arm: ArmResult, iterations: number): { accuracy: number; perLabel: readonly number[] } =>
-    iterations === 0 ? initialTest : arm.iterations[Math.min(iterations, arm.iterations.length) - 1]!.test;
+  // A control read back from a store has null where JSON wrote NaN.
+  const testAfter = (arm: ArmResult, iterations: number): { accuracy: number; perLabel: readonly number[] } => {
+    if (iterations === 0) return initialTest;
+    const test = arm.iterations[Math.min(iterations, arm.iterations.length) - 1]!.test;
+    return { accuracy: test.accuracy ?? NaN, perLabel: test.perLabel.map((v) => v ?? NaN) };
+  };
   const rows = arms.map((arm): RepairRow => {
     const final = testAfter(arm, arm.iterations.length);
     const controlFinal = testAfter(control, arm.iterations.length);
@@ -163,7 +123,15 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
   };
 }
 
-async function runArm(inputs: RepairInputs, config: RepairConfig, spec: StrategySpec, isControl: boolean, rng: Rng, initialValidation: Evaluation, initialTest: Evaluation, onProgress: ProgressCallback): Promise<ArmResult> {
+/** One arm of a repair: its strategy, whether it is the control, its seed stream, and the model's evaluations at the start. */
+interface ArmSetup {
+  readonly spec: StrategySpec;
+  readonly control: boolean;
+  readonly rng: Rng;
+  readonly start: { readonly validation: Evaluation; readonly test: Evaluation };
+}
+
+async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup, onProgress: ProgressCallback): Promise<ArmResult> {
   const started = performance.now();
   const stageSeconds: Record<string, number> = { detect: 0, analysis: 0, select: 0, retrain: 0, evaluate: 0 };
   const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
@@ -174,21 +142,24 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
       stageSeconds[stage] = (stageSeconds[stage] ?? 0) + (performance.now() - t) / 1000;
     }
   };
-  const { engine, train, validation, pool, test } = inputs;
+  const { spec, rng } = arm;
+  const { validation, pool, test } = inputs;
+  const needs = strategyNeeds(spec);
   let model = inputs.initial.clone();
   const available = new Uint8Array(pool.count).fill(1);
   const selected: number[] = [];
-  const iterations: IterationRecord[] = [];
-  let previous = initialValidation;
-  let previousTest = initialTest;
+  const iterations: IterationDoc[] = [];
+  let previous = arm.start.validation;
+  let previousTest = arm.start.test;
   let fixedProbe: Probe | null = null;
   let finishedEarly = false;
   const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
   try {
     for (let it = 0; it < config.iterations; it++) {
-      const trainNow = selected.length === 0 ? train : concatSets([train, subsetUnchecked(pool, selected)]);
-      const bugs = await time('detect', async () => detectBugs((await evaluate(model, trainNow)).perLabel, previous.perLabel, { theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma }).bugs);
-      if (!isControl && config.earlyStop && bugs.length === 0) {
+      const trainNow = selected.length === 0 ? inputs.train : concatSets([inputs.train, subsetUnchecked(pool, selected)]);
+      const trainEval = await time('detect', () => evaluate(model, trainNow));
+      const bugs = detectBugs(trainEval.perLabel, previous.perLabel, { theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma }).bugs;
+      if (!arm.control && config.earlyStop && bugs.length === 0) {
         finishedEarly = true;
         break;
       }
@@ -197,8 +168,8 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
       const poolProbabilities = await time('select', () => model.predict(pool.x, pool.count));
       let layer: string | null = null;
       let mapsInput = {};
-      if (STRATEGIES[spec.name].usesMaps && bug !== null) {
-        const analysis = await time('analysis', () => prepareMaps(engine, model, pool, trainNow, validation, previous, bug, spec, config, rng.child(`heads-${it}`).seed, fixedProbe));
+      if (needs.maps !== undefined && bug !== null) {
+        const analysis = await time('analysis', () => targetMaps(inputs, config, model, { trainNow, trainEval, validationEval: previous }, bug, needs.maps!.space, rng.child(`heads-${it}`).seed, fixedProbe));
         if (config.layerOnce) fixedProbe = analysis.probe;
         layer = analysis.probe.name;
         mapsInput = { maps: analysis.maps, vectors: analysis.vectors };
@@ -258,41 +229,31 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, spec: Strategy
   } finally {
     model.dispose();
   }
-  return { name: isControl ? 'control' : describeStrategy(spec), strategy: spec, control: isControl, finishedEarly, iterations, seconds: (performance.now() - started) / 1000, stageSeconds };
+  return { name: arm.control ? 'control' : formatStrategy(spec), strategy: spec, control: arm.control, finishedEarly, iterations, seconds: (performance.now() - started) / 1000, stageSeconds };
 }
 
-/** Target layer, head and heat maps for mode, and a way to get pool vectors in the scoring space. */
-async function prepareMaps(engine: Engine, model: Model, pool: LabeledSet, trainNow: LabeledSet, validation: LabeledSet, validationEval: Evaluation, bug: { label: number; kind: BugKind }, spec: StrategySpec, config: RepairConfig, seed: number, fixedProbe: Probe | null) {
-  const probes = probePoints(model.layers, model.inputShape);
-  let featureModel: FeatureModel;
-  if (fixedProbe !== null || config.layerSelection === 'none') {
-    featureModel = await trainFeatureModel(engine, model, fixedProbe ?? probes[probes.length - 1]!, trainNow, validation, { seed });
-  } else {
-    const all = await trainFeatureModels(engine, model, probes, trainNow, validation, { seed });
-    const choice = selectTargetLayer(config.layerSelection, bug.label, bug.kind, all.map((f) => ({
-      trainPerLabel: f.train.perLabel, validationPerLabel: f.validation.perLabel, meanPrediction: meanPredictionPerLabel(f.validationProbabilities, validation.y, model.numClasses),
-    })), { gamma: config.gamma });
-    featureModel = all[choice.probe]!;
-  }
-  const probe = featureModel.probe;
-  const variant = VARIANT_OF_SPACE[spec.scoreSpace];
-  const layerIndex = spec.scoreSpace === 'input' ? -1 : probe.layerIndex;
-  const features = await model.activations(layerIndex, validation.x, validation.count);
-  const numClasses = model.numClasses;
-  const weights = featureModel.head.weights;
-  const maps = labelMaps(variant, {
-    features: features.values, size: features.size, shape: spec.scoreSpace === 'input' ? [...model.inputShape] : probe.shape,
-    labels: validation.y, predictions: validationEval.predictions, numClasses, headWeights: weights,
-  }, bug.label).maps;
-  const vectors = async (indices: Int32Array): Promise<Float32Array> => {
-    const rows = subsetUnchecked(pool, indices);
-    const out = await model.activations(layerIndex, rows.x, rows.count);
-    if (spec.scoreSpace === 'importance') {
-      for (let i = 0; i < rows.count; i++) for (let j = 0; j < out.size; j++) out.values[i * out.size + j]! *= weights[j * numClasses + bug.label]!;
-    }
-    return out.values;
+/**
+ * The target label's heat maps for a strategy that scores against them, from the analysis pipeline
+ * (analyzeModel) run on the current model and training set, and pool vectors in the same space. The
+ * target layer is selected afresh unless it is fixed (chosen once, or no layer selection: the last
+ * hidden probe), in which case only its head trains.
+ */
+async function targetMaps(
+  inputs: RepairInputs, config: RepairConfig, model: Model, now: { trainNow: LabeledSet; trainEval: Evaluation; validationEval: Evaluation },
+  bug: { label: number; kind: BugKind }, space: ScoreSpace, seed: number, fixedProbe: Probe | null,
+): Promise<{ probe: Probe; maps: MapsInSpace; vectors: (indices: Int32Array) => Promise<Float32Array> }> {
+  const variant = VARIANT_OF_SPACE[space];
+  const fixed = fixedProbe ?? (config.layerSelection === 'none' ? probePoints(model.layers, model.inputShape).at(-1)! : null);
+  const analysis = await analyzeModel(inputs.engine, model, now.trainNow, inputs.validation, {
+    seed, theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma, layerSelection: config.layerSelection, heatmap: variant,
+    targets: [bug], evaluations: { train: now.trainEval, validation: now.validationEval }, ...(fixed === null ? {} : { probes: [fixed] }),
+  });
+  const featureModel = analysis.featureModels[analysis.targets[0]!.probe]!;
+  const vectors = (indices: Int32Array): Promise<Float32Array> => {
+    const rows = subsetUnchecked(inputs.pool, indices);
+    return mapSpaceVectors(model, featureModel, variant, bug.label, rows.x, rows.count);
   };
-  return { probe, maps, vectors };
+  return { probe: featureModel.probe, maps: analysis.maps[0]!.maps, vectors };
 }
 
 /** Retrains after a selection, by the configured regime; returns the model to continue with. */

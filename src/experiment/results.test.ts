@@ -5,7 +5,9 @@ import { renderResults, resultsCsv } from '../report/results-table.js';
 import { expandCells, parseExperimentConfig, type Cell } from './experiment-config.js';
 import { friedman, midRanks } from './friedman.js';
 import { summarizeResults } from './results.js';
-import type { RepairJson, StoredCell } from './store.js';
+import { checkRepairDoc } from './repair-doc.js';
+import { fakeRepairDoc } from './repair-doc.fixture.js';
+import type { StoredCell } from './store.js';
 
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -30,18 +32,10 @@ test('Friedman chi-square matches scipy.stats.friedmanchisquare', () => {
   assert.ok(Number.isNaN(friedman([[1, 1, 1], [2, 2, 2]]).pValue), 'all tied: no test');
 });
 
-/** A stored cell whose strategy reaches `final` and whose control reaches `control` (test accuracy). */
+/** A stored cell whose strategy reaches `final` and whose control reaches `control` (test accuracy); its buggy label 1 is 0.3 below. */
 function stored(cell: Cell, final: number, control: number, initial = 0.9): StoredCell {
-  const arm = (name: string, isControl: boolean, acc: number) => ({
-    name, control: isControl, finishedEarly: false,
-    iterations: [{ iteration: 1, target: { label: 1 }, shareAlreadyCorrect: 0.5, validation: { accuracy: acc, perLabel: [acc, acc - 0.2] }, test: { accuracy: acc, perLabel: [acc, acc - 0.2] } }],
-  });
-  const result: RepairJson = {
-    initial: { test: { accuracy: initial, perLabel: [initial, initial - 0.3] }, bugs: [{ label: 1, kind: 'underfitting' }] },
-    table: [{ strategy: cell.config.strategy, initialAcc: initial, finalAcc: final, controlAcc: control, finishedEarly: false, diffIF: final - initial, diffFC: final - control, iterations: 1, buggyBefore: initial - 0.3, buggyAfter: final - 0.2 }],
-    arms: [arm(cell.config.strategy, false, final), arm('control', true, control)],
-  };
-  return { key: cell.key, modelKey: cell.modelKey, label: cell.label, config: cell.config, result, seconds: 1, finishedAt: '' };
+  const result = checkRepairDoc(fakeRepairDoc({ strategy: cell.config.strategy, initial, final, control, iterations: 1, gap: 0.3 }), 'fake');
+  return { key: cell.key, modelKey: cell.modelKey, label: cell.label, config: cell.config, spec: cell.spec, result, seconds: 1, finishedAt: '' };
 }
 
 test('the slides\' tables: one per other varying setting, rows by metric, tests across seeds, layer selection vs none', () => {

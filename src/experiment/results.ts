@@ -14,8 +14,8 @@
  */
 import { LAYER_SELECTION_RULES } from '../analysis/index.js';
 import { METRIC_NAMES } from '../select/metrics.js';
-import { ORDERS, PICK_RULES, SCORE_SPACES, SELECTION_MAPS, STRATEGY_NAMES } from '../select/strategies.js';
-import { cellDimensions, DIMENSIONS, STRATEGY_PARTS, type Dimension } from './experiment-config.js';
+import { STRATEGY_KINDS, STRATEGY_SETTINGS } from '../select/strategies.js';
+import { cellDimensions, DIMENSIONS, STRATEGY_PARTS, type CellSettings, type Dimension } from './experiment-config.js';
 import { friedman, type FriedmanResult } from './friedman.js';
 import { RETRAIN_REGIMES } from './repair-config.js';
 import { comparePaired, holm, summarizeValues, type PairedComparison, type Summary } from './statistics.js';
@@ -103,8 +103,9 @@ export function cellValues(cell: StoredCell, measure: Measure): CellValues | nul
   if (measure === 'accuracy') return { seed: cell.config.seed, initial: row.initialAcc, final: row.finalAcc, control: row.controlAcc, finishedEarly: row.finishedEarly };
   const labels = result.initial.bugs.map((b) => b.label);
   if (labels.length === 0) return null;
-  const meanOf = (perLabel: readonly number[]): number => labels.reduce((s, l) => s + perLabel[l]!, 0) / labels.length;
-  const after = (a: typeof arm, n: number): readonly number[] => (n === 0 ? result.initial.test.perLabel : a.iterations[Math.min(n, a.iterations.length) - 1]!.test.perLabel);
+  // A label without test inputs has recall NaN, which JSON wrote as null.
+  const meanOf = (perLabel: readonly (number | null)[]): number => labels.reduce((s, l) => s + (perLabel[l] ?? NaN), 0) / labels.length;
+  const after = (a: typeof arm, n: number): readonly (number | null)[] => (n === 0 ? result.initial.test.perLabel : a.iterations[Math.min(n, a.iterations.length) - 1]!.test.perLabel);
   const n = arm.iterations.length;
   return { seed: cell.config.seed, initial: meanOf(result.initial.test.perLabel), final: meanOf(after(arm, n)), control: meanOf(after(control, n)), finishedEarly: arm.finishedEarly };
 }
@@ -120,20 +121,32 @@ function coveredBy(by: readonly Dimension[]): Set<Dimension> {
 }
 
 const ENUM_ORDER: Partial<Record<Dimension, readonly string[]>> = {
-  metric: METRIC_NAMES, strategyName: STRATEGY_NAMES, map: SELECTION_MAPS, order: ORDERS, scoreSpace: SCORE_SPACES, pick: PICK_RULES,
+  metric: METRIC_NAMES, strategyName: STRATEGY_KINDS, ...Object.fromEntries(Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, s.values])),
   layerSelection: LAYER_SELECTION_RULES, retrain: RETRAIN_REGIMES,
 };
 
-/** Orders values of a dimension: known tables in their own order, numbers numerically, then text; null last. */
-function compareValues(d: Dimension, a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  if (d === 'strategy') {
-    const [na, nb] = [a.split(':')[0]!, b.split(':')[0]!];
-    const byName = STRATEGY_NAMES.indexOf(na as never) - STRATEGY_NAMES.indexOf(nb as never);
-    if (byName !== 0) return byName;
-  }
+type CompareValues = (d: Dimension, a: string | null, b: string | null) => number;
+
+/**
+ * Orders values of a dimension: strategies by their kind's place in the table first, known tables in
+ * their own order, numbers numerically, then text; null last. `entries` tell each strategy's kind.
+ */
+function valueOrder(entries: readonly Entry[]): CompareValues {
+  const kindOf = new Map(entries.map((e) => [e.dims.strategy, e.dims.strategyName]));
+  const compare: CompareValues = (d, a, b) => {
+    if (a === b) return 0;
+    if (a === null) return 1;
+    if (b === null) return -1;
+    if (d === 'strategy') {
+      const byKind = compare('strategyName', kindOf.get(a) ?? null, kindOf.get(b) ?? null);
+      if (byKind !== 0) return byKind;
+    }
+    return compareKnown(d, a, b);
+  };
+  return compare;
+}
+
+function compareKnown(d: Dimension, a: string, b: string): number {
   const order = ENUM_ORDER[d];
   if (order !== undefined && order.includes(a) && order.includes(b)) return order.indexOf(a) - order.indexOf(b);
   const [x, y] = [Number(a), Number(b)];
@@ -181,18 +194,19 @@ export function summarizeResults(cells: readonly StoredCell[], options: ResultsO
   for (const cell of cells) {
     const values = cellValues(cell, options.measure);
     if (values === null) withoutValue += 1;
-    else entries.push({ dims: cellDimensions(cell.config), values });
+    else entries.push({ dims: cellDimensions(cell), values });
   }
   const by = options.by;
   const covered = coveredBy(by);
   const varying = DIMENSIONS.filter((d) => !covered.has(d) && new Set(entries.map((e) => e.dims[d]).filter((v) => v !== null)).size > 1);
-  const tables = groupTables(entries, varying).map(({ group, members }) => buildTable(group, members, by, options.reference));
+  const compare = valueOrder(entries);
+  const tables = groupTables(entries, varying, compare).map(({ group, members }) => buildTable(group, members, by, options.reference, compare));
   const seeds = [...new Set(entries.map((e) => e.values.seed))].sort((a, b) => a - b);
-  return { measure: options.measure, by, cells: cells.length, cellsWithoutValue: withoutValue, seeds, tables, layerSelection: compareLayerSelection(entries, by) };
+  return { measure: options.measure, by, cells: cells.length, cellsWithoutValue: withoutValue, seeds, tables, layerSelection: compareLayerSelection(entries, by, compare) };
 }
 
 /** Tables: one per combination of the varying dimensions' values; a null value joins every table. */
-function groupTables(entries: readonly Entry[], varying: readonly Dimension[]): { group: Record<string, string>; members: Entry[] }[] {
+function groupTables(entries: readonly Entry[], varying: readonly Dimension[], compareValues: CompareValues): { group: Record<string, string>; members: Entry[] }[] {
   const combos = new Map<string, Record<string, string>>();
   for (const e of entries) {
     if (varying.some((d) => e.dims[d] === null)) continue;
@@ -210,7 +224,7 @@ function groupTables(entries: readonly Entry[], varying: readonly Dimension[]): 
   return sorted.map((group) => ({ group, members: entries.filter((e) => varying.every((d) => e.dims[d] === null || e.dims[d] === group[d])) }));
 }
 
-function buildTable(group: Record<string, string>, members: readonly Entry[], by: readonly Dimension[], reference: string | null): ResultsTable {
+function buildTable(group: Record<string, string>, members: readonly Entry[], by: readonly Dimension[], reference: string | null, compareValues: CompareValues): ResultsTable {
   const rowsByKey = new Map<string, { by: Record<string, string | null>; entries: Entry[] }>();
   for (const e of members) {
     const values = Object.fromEntries(by.map((d) => [d, e.dims[d]]));
@@ -272,7 +286,7 @@ function buildTable(group: Record<string, string>, members: readonly Entry[], by
  * that `by` spans (e.g. the metrics), so seeds stay the unit of replication; one comparison per rule
  * and per combination of the other varying settings, Holm-corrected together.
  */
-function compareLayerSelection(entries: readonly Entry[], by: readonly Dimension[]): LayerSelectionComparison[] {
+function compareLayerSelection(entries: readonly Entry[], by: readonly Dimension[], compareValues: CompareValues): LayerSelectionComparison[] {
   const withRule = entries.filter((e) => e.dims.layerSelection !== null);
   const rules = [...new Set(withRule.map((e) => e.dims.layerSelection!))].filter((r) => r !== 'none').sort((a, b) => compareValues('layerSelection', a, b));
   if (rules.length === 0 || !withRule.some((e) => e.dims.layerSelection === 'none')) return [];
@@ -310,3 +324,57 @@ function compareLayerSelection(entries: readonly Entry[], by: readonly Dimension
 }
 
 export { DIMENSION_FLAGS } from './experiment-config.js';
+
+/** Mean validation accuracy per iteration (0: before repair) of each row of a results table, and of the control. */
+export interface TableCurves {
+  /** One curve per row of the table, in row order; null where no cell of the row has that iteration. */
+  readonly rows: readonly (readonly (number | null)[])[];
+  /** The mean over the rows of each row's mean control. */
+  readonly control: readonly (number | null)[];
+}
+
+/** The cells' places in `results`: each table whose group the cell matches (a null setting matches every table), and its row there. */
+function placeCell(results: ExperimentResults, cell: CellSettings): { table: number; row: number }[] {
+  const dims = cellDimensions(cell);
+  const places: { table: number; row: number }[] = [];
+  results.tables.forEach((t, ti) => {
+    if (!Object.entries(t.group).every(([d, v]) => dims[d as Dimension] === null || dims[d as Dimension] === v)) return;
+    const ri = t.rows.findIndex((r) => results.by.every((d) => (r.by[d] ?? null) === dims[d]));
+    if (ri >= 0) places.push({ table: ti, row: ri });
+  });
+  return places;
+}
+
+/** Validation accuracy per iteration of every table of `results` (made from these cells), averaged per row over its cells. */
+export function validationCurves(cells: readonly StoredCell[], results: ExperimentResults): TableCurves[] {
+  type Sum = { s: number; n: number };
+  const add = (acc: Sum[], i: number, v: number | null): void => {
+    if (v === null) return;
+    acc[i] ??= { s: 0, n: 0 };
+    acc[i]!.s += v;
+    acc[i]!.n += 1;
+  };
+  const mean = (acc: readonly Sum[]): (number | null)[] => Array.from(acc, (x) => (x === undefined ? null : x.s / x.n));
+  const places = cells.map((cell) => placeCell(results, cell));
+  return results.tables.map((t, ti) => {
+    const sums = t.rows.map(() => ({ arm: [] as Sum[], control: [] as Sum[] }));
+    cells.forEach((cell, c) => {
+      for (const place of places[c]!) {
+        if (place.table !== ti) continue;
+        const arm = cell.result.arms.find((a) => !a.control);
+        const control = cell.result.arms.find((a) => a.control);
+        // The initial validation accuracy is the curves' start.
+        const start = cell.result.initial.validation.accuracy;
+        add(sums[place.row]!.arm, 0, start);
+        add(sums[place.row]!.control, 0, start);
+        arm?.iterations.forEach((it) => add(sums[place.row]!.arm, it.iteration, it.validation.accuracy));
+        control?.iterations.forEach((it) => add(sums[place.row]!.control, it.iteration, it.validation.accuracy));
+      }
+    });
+    const control = sums.reduce<Sum[]>((all, s) => {
+      s.control.forEach((x, i) => add(all, i, x.s / x.n));
+      return all;
+    }, []);
+    return { rows: sums.map((s) => mean(s.arm)), control: mean(control) };
+  });
+}

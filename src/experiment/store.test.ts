@@ -6,30 +6,14 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { expandCells, parseExperimentConfig } from './experiment-config.js';
-import type { ArmResult } from './repair.js';
-import { ResultStore, STORE_SCHEMA_VERSION, type CellRecord, type RepairJson } from './store.js';
+import type { ArmResult } from './repair-doc.js';
+import { fakeRepairDoc } from './repair-doc.fixture.js';
+import { ResultStore, STORE_SCHEMA_VERSION, type CellRecord } from './store.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mode-store-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A repair.json of two arms (strategy and control) with `iterations` iterations each. */
-function fakeRepairJson(final: number, control: number, iterations = 2, initial = 0.9): RepairJson {
-  const arm = (name: string, isControl: boolean, acc: number) => ({
-    name, control: isControl, finishedEarly: false,
-    iterations: Array.from({ length: iterations }, (_, i) => ({
-      iteration: i + 1, target: { label: 1 }, shareAlreadyCorrect: 0.5,
-      validation: { accuracy: acc, perLabel: [acc, acc - 0.1, acc] }, test: { accuracy: acc, perLabel: [acc, acc - 0.1, acc] },
-    })),
-  });
-  return {
-    initial: { test: { accuracy: initial, perLabel: [initial, initial - 0.2, initial] }, bugs: [{ label: 1, kind: 'underfitting' }] },
-    table: [
-      { strategy: 's', initialAcc: initial, finalAcc: final, controlAcc: control, finishedEarly: false, diffIF: final - initial, diffFC: final - control, iterations, buggyBefore: initial - 0.2, buggyAfter: final - 0.1 },
-      { strategy: 'control', initialAcc: initial, finalAcc: control, controlAcc: control, finishedEarly: false, diffIF: control - initial, diffFC: 0, iterations, buggyBefore: initial - 0.2, buggyAfter: control - 0.1 },
-    ],
-    arms: [arm('s', false, final), arm('control', true, control)],
-  };
-}
+const fakeRepairJson = (final: number, control: number) => fakeRepairDoc({ strategy: 's', initial: 0.9, final, control });
 
 const cells = expandCells(parseExperimentConfig({ strategies: ['mode', 'targeted-random'], seeds: 2, batches: 20 }));
 const record = (i: number): CellRecord => ({ key: cells[i]!.key, modelKey: cells[i]!.modelKey, label: cells[i]!.label, config: cells[i]!.config, result: fakeRepairJson(0.93, 0.92), seconds: 1.5 });
@@ -96,7 +80,7 @@ test('a file that is not our store is refused untouched', () => {
 test('a control arm is stored with the cell that computed it, once, and rolls back with it', () => {
   const file = path.join(tmp, 'controls.sqlite');
   const store = ResultStore.open(file);
-  const arm = { name: 'control', strategy: { name: 'random' }, control: true, finishedEarly: false, iterations: [{ iteration: 1 }], seconds: 1.5, stageSeconds: {} } as unknown as ArmResult;
+  const arm: ArmResult = { ...fakeRepairJson(0.93, 0.92).arms[1]!, strategy: { kind: 'random' }, seconds: 1.5, stageSeconds: {} };
   assert.equal(store.control('k1'), null);
   store.recordCell({ ...record(0), control: { key: 'k1', arm } });
   assert.deepEqual(store.control('k1'), arm);

@@ -17,8 +17,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { toolVersion } from '../core/environment.js';
 import { ModeError } from '../core/errors.js';
-import type { CellConfig, ModelConfig } from './experiment-config.js';
-import type { ArmResult } from './repair.js';
+import { parseStrategy } from '../select/strategies.js';
+import type { CellConfig, CellSettings, ModelConfig } from './experiment-config.js';
+import { checkArmResult, checkRepairDoc, type ArmResult, type RepairDoc, type RepairDocInput } from './repair-doc.js';
 
 export const STORE_KIND = 'mode-experiment-store';
 /** Bump when the tables change; a store of another version is refused, never rewritten. */
@@ -43,34 +44,25 @@ CREATE TABLE iterations (
 CREATE TABLE failures (id INTEGER PRIMARY KEY AUTOINCREMENT, cell_key TEXT NOT NULL, label TEXT NOT NULL, message TEXT NOT NULL, seconds REAL, failed_at TEXT NOT NULL);
 `;
 
-/** The parts of repair.json the store and the results read. */
-export interface RepairJson {
-  readonly initial: { readonly test: { readonly accuracy: number; readonly perLabel: readonly number[] }; readonly bugs: readonly { label: number; kind: string }[] };
-  readonly table: readonly {
-    readonly strategy: string; readonly initialAcc: number; readonly finalAcc: number; readonly controlAcc: number; readonly finishedEarly: boolean;
-    readonly diffIF: number; readonly diffFC: number; readonly iterations: number; readonly buggyBefore: number | null; readonly buggyAfter: number | null;
-  }[];
-  readonly arms: readonly {
-    readonly name: string; readonly control: boolean; readonly finishedEarly: boolean;
-    readonly iterations: readonly {
-      readonly iteration: number; readonly target: { label: number } | null; readonly shareAlreadyCorrect: number;
-      readonly validation: { accuracy: number; perLabel: readonly number[] }; readonly test: { accuracy: number; perLabel: readonly number[] };
-    }[];
-  }[];
-}
-
+/** A finished cell as the sweep writes it: its repair.json, and the control arm it computed, if any. */
 export interface CellRecord {
   readonly key: string;
   readonly modelKey: string;
   readonly label: string;
   readonly config: CellConfig;
-  readonly result: RepairJson;
+  readonly result: RepairDocInput;
   readonly seconds: number;
   /** The control arm the cell computed, to share with later cells of the same control key. */
   readonly control?: { readonly key: string; readonly arm: ArmResult };
 }
 
-export interface StoredCell extends CellRecord {
+/** A finished cell as read back: validated, its strategy parsed. */
+export interface StoredCell extends CellSettings {
+  readonly key: string;
+  readonly modelKey: string;
+  readonly label: string;
+  readonly result: RepairDoc;
+  readonly seconds: number;
   readonly finishedAt: string;
 }
 
@@ -202,7 +194,7 @@ export class ResultStore {
   /** A stored control arm, or null. */
   control(key: string): ArmResult | null {
     const row = this.db.prepare('SELECT arm FROM controls WHERE key = ?').pluck().get(key) as string | undefined;
-    return row === undefined ? null : (JSON.parse(row) as ArmResult);
+    return row === undefined ? null : checkArmResult(JSON.parse(row), `${this.file} (control ${key})`);
   }
 
   controlKeys(): Set<string> {
@@ -221,9 +213,13 @@ export class ResultStore {
     const rows = this.db.prepare('SELECT key, model_key, label, config, result, seconds, finished_at FROM cells ORDER BY rowid').all() as {
       key: string; model_key: string; label: string; config: string; result: string; seconds: number; finished_at: string;
     }[];
-    return rows.map((r) => ({
-      key: r.key, modelKey: r.model_key, label: r.label, config: JSON.parse(r.config) as CellConfig, result: JSON.parse(r.result) as RepairJson, seconds: r.seconds, finishedAt: r.finished_at,
-    }));
+    return rows.map((r) => {
+      const config = JSON.parse(r.config) as CellConfig;
+      return {
+        key: r.key, modelKey: r.model_key, label: r.label, config, spec: parseStrategy(config.strategy),
+        result: checkRepairDoc(JSON.parse(r.result), `${this.file} (cell ${r.key})`), seconds: r.seconds, finishedAt: r.finished_at,
+      };
+    });
   }
 
   /** Failed attempts of cells that are still not done, newest first. */

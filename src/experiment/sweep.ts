@@ -8,20 +8,20 @@
  * not two; while a control is being computed, cells that need it wait and others run. A failed cell is recorded as failed (not done) and the sweep goes on. Rerunning the same
  * sweep runs only the cells the store does not hold.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ModeError, oneOf } from '../core/errors.js';
 import { ENGINE_NAMES } from '../engine/index.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import { describeClassSubset, materializeClassSubset, type ClassSubset } from './class-subset.js';
 import { expandCells, hashKey, modelConfigOf, repairInputOf, type Cell, type CellFilter, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
 import { unavailableDataset } from './presets.js';
-import type { ArmResult } from './repair.js';
-import { ResultStore, type RepairJson } from './store.js';
-import type { WorkerReply, WorkerRequest } from './worker.js';
+import { SweepScheduler, type Job, type ModelStart } from './scheduler.js';
+import { ResultStore } from './store.js';
+import { SweepWriter } from './sweep-writer.js';
+import { runPool, type Outcome } from './worker-pool.js';
+import type { WorkerTask } from './worker.js';
 
 export interface SweepCounts {
   /** Cells this sweep runs (missing from the store when it started). */
@@ -81,14 +81,6 @@ export const modelsFolder = (store: string): string => `${path.resolve(store)}.m
 export const modelFolder = (store: string, key: string): string => path.join(modelsFolder(store), key);
 const dataFolder = (store: string, dataset: string, k: ClassSubset): string => path.join(modelsFolder(store), 'data', hashKey({ kind: 'class-subset', dataset, k }));
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
-/** Lines of a worker's stderr kept to explain a crash. */
-const STDERR_TAIL_LINES = 20;
-/** How long a worker may take to exit once disconnected before it is killed, ms. */
-const WORKER_EXIT_GRACE_MS = 5_000;
-/** Workers that die before they are ready, after which the sweep gives up instead of respawning. */
-const MAX_START_FAILURES = 3;
-
 function partition(cells: readonly Cell[], exists: (file: string) => boolean): { runnable: Cell[]; skipped: { reason: string; cells: number }[] } {
   const skipped = new Map<string, number>();
   const runnable = cells.filter((c) => {
@@ -100,15 +92,24 @@ function partition(cells: readonly Cell[], exists: (file: string) => boolean): {
   return { runnable, skipped: [...skipped].map(([reason, n]) => ({ reason, cells: n })) };
 }
 
+export interface PlanOptions {
+  /** Keys of the cells the store holds (read from the store when not given). */
+  readonly doneKeys?: ReadonlySet<string>;
+  readonly where?: CellFilter;
+  /** Whether a file exists (installed datasets, trained models); the file system's by default. */
+  readonly exists?: (file: string) => boolean;
+}
+
 /** The plan of a sweep against a store, without running anything (the store is only read, when it exists). */
-export function planSweep(config: ExperimentConfig, store: string, options: { doneKeys?: ReadonlySet<string>; where?: CellFilter } = {}): SweepPlan {
+export function planSweep(config: ExperimentConfig, store: string, options: PlanOptions = {}): SweepPlan {
+  const exists = options.exists ?? existsSync;
   const all = expandCells(config);
   const where = options.where;
-  const chosen = where === undefined ? all : all.filter((c) => where(c.config));
-  const { runnable, skipped } = partition(chosen, existsSync);
+  const chosen = where === undefined ? all : all.filter((c) => where(c));
+  const { runnable, skipped } = partition(chosen, exists);
   let done = options.doneKeys;
   if (done === undefined) {
-    if (existsSync(store)) {
+    if (exists(store)) {
       const s = ResultStore.open(store, { readonly: true });
       try {
         done = s.doneKeys();
@@ -119,7 +120,7 @@ export function planSweep(config: ExperimentConfig, store: string, options: { do
   }
   const missing = runnable.filter((c) => !done.has(c.key));
   const models = new Set(missing.map((c) => c.modelKey));
-  const modelsToTrain = [...models].filter((k) => !existsSync(path.join(modelFolder(store, k), 'manifest.json'))).length;
+  const modelsToTrain = [...models].filter((k) => !exists(path.join(modelFolder(store, k), 'manifest.json'))).length;
   return { store, cells: runnable, skipped, excluded: all.length - chosen.length, alreadyDone: runnable.length - missing.length, missing, models: models.size, modelsToTrain };
 }
 
@@ -168,16 +169,29 @@ function removeStaleStaging(dir: string): void {
   for (const name of readdirSync(dir)) if (name.startsWith('.') && name.includes('.partial-')) rmSync(path.join(dir, name), { recursive: true, force: true });
 }
 
-type Job =
-  | { readonly kind: 'train'; readonly id: number; readonly key: string; readonly model: ModelConfig; readonly dir: string }
-  | { readonly kind: 'cell'; readonly id: number; readonly cell: Cell; readonly control: ArmResult | null };
+/** A model's label in progress lines: dataset, class subset, architecture and seed. */
+function modelLabel(m: ModelConfig): string {
+  const subset = m.classSubset === null ? '' : typeof m.classSubset === 'number' ? ` classes<${m.classSubset}` : ` classes ${describeClassSubset(m.classSubset)}`;
+  return `${m.dataset}${subset} ${m.model} seed ${m.seed}`;
+}
 
-interface WorkerSlot {
-  readonly child: ChildProcess;
-  ready: boolean;
-  job: Job | null;
-  readonly stderr: string[];
-  exited: boolean;
+/**
+ * Class-subset data, written once by the parent before any worker needs it, keyed by its folder: the
+ * dataset spec each model trains on, or why its data could not be written.
+ */
+async function datasetSpecs(cells: readonly Cell[], store: string): Promise<(m: ModelConfig) => string | Error> {
+  const specs = new Map<string, string | Error>();
+  for (const { config } of cells) {
+    if (config.classSubset === null) continue;
+    const dir = dataFolder(store, config.dataset, config.classSubset);
+    if (specs.has(dir)) continue;
+    try {
+      specs.set(dir, await materializeClassSubset(config.dataset, config.classSubset, dir));
+    } catch (error) {
+      specs.set(dir, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  return (m) => (m.classSubset === null ? m.dataset : specs.get(dataFolder(store, m.dataset, m.classSubset))!);
 }
 
 export async function runSweep(config: ExperimentConfig, options: SweepOptions): Promise<SweepResult> {
@@ -186,245 +200,81 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
   const storeFile = options.store;
   const release = acquireLock(storeFile);
   const store = ResultStore.open(storeFile);
-  const workersWanted = Math.max(1, Math.floor(options.workers));
-  const failures: { key: string; label: string; message: string }[] = [];
   try {
     const plan = planSweep(config, storeFile, { doneKeys: store.doneKeys(), ...(options.where === undefined ? {} : { where: options.where }) });
     removeStaleStaging(modelsFolder(storeFile));
     removeStaleStaging(path.join(modelsFolder(storeFile), 'data'));
     store.recordRun(config, plan.cells.length);
-    const workerCount = Math.min(workersWanted, Math.max(plan.missing.length, 0));
+    const workerCount = Math.min(Math.max(1, Math.floor(options.workers)), plan.missing.length);
     emit({ type: 'plan', plan, workers: workerCount });
     if (plan.missing.length === 0) return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000 };
 
-    // Class-subset data, written once by the parent before any worker needs it; keyed by its folder.
-    const datasetSpecs = new Map<string, string | Error>();
-    for (const cell of plan.missing) {
-      const { dataset, classSubset } = cell.config;
-      if (classSubset === null) continue;
-      const dir = dataFolder(storeFile, dataset, classSubset);
-      if (datasetSpecs.has(dir)) continue;
-      try {
-        datasetSpecs.set(dir, await materializeClassSubset(dataset, classSubset, dir));
-      } catch (error) {
-        datasetSpecs.set(dir, error instanceof Error ? error : new Error(String(error)));
-      }
-    }
-    const specOf = (m: ModelConfig): string | Error => (m.classSubset === null ? m.dataset : datasetSpecs.get(dataFolder(storeFile, m.dataset, m.classSubset))!);
-
-    // Models: ready on disk, to train, or failed.
-    let nextId = 0;
-    const modelState = new Map<string, { status: 'ready' } | { status: 'pending' | 'training' } | { status: 'failed'; message: string }>();
-    const trainJobs: Job[] = [];
-    for (const cell of plan.missing) {
-      if (modelState.has(cell.modelKey)) continue;
-      const dir = modelFolder(storeFile, cell.modelKey);
-      const model = modelConfigOf(cell.config);
+    const specOf = await datasetSpecs(plan.missing, storeFile);
+    const modelOf = new Map(plan.missing.map((c) => [c.modelKey, modelConfigOf(c.config)]));
+    const models = new Map<string, ModelStart>();
+    for (const [key, model] of modelOf) {
       const spec = specOf(model);
-      if (spec instanceof Error) modelState.set(cell.modelKey, { status: 'failed', message: `class subset data: ${spec.message}` });
-      else if (existsSync(path.join(dir, 'manifest.json'))) modelState.set(cell.modelKey, { status: 'ready' });
-      else {
-        modelState.set(cell.modelKey, { status: 'pending' });
-        trainJobs.push({ kind: 'train', id: nextId++, key: cell.modelKey, model, dir });
-      }
+      if (spec instanceof Error) models.set(key, { status: 'failed', message: `class subset data: ${spec.message}` });
+      else models.set(key, existsSync(path.join(modelFolder(storeFile, key), 'manifest.json')) ? { status: 'ready' } : { status: 'train' });
     }
-    // Controls: stored (loaded when a cell needs one) or being computed by a running cell.
-    const storedControls = store.controlKeys();
-    const controlsRunning = new Set<string>();
-    const cellQueue: Cell[] = [...plan.missing];
-    let done = 0;
-    let running = 0;
-    let failed = 0;
-    const counts = (): SweepCounts => ({ total: plan.missing.length, done, running, failed, left: plan.missing.length - done - failed });
-    const eta = (): number | null => {
-      const finished = done + failed;
-      if (finished === 0) return null;
-      return ((performance.now() - started) / 1000 / finished) * counts().left;
-    };
-    const failCell = (cell: Cell, message: string, seconds: number | null): void => {
-      failed += 1;
-      failures.push({ key: cell.key, label: cell.label, message });
-      store.recordFailure(cell.key, cell.label, message, seconds);
-      emit({ type: 'cell-failed', cell, message, counts: counts(), etaSeconds: eta() });
-    };
-    // Cells whose model failed fail at once, with the model's message.
-    const failCellsOfFailedModels = (): void => {
-      const failing = cellQueue.filter((c) => modelState.get(c.modelKey)?.status === 'failed');
-      for (const cell of failing) {
-        cellQueue.splice(cellQueue.indexOf(cell), 1);
-        const state = modelState.get(cell.modelKey) as { message: string };
-        failCell(cell, `initial model failed: ${state.message}`, null);
-      }
-    };
-    failCellsOfFailedModels();
+    const scheduler = new SweepScheduler({ cells: plan.missing, models, storedControls: store.controlKeys() });
+    const writer = new SweepWriter(store, plan.missing.length, emit, started);
+    for (const failure of scheduler.failedAtStart()) writer.failCell(failure.cell, failure.message, null);
 
-    const nextJob = (): Job | null => {
-      const train = trainJobs.shift();
-      if (train !== undefined && train.kind === 'train') {
-        modelState.set(train.key, { status: 'training' });
-        return train;
-      }
-      const index = cellQueue.findIndex((c) => modelState.get(c.modelKey)?.status === 'ready' && !controlsRunning.has(c.controlKey));
-      if (index < 0) return null;
-      const [cell] = cellQueue.splice(index, 1) as [Cell];
-      if (storedControls.has(cell.controlKey)) {
-        const control = store.control(cell.controlKey);
-        if (control !== null) return { kind: 'cell', id: nextId++, cell, control };
-      }
-      controlsRunning.add(cell.controlKey);
-      return { kind: 'cell', id: nextId++, cell, control: null };
-    };
-    const requestOf = (job: Job): WorkerRequest => {
+    const taskOf = (job: Job): WorkerTask => {
       if (job.kind === 'cell') {
-        return { type: 'repair', id: job.id, modelDir: modelFolder(storeFile, job.cell.modelKey), input: repairInputOf(job.cell.config), ...(job.control === null ? {} : { control: job.control }) };
+        const control = job.control === 'stored' ? store.control(job.cell.controlKey) : null;
+        return { type: 'repair', modelDir: modelFolder(storeFile, job.cell.modelKey), input: repairInputOf(job.cell), ...(control === null ? {} : { control }) };
       }
-      const m = job.model;
+      const m = modelOf.get(job.modelKey)!;
       const trainConfig: TrainConfigInput = {
         dataset: specOf(m) as string, model: m.model, epochs: m.epochs, seed: m.seed, scenarios: { ...m.scenario }, engine: oneOf('engine', options.engine, ENGINE_NAMES),
         ...(m.sizes.train !== undefined ? { trainSize: m.sizes.train } : {}),
         ...(m.sizes.validation !== undefined ? { validationSize: m.sizes.validation } : {}),
         ...(m.sizes.pool !== undefined ? { poolSize: m.sizes.pool } : {}),
       };
-      return { type: 'train', id: job.id, config: trainConfig, dir: job.dir };
+      return { type: 'train', config: trainConfig, dir: modelFolder(storeFile, job.modelKey) };
     };
-    const subsetLabel = (subset: ClassSubset | null): string => (subset === null ? '' : typeof subset === 'number' ? ` classes<${subset}` : ` classes ${describeClassSubset(subset)}`);
-    const modelLabel = (job: Extract<Job, { kind: 'train' }>): string => `${job.model.dataset}${subsetLabel(job.model.classSubset)} ${job.model.model} seed ${job.model.seed}`;
-
-    const finishJob = (job: Job, reply: Extract<WorkerReply, { type: 'done' | 'failed' }> | { type: 'crashed'; message: string }): void => {
+    const finished = (job: Job, outcome: Outcome): void => {
       if (job.kind === 'train') {
-        if (reply.type === 'done') {
-          modelState.set(job.key, { status: 'ready' });
-          store.recordModel(job.key, job.model, job.dir, reply.seconds);
-          emit({ type: 'model-done', key: job.key, label: modelLabel(job), seconds: reply.seconds });
-        } else {
-          modelState.set(job.key, { status: 'failed', message: reply.message });
-          emit({ type: 'model-failed', key: job.key, label: modelLabel(job), message: reply.message });
-          failCellsOfFailedModels();
-        }
+        const model = modelOf.get(job.modelKey)!;
+        if (outcome.type === 'done') writer.modelTrained(job.modelKey, model, modelFolder(storeFile, job.modelKey), modelLabel(model), outcome.seconds);
+        else writer.modelFailed(job.modelKey, modelLabel(model), outcome.message);
+        const failures = scheduler.trained(job.modelKey, outcome.type === 'done' ? { ok: true } : { ok: false, message: outcome.message });
+        for (const failure of failures) writer.failCell(failure.cell, failure.message, null);
         return;
       }
-      running -= 1;
-      const cell = job.cell;
-      if (job.control === null) controlsRunning.delete(cell.controlKey);
-      if (reply.type === 'done' && reply.json !== undefined) {
-        try {
-          const control = job.control === null && reply.control !== undefined ? { key: cell.controlKey, arm: reply.control } : undefined;
-          store.recordCell({ key: cell.key, modelKey: cell.modelKey, label: cell.label, config: cell.config, result: reply.json as unknown as RepairJson, seconds: reply.seconds, ...(control === undefined ? {} : { control }) });
-          if (control !== undefined) storedControls.add(cell.controlKey);
-        } catch (error) {
-          failCell(cell, `could not store the result: ${(error as Error).message}`, reply.seconds);
-          return;
-        }
-        done += 1;
-        emit({ type: 'cell-done', cell, seconds: reply.seconds, counts: counts(), etaSeconds: eta() });
-      } else {
-        failCell(cell, reply.type === 'done' ? 'the worker sent no result' : reply.message, reply.type === 'failed' ? reply.seconds : null);
-      }
+      scheduler.cellFinished(job, writer.finishCell(job.cell, outcome));
     };
 
-    const slots: WorkerSlot[] = [];
-    // The cores shared out: 2 workers on 2 cores get one intra-op thread each, not two fighting for one core.
-    const threadsPerWorker = Math.max(1, Math.floor(os.availableParallelism() / workerCount));
-    let startFailures = 0;
-    let fatal: Error | null = null;
-    await new Promise<void>((resolve) => {
-      const remaining = (): boolean => trainJobs.length > 0 || cellQueue.length > 0 || slots.some((s) => s.job !== null);
-      const finishIfIdle = (): void => {
-        if (!remaining()) resolve();
-      };
-      const dispatch = (): void => {
-        for (const slot of slots) {
-          if (!slot.ready || slot.job !== null || slot.exited) continue;
-          const job = nextJob();
-          if (job === null) break;
-          slot.job = job;
-          if (job.kind === 'cell') {
-            running += 1;
-            emit({ type: 'cell-start', cell: job.cell, counts: counts() });
-          }
-          slot.child.send(requestOf(job));
-        }
-        // Work that can never start (cells waiting on models that are not coming) ends the sweep.
-        if (slots.every((s) => s.job === null) && trainJobs.length === 0 && cellQueue.length > 0 && !cellQueue.some((c) => modelState.get(c.modelKey)?.status === 'ready')) {
-          for (const cell of cellQueue.splice(0)) failCell(cell, 'its initial model is not available', null);
-        }
-        finishIfIdle();
-      };
-      const spawn = (): void => {
-        const child = fork(WORKER_SCRIPT, [options.engine, String(threadsPerWorker)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-        const slot: WorkerSlot = { child, ready: false, job: null, stderr: [], exited: false };
-        slots.push(slot);
-        child.stderr?.setEncoding('utf8');
-        child.stderr?.on('data', (chunk: string) => {
-          slot.stderr.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
-          slot.stderr.splice(0, Math.max(0, slot.stderr.length - STDERR_TAIL_LINES));
-        });
-        child.on('message', (reply: WorkerReply) => {
-          if (reply.type === 'ready') {
-            try {
-              store.claimEngine(reply.engine);
-              slot.ready = true;
-            } catch (error) {
-              // Another engine's store: nothing runs, nothing is recorded as failed.
-              fatal = error instanceof Error ? error : new Error(String(error));
-              trainJobs.splice(0);
-              cellQueue.splice(0);
-            }
-          }
-          else if (slot.job !== null && slot.job.id === reply.id) {
-            const job = slot.job;
-            slot.job = null;
-            finishJob(job, reply);
-          }
-          dispatch();
-        });
-        const gone = (why: string): void => {
-          if (slot.exited) return;
-          slot.exited = true;
-          slots.splice(slots.indexOf(slot), 1);
-          const job = slot.job;
-          slot.job = null;
-          if (job !== null) {
-            const tail = slot.stderr.at(-1);
-            finishJob(job, { type: 'crashed', message: `worker ${why}${tail === undefined ? '' : `: ${tail}`}` });
-          }
-          if (!slot.ready) startFailures += 1;
-          if (startFailures >= MAX_START_FAILURES) {
-            // Workers that cannot even start (no engine) would be respawned forever: fail what is left instead.
-            const reason = `workers cannot start (${why}${slot.stderr.at(-1) === undefined ? '' : `: ${slot.stderr.at(-1)}`})`;
-            for (const t of trainJobs.splice(0)) if (t.kind === 'train') modelState.set(t.key, { status: 'failed', message: reason });
-            for (const cell of cellQueue.splice(0)) failCell(cell, reason, null);
-          } else if (remaining()) spawn();
-          dispatch();
-        };
-        child.on('exit', (code, signal) => gone(signal !== null ? `killed by ${signal}` : `exited with code ${code}`));
-        child.on('error', (error) => gone(`failed: ${error.message}`));
-      };
-      for (let i = 0; i < workerCount; i++) spawn();
-      // A sweep with nothing left to run after failures resolves at once.
-      dispatch();
+    await runPool<Job>({
+      next: () => {
+        const job = scheduler.next();
+        if (job === null) return null;
+        if (job.kind === 'cell') writer.cellStarted(job.cell);
+        return { work: job, task: taskOf(job) };
+      },
+      finished,
+      busy: () => scheduler.busy,
+      // Work that can never start (cells waiting on models that are not coming) ends the sweep.
+      idle: () => {
+        for (const cell of scheduler.stuck()) writer.failCell(cell, 'its initial model is not available', null);
+      },
+      // Workers that cannot even start (no engine) would be respawned forever: fail what is left instead.
+      cannotStart: (reason) => {
+        for (const cell of scheduler.abandon().cells) writer.failCell(cell, reason, null);
+      },
+    }, {
+      size: workerCount,
+      engine: options.engine,
+      // The cores shared out: 2 workers on 2 cores get one intra-op thread each, not two fighting for one core.
+      threads: Math.max(1, Math.floor(os.availableParallelism() / workerCount)),
+      // Another engine's store: nothing runs, nothing is recorded as failed.
+      onReady: (engine) => store.claimEngine(engine),
     });
-    // Everything is finished: workers exit when their IPC channel closes.
-    await Promise.all(slots.map((s) => stopWorker(s)));
-    if (fatal !== null) throw fatal;
-    return { plan, ran: done, failed: failures, seconds: (performance.now() - started) / 1000 };
+    return { plan, ran: writer.done, failed: writer.failures, seconds: (performance.now() - started) / 1000 };
   } finally {
     store.close();
     release();
   }
-}
-
-async function stopWorker(slot: WorkerSlot): Promise<void> {
-  if (slot.exited || slot.child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      slot.child.kill('SIGKILL');
-      resolve();
-    }, WORKER_EXIT_GRACE_MS);
-    slot.child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (slot.child.connected) slot.child.disconnect();
-  });
 }

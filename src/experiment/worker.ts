@@ -15,16 +15,19 @@ import { saveModelFolder } from '../model/model-folder.js';
 import { resolveTrainConfig, trainModel } from '../model/train.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import type { RepairConfigInput } from './repair-config.js';
-import type { ArmResult } from './repair.js';
+import type { ArmResult, RepairDocInput } from './repair-doc.js';
 import { repairModel } from './repair-run.js';
 
-export type WorkerRequest =
-  | { readonly type: 'train'; readonly id: number; readonly config: TrainConfigInput; readonly dir: string }
-  | { readonly type: 'repair'; readonly id: number; readonly modelDir: string; readonly input: RepairConfigInput; readonly control?: ArmResult };
+/** What a worker does: train an initial model into a folder, or run one cell's repair (with a shared control arm, if one is stored). */
+export type WorkerTask =
+  | { readonly type: 'train'; readonly config: TrainConfigInput; readonly dir: string }
+  | { readonly type: 'repair'; readonly modelDir: string; readonly input: RepairConfigInput; readonly control?: ArmResult };
+
+export type WorkerRequest = WorkerTask & { readonly id: number };
 
 export type WorkerReply =
   | { readonly type: 'ready'; readonly engine: string }
-  | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: Record<string, unknown>; readonly control?: ArmResult }
+  | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: RepairDocInput; readonly control?: ArmResult }
   | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly message: string };
 
 function send(reply: WorkerReply): void {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { Rng } from '../core/rng.js';
-import { parseStrategy, rankIndices, selectBatch, STRATEGY_NAMES, strategySpec, type MapsInSpace, type SelectionInput } from './strategies.js';
+import { formatStrategy, parseStrategy, rankIndices, selectBatch, STRATEGIES, STRATEGY_KINDS, StrategySpecSchema, strategySpec, type MapsInSpace, type SelectionInput } from './strategies.js';
 
 /** A pool of n inputs over 3 labels with 4-dim vectors; probabilities favour the true label by `confidence[i]`. */
 function pool(n: number, seed: number): { input: SelectionInput; vectors: Float32Array } {
@@ -35,7 +35,7 @@ test('every strategy: distinct available in-range picks, the targeted share from
   await fc.assert(fc.asyncProperty(fc.integer({ min: 30, max: 120 }), fc.integer({ min: 1, max: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 1000 }), async (n, batch, alpha, seed) => {
     const { input } = pool(n, seed);
     for (let i = 0; i < n; i += 7) input.available[i] = 0;
-    for (const name of STRATEGY_NAMES) {
+    for (const name of STRATEGY_KINDS) {
       const spec = strategySpec(name);
       const a = await selectBatch(spec, input, { batch, alpha, rng: new Rng(seed) });
       const b = await selectBatch(spec, input, { batch, alpha, rng: new Rng(seed) });
@@ -45,7 +45,7 @@ test('every strategy: distinct available in-range picks, the targeted share from
       assert.ok(picks.every((i) => i >= 0 && i < n && input.available[i] === 1), `${name} picks available inputs`);
       const availableCount = input.available.reduce((s, v) => s + v, 0);
       const targeted = picks.filter((_, k) => a.targeted[k] === 1);
-      if (name === 'mode' || name === 'targeted-random' || name === 'targeted-uncertainty') {
+      if (STRATEGIES[name].targeted) {
         const ofLabel = Array.from(input.labels).filter((y, i) => y === 1 && input.available[i] === 1).length;
         const share = Math.min(Math.floor(alpha * batch), ofLabel);
         assert.equal(targeted.length, share, `${name} targeted share`);
@@ -113,10 +113,20 @@ test('sample picking draws distinct inputs, favours high scores, and is seeded',
   assert.deepEqual(rankIndices(scores, 3, 'top', new Rng(4)), [199, 198, 197]);
 });
 
-test('strategy names parse, and unknown ones list the valid names', () => {
-  assert.deepEqual(parseStrategy('mode:dhm:least:euclidean'), strategySpec('mode', { map: 'dhm', order: 'least', metric: 'euclidean' }));
+test('strategy texts parse, print back the same, and unknown names or settings list the valid ones', () => {
+  assert.deepEqual(parseStrategy('mode:dhm:least:euclidean'), { kind: 'mode', map: 'dhm', order: 'least', metric: 'euclidean', scoreSpace: 'importance', pick: 'top' });
+  assert.deepEqual(parseStrategy('mode::most', { map: 'hm', metric: 'dot' }), strategySpec('mode', { map: 'hm', order: 'most', metric: 'dot' }), 'empty settings take the defaults given');
+  assert.deepEqual(parseStrategy('entropy', { map: 'hm' }), { kind: 'entropy' }, 'settings a strategy does not have are ignored');
+  for (const kind of STRATEGY_KINDS) {
+    const spec = strategySpec(kind);
+    assert.deepEqual(parseStrategy(formatStrategy(spec)), spec, `${kind}: format then parse is the identity`);
+    assert.deepEqual(StrategySpecSchema.parse({ kind }), spec, `${kind}: the schema fills the same defaults`);
+  }
+  assert.equal(formatStrategy(strategySpec('mode')), 'mode:hc:least:cosine:importance:top');
   assert.throws(() => parseStrategy('greedy'), /unknown strategy 'greedy': must be one of \[mode, random, targeted-random/);
   assert.throws(() => parseStrategy('mode:heat'), /unknown map 'heat': must be one of \[hc, hm, hw, dhc, dhm, dhw, contrast\]/);
   assert.throws(() => parseStrategy('mode:dhm:most:cosinus'), /unknown metric 'cosinus'/);
-  assert.throws(() => parseStrategy('random:dhm'), /only mode takes settings/);
+  assert.throws(() => parseStrategy('mode:dhm:most:cosine:importance:top:x'), /too many settings; write mode:MAP:ORDER:METRIC:SCORESPACE:PICK/);
+  assert.throws(() => parseStrategy('random:dhm'), /only mode:MAP:ORDER:METRIC:SCORESPACE:PICK take settings/);
+  assert.throws(() => StrategySpecSchema.parse({ kind: 'entropy', map: 'hc' }), /Unrecognized key/);
 });

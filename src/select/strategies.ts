@@ -1,21 +1,25 @@
 /**
- * Selection strategies (method.md section 7), one table. Each picks a batch of pool inputs:
+ * Selection strategies (method.md section 7), one table. Each entry owns its description, its
+ * settings (with their defaults), what the repair loop must prepare for it, and its `select`:
  * - random: uniform over the pool (the control);
  * - targeted-random: the targeted share of the batch uniform among inputs of the target label, the
  *   rest uniform among other labels (the ablation: does anything beyond knowing the label help?);
- * - mode: the targeted share scored against a heat map of the target label (--map, --order,
- *   --metric, --score-space, --pick), the rest uniform among other labels;
+ * - mode: the targeted share scored against a heat map of the target label (map, order, metric,
+ *   score space, pick), the rest uniform among other labels;
  * - entropy, margin, deepgini: the most uncertain inputs of the whole pool (active learning);
  * - targeted-uncertainty: the targeted share among inputs of the target label the model is least
  *   sure of (lowest p(label)), the rest uniform among other labels.
+ *
+ * A strategy is a discriminated union on `kind` (StrategySpec), written as text at the edges
+ * (`mode:dhm:least:cosine`): parseStrategy reads that text once, formatStrategy prints it.
  * Selection is deterministic for a seed; picked inputs leave the pool (the caller's `available`).
+ * Adding a strategy is adding an entry to STRATEGIES (and its test): the CLI options, the config's
+ * axes, the result dimensions and the repair loop all read the table.
  */
+import { z } from 'zod';
 import { ModeError, oneOf, usageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { METRIC_NAMES, parseMetric, scoreCandidates, type MetricName, type MetricOptions } from './metrics.js';
-
-export const STRATEGY_NAMES = ['mode', 'random', 'targeted-random', 'targeted-uncertainty', 'entropy', 'margin', 'deepgini'] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
+import { METRIC_NAMES, scoreCandidates, type MetricOptions } from './metrics.js';
 
 export const SELECTION_MAPS = ['hc', 'hm', 'hw', 'dhc', 'dhm', 'dhw', 'contrast'] as const;
 export type SelectionMap = (typeof SELECTION_MAPS)[number];
@@ -26,70 +30,27 @@ export type ScoreSpace = (typeof SCORE_SPACES)[number];
 export const PICK_RULES = ['top', 'sample'] as const;
 export type PickRule = (typeof PICK_RULES)[number];
 
-/** A strategy with its settings; only `mode` uses map, order, metric, space and pick. */
-export interface StrategySpec {
-  readonly name: StrategyName;
-  readonly map: SelectionMap;
-  readonly order: Order;
-  readonly metric: MetricName;
-  readonly scoreSpace: ScoreSpace;
-  readonly pick: PickRule;
+/** One setting of a strategy: its values, its default, and how messages and --help name it. */
+export interface Setting<V extends string = string> {
+  readonly values: readonly V[];
+  readonly default: V;
+  /** As messages name it: "unknown map 'x'". */
+  readonly label: string;
+  readonly help: string;
 }
 
-export const STRATEGIES = {
-  mode: { targeted: true, usesMaps: true, description: 'targeted share scored against a heat map of the target label' },
-  random: { targeted: false, usesMaps: false, description: 'uniform over the pool (the control)' },
-  'targeted-random': { targeted: true, usesMaps: false, description: 'targeted share uniform among inputs of the target label' },
-  'targeted-uncertainty': { targeted: true, usesMaps: false, description: 'targeted share among target-label inputs with the lowest p(label)' },
-  entropy: { targeted: false, usesMaps: false, description: 'highest predictive entropy over the pool' },
-  margin: { targeted: false, usesMaps: false, description: 'smallest top-1 minus top-2 probability over the pool' },
-  deepgini: { targeted: false, usesMaps: false, description: 'highest Gini impurity 1 - sum p^2 over the pool (DeepGini)' },
-} as const satisfies Record<StrategyName, { targeted: boolean; usesMaps: boolean; description: string }>;
-
-/**
- * What `mode` selects with by default: the target-label inputs LEAST similar to HC (the correctly
- * handled ones), cosine in importance space. Chosen by the study in the README's method section on
- * validation recall of the starved labels (MNIST MLP, starve 3,8:0.02, B = 200, 5 seeds: hc-least
- * 0.903, contrast 0.901, dhm-least 0.890, hm-most 0.808, dhm-most 0.740); test was not looked at.
- */
-export const DEFAULT_MODE_SETTINGS = { map: 'hc', order: 'least', metric: 'cosine', scoreSpace: 'importance', pick: 'top' } as const satisfies Omit<StrategySpec, 'name'>;
-
-export function strategySpec(name: StrategyName, settings: Partial<Omit<StrategySpec, 'name'>> = {}): StrategySpec {
-  return { name, ...DEFAULT_MODE_SETTINGS, ...settings };
-}
-
-/**
- * Parses a strategy as written on the command line: a name, or for mode
- * `mode[:MAP[:ORDER[:METRIC[:SPACE[:PICK]]]]]`, e.g. `mode:dhm:least:cosine`.
- */
-export function parseStrategy(text: string, defaults: Partial<Omit<StrategySpec, 'name'>> = {}): StrategySpec {
-  const [head, ...rest] = text.trim().split(':');
-  const name = oneOf('strategy', head ?? '', STRATEGY_NAMES);
-  if (name !== 'mode') {
-    if (rest.length > 0) throw usageError(`strategy '${text}': only mode takes settings (mode:MAP:ORDER:METRIC:SPACE:PICK)`);
-    return strategySpec(name, defaults);
-  }
-  const [map, order, metric, space, pick, extra] = rest;
-  if (extra !== undefined) throw usageError(`strategy '${text}': too many settings; write mode:MAP:ORDER:METRIC:SPACE:PICK`);
-  return strategySpec('mode', {
-    ...defaults,
-    ...(map !== undefined && map !== '' ? { map: oneOf('map', map, SELECTION_MAPS) } : {}),
-    ...(order !== undefined && order !== '' ? { order: oneOf('order', order, ORDERS) } : {}),
-    ...(metric !== undefined && metric !== '' ? { metric: parseMetric(metric) } : {}),
-    ...(space !== undefined && space !== '' ? { scoreSpace: oneOf('score space', space, SCORE_SPACES) } : {}),
-    ...(pick !== undefined && pick !== '' ? { pick: oneOf('pick rule', pick, PICK_RULES) } : {}),
-  });
-}
-
-export function describeStrategy(s: StrategySpec): string {
-  if (s.name !== 'mode') return s.name;
-  return `mode:${s.map}:${s.order}:${s.metric}:${s.scoreSpace}:${s.pick}`;
-}
-
-export { METRIC_NAMES };
+type Settings = Readonly<Record<string, Setting>>;
+/** The values of a settings table: { map: 'hc' | 'hm' | ..., ... }. */
+type ValuesOf<S extends Settings> = { readonly [K in keyof S]: S[K] extends Setting<infer V> ? V : never };
 
 /** Heat maps in the scoring space, as the strategy needs them (HC, HM, HW, DHC, DHM, DHW of the target). */
 export type MapsInSpace = Readonly<Record<'hc' | 'hm' | 'hw' | 'dhc' | 'dhm' | 'dhw', Float32Array>>;
+
+/** What the repair loop prepares for a strategy beyond the pool's probabilities. */
+export interface StrategyNeeds {
+  /** The target label's heat maps at its target layer, and pool vectors, in this space. */
+  readonly maps?: { readonly space: ScoreSpace };
+}
 
 export interface SelectionInput {
   /** Pool labels. */
@@ -101,7 +62,7 @@ export interface SelectionInput {
   readonly numClasses: number;
   /** The label to repair and its bug kind; null when no bug remains (untargeted strategies only). */
   readonly target: { readonly label: number; readonly kind: 'underfitting' | 'overfitting' } | null;
-  /** Vectors of pool inputs in the scoring space (count x size), for mode. */
+  /** Vectors of pool inputs in the scoring space (count x size), for strategies that need maps. */
   readonly vectors?: (indices: Int32Array) => Promise<Float32Array>;
   readonly maps?: MapsInSpace;
 }
@@ -122,51 +83,230 @@ export interface Selection {
   readonly targeted: Uint8Array;
 }
 
+/**
+ * What a strategy's `select` works with: the pool, the options, and the picks so far. Picks it makes
+ * count towards its share (the targeted share of a targeted strategy, else the whole batch).
+ */
+export interface SelectionContext {
+  readonly input: SelectionInput;
+  readonly options: SelectionOptions;
+  /** Pool indices still available and not picked yet that pass `keep`, ascending. */
+  available(keep?: (i: number) => boolean): number[];
+  /** `count` of `candidates` uniformly at random. */
+  uniform(candidates: readonly number[], count: number): void;
+  /** The `count` candidates with the highest scores (`top`), or a draw weighted by score (`sample`). */
+  best(candidates: readonly number[], scores: ArrayLike<number>, count: number, pick?: PickRule): void;
+}
+
+/** The part of the batch a strategy fills: the targeted share from the target label's inputs, or the whole batch from the pool. */
+export interface Share {
+  readonly candidates: readonly number[];
+  readonly count: number;
+}
+
+export interface StrategyEntry<S extends Settings = Settings> {
+  readonly description: string;
+  /**
+   * Spends the targeted share alpha of each batch on inputs of the target label (`select` fills it);
+   * the rest of the batch is uniform among other labels. An untargeted strategy fills the whole batch.
+   */
+  readonly targeted: boolean;
+  readonly settings: S;
+  readonly needs?: (settings: ValuesOf<S>) => StrategyNeeds;
+  readonly select: (settings: ValuesOf<S>, context: SelectionContext, share: Share) => void | Promise<void>;
+}
+
+/** An entry, typed by its own settings (the table's type keeps each entry's). */
+const entry = <S extends Settings>(e: StrategyEntry<S>): StrategyEntry<S> => e;
+
+/**
+ * mode's settings. The defaults: the target-label inputs LEAST similar to HC (the correctly handled
+ * ones), cosine in importance space. Chosen by the study in docs/ on validation recall of the starved
+ * labels (MNIST MLP, starve 3,8:0.02, B = 200, 5 seeds: hc-least 0.903, contrast 0.901, dhm-least
+ * 0.890, hm-most 0.808, dhm-most 0.740); test was not looked at.
+ */
+const MODE_SETTINGS = {
+  map: { values: SELECTION_MAPS, default: 'hc', label: 'map', help: "mode's heat map" },
+  order: { values: ORDERS, default: 'least', label: 'order', help: 'most or least similar first' },
+  metric: { values: METRIC_NAMES, default: 'cosine', label: 'metric', help: 'similarity metric' },
+  scoreSpace: { values: SCORE_SPACES, default: 'importance', label: 'score space', help: 'space the inputs are scored in' },
+  pick: { values: PICK_RULES, default: 'top', label: 'pick rule', help: 'the highest scores, or a draw weighted by score' },
+} as const satisfies Settings;
+
+/** An untargeted strategy that picks the pool inputs with the highest uncertainty measure of their probabilities. */
+const uncertainty = (description: string, measure: (row: Float32Array) => number): StrategyEntry<{}> =>
+  entry({
+    description,
+    targeted: false,
+    settings: {},
+    select: (_settings, { input, best }, share) => {
+      const k = input.numClasses;
+      best(share.candidates, share.candidates.map((i) => measure(input.probabilities.subarray(i * k, (i + 1) * k))), share.count);
+    },
+  });
+
+export const STRATEGIES = {
+  mode: entry({
+    description: 'targeted share scored against a heat map of the target label',
+    targeted: true,
+    settings: MODE_SETTINGS,
+    needs: (s) => ({ maps: { space: s.scoreSpace } }),
+    select: selectByMaps,
+  }),
+  random: entry({
+    description: 'uniform over the pool (the control)',
+    targeted: false,
+    settings: {},
+    select: (_settings, { uniform }, share) => uniform(share.candidates, share.count),
+  }),
+  'targeted-random': entry({
+    description: 'targeted share uniform among inputs of the target label',
+    targeted: true,
+    settings: {},
+    select: (_settings, { uniform }, share) => uniform(share.candidates, share.count),
+  }),
+  'targeted-uncertainty': entry({
+    description: 'targeted share among target-label inputs with the lowest p(label)',
+    targeted: true,
+    settings: {},
+    select: (_settings, { input, best }, share) => {
+      const label = input.target!.label;
+      best(share.candidates, share.candidates.map((i) => -input.probabilities[i * input.numClasses + label]!), share.count);
+    },
+  }),
+  entropy: uncertainty('highest predictive entropy over the pool', entropy),
+  margin: uncertainty('smallest top-1 minus top-2 probability over the pool', (row) => -topTwoMargin(row)),
+  deepgini: uncertainty('highest Gini impurity 1 - sum p^2 over the pool (DeepGini)', gini),
+} as const;
+
+export type StrategyKind = keyof typeof STRATEGIES;
+export const STRATEGY_KINDS = Object.keys(STRATEGIES) as StrategyKind[];
+
+type SettingsOfKind<K extends StrategyKind> = (typeof STRATEGIES)[K]['settings'];
+/** A strategy with its settings: a discriminated union on `kind`. */
+export type StrategySpec = { [K in StrategyKind]: { readonly kind: K } & ValuesOf<SettingsOfKind<K>> }[StrategyKind];
+/** A strategy as code writes it: the kind, and any settings (the rest take their defaults). */
+export type StrategySpecInput = { [K in StrategyKind]: { readonly kind: K } & Partial<ValuesOf<SettingsOfKind<K>>> }[StrategyKind];
+
+/** Every strategy setting, in table order; a setting shared by entries is listed once. */
+type SettingKey = { [K in StrategyKind]: keyof SettingsOfKind<K> }[StrategyKind];
+const settingsOf = (kind: StrategyKind): Settings => STRATEGIES[kind].settings;
+const settingKeysOf = (kind: StrategyKind): string[] => Object.keys(settingsOf(kind));
+export const STRATEGY_SETTING_KEYS = [...new Set(STRATEGY_KINDS.flatMap(settingKeysOf))] as SettingKey[];
+/** The description of each setting (the first entry's, where entries share one). */
+export const STRATEGY_SETTINGS = Object.fromEntries(
+  STRATEGY_SETTING_KEYS.map((key) => [key, settingsOf(STRATEGY_KINDS.find((k) => Object.hasOwn(settingsOf(k), key))!)[key]!]),
+) as Record<SettingKey, Setting>;
+/** Values for any strategy's settings, as the CLI flags and the config's axes give them. */
+export type SettingValues = Partial<Record<SettingKey, string>>;
+
+/** The zod schema of a strategy spec: the kind, and that entry's settings with their defaults. */
+export const StrategySpecSchema = z.discriminatedUnion(
+  'kind',
+  STRATEGY_KINDS.map((kind) =>
+    z.strictObject({
+      kind: z.literal(kind),
+      ...Object.fromEntries(Object.entries(settingsOf(kind)).map(([key, s]) => [key, z.enum(s.values as [string, ...string[]]).default(s.default)])),
+    }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<StrategySpec, StrategySpecInput>;
+
+/** A complete spec: the kind with its settings, each given value checked, the others at their defaults. */
+export function strategySpec(kind: StrategyKind, values: SettingValues = {}): StrategySpec {
+  const spec: Record<string, string> = { kind };
+  for (const [key, setting] of Object.entries(settingsOf(kind))) {
+    const value = values[key as SettingKey];
+    spec[key] = value === undefined ? setting.default : oneOf(setting.label, value, setting.values);
+  }
+  return spec as StrategySpec;
+}
+
+/**
+ * Parses a strategy as written on the command line and in configs: a kind, then its settings in
+ * table order, separated by ':' (e.g. `mode:dhm:least:cosine`); an empty or missing setting takes
+ * the value from `defaults`, else its default.
+ */
+export function parseStrategy(text: string, defaults: SettingValues = {}): StrategySpec {
+  const [head, ...rest] = text.trim().split(':');
+  const kind = oneOf('strategy', head ?? '', STRATEGY_KINDS);
+  const keys = settingKeysOf(kind);
+  if (rest.length > keys.length) {
+    if (keys.length === 0) {
+      const withSettings = STRATEGY_KINDS.filter((k) => settingKeysOf(k).length > 0).map((k) => `${k}:${settingKeysOf(k).map((s) => s.toUpperCase()).join(':')}`);
+      throw usageError(`strategy '${text}': only ${withSettings.join(', ')} take settings`);
+    }
+    throw usageError(`strategy '${text}': too many settings; write ${kind}:${keys.map((s) => s.toUpperCase()).join(':')}`);
+  }
+  const values: SettingValues = {};
+  for (const key of keys as SettingKey[]) {
+    const value = defaults[key];
+    if (value !== undefined) values[key] = value;
+  }
+  rest.forEach((value, i) => {
+    if (value !== '') values[keys[i] as SettingKey] = value;
+  });
+  return strategySpec(kind, values);
+}
+
+/** The canonical text of a strategy: the kind, then every setting in table order (`mode:hc:least:cosine:importance:top`). */
+export function formatStrategy(spec: StrategySpec): string {
+  const values = spec as unknown as Record<string, string>;
+  return [spec.kind, ...settingKeysOf(spec.kind).map((key) => values[key]!)].join(':');
+}
+
+/** The value of each strategy setting for a spec; null where its kind has no such setting. */
+export function strategySettings(spec: StrategySpec): Record<SettingKey, string | null> {
+  const values = spec as unknown as Record<string, string>;
+  return Object.fromEntries(STRATEGY_SETTING_KEYS.map((key) => [key, Object.hasOwn(settingsOf(spec.kind), key) ? values[key]! : null])) as Record<SettingKey, string | null>;
+}
+
+/** What the repair loop must prepare for a strategy (nothing beyond probabilities for most). */
+export function strategyNeeds(spec: StrategySpec): StrategyNeeds {
+  const e = STRATEGIES[spec.kind] as StrategyEntry;
+  return e.needs?.(spec as never) ?? {};
+}
+
 interface Pick {
   index: number;
   score: number;
   targeted: boolean;
 }
 
-export async function selectBatch(strategy: StrategySpec, input: SelectionInput, options: SelectionOptions): Promise<Selection> {
+export async function selectBatch(spec: StrategySpec, input: SelectionInput, options: SelectionOptions): Promise<Selection> {
   const { batch, alpha, rng } = options;
-  const entry = STRATEGIES[strategy.name];
+  const e = STRATEGIES[spec.kind] as StrategyEntry;
   const picks: Pick[] = [];
   const taken = new Uint8Array(input.labels.length);
-  const availableWhere = (keep: (i: number) => boolean): number[] => {
+  let targetedPicks = e.targeted;
+  const available = (keep: (i: number) => boolean = () => true): number[] => {
     const out: number[] = [];
     for (let i = 0; i < input.labels.length; i++) if (input.available[i] === 1 && taken[i] === 0 && keep(i)) out.push(i);
     return out;
   };
-  const take = (index: number, score: number, targeted: boolean): void => {
+  const take = (index: number, score: number): void => {
     taken[index] = 1;
-    picks.push({ index, score, targeted });
+    picks.push({ index, score, targeted: targetedPicks });
   };
-  const uniform = (candidates: number[], count: number, targeted: boolean): void => {
-    const order = rng.sample(candidates.length, Math.min(count, candidates.length));
-    for (const k of order) take(candidates[k]!, NaN, targeted);
-  };
-  const best = (candidates: number[], scores: ArrayLike<number>, count: number, targeted: boolean, pick: PickRule): void => {
-    for (const k of rankIndices(scores, Math.min(count, candidates.length), pick, rng)) take(candidates[k]!, scores[k]!, targeted);
+  const context: SelectionContext = {
+    input,
+    options,
+    available,
+    uniform: (candidates, count) => {
+      for (const k of rng.sample(candidates.length, Math.min(count, candidates.length))) take(candidates[k]!, NaN);
+    },
+    best: (candidates, scores, count, pick = 'top') => {
+      for (const k of rankIndices(scores, Math.min(count, candidates.length), pick, rng)) take(candidates[k]!, scores[k]!);
+    },
   };
 
-  if (!entry.targeted) {
-    const all = availableWhere(() => true);
-    if (strategy.name === 'random') uniform(all, batch, false);
-    else best(all, all.map((i) => uncertainty(strategy.name, input.probabilities, i, input.numClasses)), batch, false, 'top');
+  if (!e.targeted) {
+    await e.select(spec as never, context, { candidates: available(), count: batch });
   } else {
-    if (input.target === null) throw new ModeError('internal', `${strategy.name} needs a target label`);
+    if (input.target === null) throw new ModeError('internal', `${spec.kind} needs a target label`);
     const label = input.target.label;
-    const targetedCount = Math.floor(alpha * batch);
-    const ofLabel = availableWhere((i) => input.labels[i] === label);
-    if (strategy.name === 'targeted-random') {
-      uniform(ofLabel, targetedCount, true);
-    } else if (strategy.name === 'targeted-uncertainty') {
-      best(ofLabel, ofLabel.map((i) => -input.probabilities[i * input.numClasses + label]!), targetedCount, true, 'top');
-    } else {
-      await selectByMaps(strategy, input, ofLabel, targetedCount, options.metricOptions ?? {}, best, availableWhere);
-    }
-    uniform(availableWhere((i) => input.labels[i] !== label), batch - picks.length, false);
+    await e.select(spec as never, context, { candidates: available((i) => input.labels[i] === label), count: Math.floor(alpha * batch) });
+    targetedPicks = false;
+    context.uniform(available((i) => input.labels[i] !== label), batch - picks.length);
   }
   return {
     indices: Int32Array.from(picks, (p) => p.index),
@@ -175,52 +315,56 @@ export async function selectBatch(strategy: StrategySpec, input: SelectionInput,
   };
 }
 
-type Best = (candidates: number[], scores: ArrayLike<number>, count: number, targeted: boolean, pick: PickRule) => void;
-
 /**
  * mode's targeted share. Underfitting: target-label inputs scored against the chosen map (for `hw`,
  * inputs of other labels as counter-examples). Overfitting: half target-label inputs against the
  * chosen map, half counter-examples (other labels) against DHW, as method.md section 7 says.
  */
-async function selectByMaps(strategy: StrategySpec, input: SelectionInput, ofLabel: number[], count: number, metricOptions: MetricOptions, best: Best, availableWhere: (keep: (i: number) => boolean) => number[]): Promise<void> {
-  if (input.vectors === undefined || input.maps === undefined) throw new ModeError('internal', 'mode needs candidate vectors and heat maps');
-  const label = input.target!.label;
-  const score = async (candidates: number[], map: SelectionMap): Promise<Float64Array> => {
-    const vectors = await input.vectors!(Int32Array.from(candidates));
-    const against = (reference: Float32Array): Float64Array => scoreCandidates(strategy.metric, vectors, candidates.length, reference, metricOptions);
-    const raw = map === 'contrast' ? subtractScores(against(input.maps!.hm), against(input.maps!.hc)) : against(input.maps![map]);
-    if (strategy.order === 'least') for (let i = 0; i < raw.length; i++) raw[i] = -raw[i]!;
+async function selectByMaps(settings: ValuesOf<typeof MODE_SETTINGS>, context: SelectionContext, share: Share): Promise<void> {
+  const { input, options, best, available } = context;
+  const { vectors, maps, target } = input;
+  if (vectors === undefined || maps === undefined) throw new ModeError('internal', 'mode needs candidate vectors and heat maps');
+  const label = target!.label;
+  const score = async (candidates: readonly number[], map: SelectionMap): Promise<Float64Array> => {
+    const rows = await vectors(Int32Array.from(candidates));
+    const against = (reference: Float32Array): Float64Array => scoreCandidates(settings.metric, rows, candidates.length, reference, options.metricOptions ?? {});
+    const raw = map === 'contrast' ? subtractScores(against(maps.hm), against(maps.hc)) : against(maps[map]);
+    if (settings.order === 'least') for (let i = 0; i < raw.length; i++) raw[i] = -raw[i]!;
     return raw;
   };
-  const others = (): number[] => availableWhere((i) => input.labels[i] !== label);
-  if (input.target!.kind === 'overfitting') {
-    const half = Math.ceil(count / 2);
-    best(ofLabel, await score(ofLabel, strategy.map === 'hw' ? 'dhm' : strategy.map), half, true, strategy.pick);
+  const others = (): number[] => available((i) => input.labels[i] !== label);
+  const ofLabel = share.candidates;
+  if (target!.kind === 'overfitting') {
+    const half = Math.ceil(share.count / 2);
+    best(ofLabel, await score(ofLabel, settings.map === 'hw' ? 'dhm' : settings.map), half, settings.pick);
     const counter = others();
-    best(counter, await score(counter, 'dhw'), count - Math.min(half, ofLabel.length), true, strategy.pick);
+    best(counter, await score(counter, 'dhw'), share.count - Math.min(half, ofLabel.length), settings.pick);
     return;
   }
-  const candidates = strategy.map === 'hw' ? others() : ofLabel;
-  best(candidates, await score(candidates, strategy.map), count, true, strategy.pick);
+  const candidates = settings.map === 'hw' ? others() : ofLabel;
+  best(candidates, await score(candidates, settings.map), share.count, settings.pick);
 }
 
 function subtractScores(a: Float64Array, b: Float64Array): Float64Array {
   return a.map((v, i) => v - b[i]!);
 }
 
-/** Predictive uncertainty of pool input i: higher = less sure. */
-function uncertainty(name: StrategyName, p: Float32Array, i: number, k: number): number {
-  const row = p.subarray(i * k, (i + 1) * k);
-  if (name === 'entropy') {
-    let h = 0;
-    for (const v of row) if (v > 0) h -= v * Math.log(v);
-    return h;
-  }
-  if (name === 'deepgini') {
-    let s = 0;
-    for (const v of row) s += v * v;
-    return 1 - s;
-  }
+/** Predictive entropy -sum p ln p of one row of probabilities. */
+function entropy(row: Float32Array): number {
+  let h = 0;
+  for (const v of row) if (v > 0) h -= v * Math.log(v);
+  return h;
+}
+
+/** Gini impurity 1 - sum p^2 (DeepGini). */
+function gini(row: Float32Array): number {
+  let s = 0;
+  for (const v of row) s += v * v;
+  return 1 - s;
+}
+
+/** Top-1 minus top-2 probability. */
+function topTwoMargin(row: Float32Array): number {
   let first = -Infinity;
   let second = -Infinity;
   for (const v of row) {
@@ -229,7 +373,7 @@ function uncertainty(name: StrategyName, p: Float32Array, i: number, k: number):
       first = v;
     } else if (v > second) second = v;
   }
-  return -(first - second);
+  return first - second;
 }
 
 /**
@@ -257,3 +401,4 @@ export function rankIndices(scores: ArrayLike<number>, count: number, pick: Pick
   positions.sort((a, b) => keys[b]! - keys[a]! || a - b);
   return positions.slice(0, count);
 }
+

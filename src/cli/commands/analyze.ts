@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  analyzeModel, parseHeatmapVariant, parseLayerSelection, parseTheta, HEATMAP_VARIANTS, LAYER_SELECTION_RULES, DEFAULT_GAMMA, DEFAULT_EPSILON, DEFAULT_HEAD_EPOCHS,
+  analyzeModel, analysisDoc, ANALYSIS_FILE, parseHeatmapVariant, parseLayerSelection, parseTheta, HEATMAP_VARIANTS, LAYER_SELECTION_RULES, DEFAULT_GAMMA, DEFAULT_EPSILON, DEFAULT_HEAD_EPOCHS, DEFAULT_THETA,
   type AnalysisResult, type HeatmapVariant, type LayerSelectionRule, type ThetaRule,
 } from '../../analysis/index.js';
 import type { ProgressCallback } from '../../core/progress.js';
@@ -12,7 +12,6 @@ import { runEnvironment } from '../../core/environment.js';
 import { ModeError } from '../../core/errors.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
 import { openModelRun } from '../../model/model-run.js';
-import { ANALYSIS_FILE, analysisToJson } from '../../report/analysis-json.js';
 import { analysisPictures } from '../../report/analysis-pictures.js';
 import { pct, probeTable } from '../../report/terminal.js';
 import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
@@ -41,7 +40,7 @@ export function registerAnalyze(program: Command): void {
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
     .option('--heatmap <variant>', HEATMAP_VARIANTS.join(' | '), 'importance')
     .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
-    .option('--theta <x>', 'underfitting threshold in [0, 1], or relative:K (mean - K std of per-label validation accuracy)', '0.92')
+    .option('--theta <x>', 'underfitting threshold in [0, 1], or relative:K (mean - K std of per-label validation accuracy)', String(DEFAULT_THETA))
     .option('--gamma <x>', 'overfitting threshold on train - validation accuracy', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
     .option('--epsilon <x>', 'saturation tolerance for target layers', floatOption('--epsilon', 0, 1), DEFAULT_EPSILON)
     .option('--include-input', 'also probe the raw input')
@@ -111,10 +110,10 @@ export async function analyzeToFolder(engine: Engine, modelDir: string, options:
   }
   const seconds = (performance.now() - started) / 1000;
   const classNames = run.data.dataset.classNames;
-  const json = analysisToJson(result, {
+  const json = analysisDoc(result, {
     modelDir: path.resolve(modelDir), dataset: run.config.dataset, classNames, seed,
     options: { ...options, headEpochs: options.headEpochs ?? DEFAULT_HEAD_EPOCHS },
-    engine: engine.info, environment: runEnvironment(),
+    engine: { ...engine.info }, environment: { ...runEnvironment() },
   });
   const pictures = analysisPictures(result, classNames);
   await writeOutputFolder(out, force, async (dir) => {

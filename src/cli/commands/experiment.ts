@@ -36,7 +36,7 @@ export function registerExperiment(program: Command): void {
       const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
       const { config, name } = resolveConfig(flags);
       const store = flags.store ?? path.join('runs', `${name}.sqlite`);
-      const where = flags.where.length === 0 ? undefined : parseWhere(flags.where, expandCells(config).map((c) => c.config));
+      const where = flags.where.length === 0 ? undefined : parseWhere(flags.where, expandCells(config));
       const filter = where === undefined ? {} : { where };
       if (flags.dryRun === true) {
         const plan = planSweep(config, store, filter);

@@ -1,16 +1,15 @@
 /** `mode repair`: select pool inputs for the buggy labels, retrain, and compare with random selection. */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { LAYER_SELECTION_RULES } from '../../analysis/index.js';
-import { ModeError } from '../../core/errors.js';
+import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../../analysis/index.js';
+import { ModeError, oneOf } from '../../core/errors.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
 import { DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_DELTA, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RETRAIN_REGIMES, type RepairConfigInput } from '../../experiment/repair-config.js';
-import { REPAIR_FILE, repairModel, type RepairRun } from '../../experiment/repair-run.js';
+import { REPAIR_FILE } from '../../experiment/repair-doc.js';
+import { repairModel, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
-import { METRIC_NAMES } from '../../select/metrics.js';
-import { DEFAULT_MODE_SETTINGS, ORDERS, PICK_RULES, SCORE_SPACES, SELECTION_MAPS, STRATEGY_NAMES, parseStrategy } from '../../select/strategies.js';
-import { oneOf } from '../../core/errors.js';
+import { parseStrategy, STRATEGIES, STRATEGY_KINDS, STRATEGY_SETTINGS, type SettingValues } from '../../select/strategies.js';
 import { slidesTable } from '../../report/terminal.js';
 import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
@@ -19,11 +18,6 @@ interface RepairFlags {
   model: string;
   dataset?: string;
   strategy: string;
-  map: string;
-  order: string;
-  metric: string;
-  scoreSpace: string;
-  pick: string;
   compare?: string;
   iterations: number;
   batch: number;
@@ -43,18 +37,20 @@ interface RepairFlags {
   force?: boolean;
 }
 
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 export function registerRepair(program: Command): void {
-  program
+  const repair = program
     .command('repair')
     .description('repair a model\'s buggy labels by selecting pool inputs, against random selection at the same budget')
     .requiredOption('--model <dir>', 'a model folder written by `mode train`')
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
-    .option('--strategy <name>', `${STRATEGY_NAMES.join(' | ')}`, 'mode')
-    .option('--map <name>', `mode's heat map: ${SELECTION_MAPS.join(' | ')}`, DEFAULT_MODE_SETTINGS.map)
-    .option('--order <order>', `${ORDERS.join(' | ')} similar first`, DEFAULT_MODE_SETTINGS.order)
-    .option('--metric <name>', METRIC_NAMES.join(' | '), DEFAULT_MODE_SETTINGS.metric)
-    .option('--score-space <space>', SCORE_SPACES.join(' | '), DEFAULT_MODE_SETTINGS.scoreSpace)
-    .option('--pick <rule>', `${PICK_RULES.join(' | ')}: the highest scores, or a draw weighted by score`, DEFAULT_MODE_SETTINGS.pick)
+    .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), 'mode');
+  // One option per strategy setting (--map, --metric, ...), from the strategies table.
+  for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
+    repair.option(`--${kebab(key)} <value>`, `${setting.help}: ${setting.values.join(' | ')}`, setting.default);
+  }
+  repair
     .option('--compare <list>', 'more strategies from the same start, e.g. targeted-random,entropy,mode:dhm:least')
     .option('--iterations <n>', 'iterations T', intOption('--iterations', 1), DEFAULT_ITERATIONS)
     .option('--batch <n>', 'inputs selected per iteration B', intOption('--batch', 1), DEFAULT_BATCH)
@@ -64,20 +60,18 @@ export function registerRepair(program: Command): void {
     .option('--fine-tune-epochs <n>', 'epochs of each retraining', intOption('--fine-tune-epochs', 1), DEFAULT_FINE_TUNE_EPOCHS)
     .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
     .option('--layer-once', 'choose the target layer once, not every iteration')
-    .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), 0.92)
-    .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), 0.1)
+    .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), DEFAULT_THETA)
+    .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
     .option('--delta <x>', 'no-regression guard: largest allowed drop of another label\'s validation accuracy', floatOption('--delta', 0, 1), DEFAULT_DELTA)
     .option('--rollback', 'undo an iteration that breaks the no-regression guard')
     .option('--no-early-stop', 'spend the whole budget even when no buggy label remains (comparisons at equal budget)')
     .option('--seed <n>', 'root seed of the repair (default: the model\'s seed)', intOption('--seed', 0, 0xffffffff))
     .option('--out <dir>', 'output folder for repair.json')
     .option('--force', 'replace an existing output folder')
-    .action(async (flags: RepairFlags, command: Command) => {
+    .action(async (flags: RepairFlags & SettingValues, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const settings = {
-        map: oneOf('map', flags.map, SELECTION_MAPS), order: oneOf('order', flags.order, ORDERS), metric: oneOf('metric', flags.metric, METRIC_NAMES),
-        scoreSpace: oneOf('score space', flags.scoreSpace, SCORE_SPACES), pick: oneOf('pick rule', flags.pick, PICK_RULES),
-      };
+      // Every setting flag is checked, whichever strategy uses it.
+      const settings: SettingValues = Object.fromEntries(Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, oneOf(s.label, flags[key as keyof SettingValues]!, s.values)]));
       const strategy = parseStrategy(flags.strategy, settings);
       const compare = (flags.compare ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => parseStrategy(s, settings));
       const retrain = oneOf('retraining regime', flags.retrain, RETRAIN_REGIMES);

@@ -44,8 +44,8 @@ export function registerResults(program: Command): void {
       }
       if (cells.length === 0) throw usageError(`${flags.store} holds no finished cells yet; run \`mode experiment --store ${flags.store}\` first`);
       if (flags.where.length > 0) {
-        const where = parseWhere(flags.where, cells.map((c) => c.config));
-        cells = cells.filter((c) => where(c.config));
+        const where = parseWhere(flags.where, cells);
+        cells = cells.filter(where);
         if (cells.length === 0) throw usageError(`no finished cell of ${flags.store} has all of ${flags.where.join(' and ')}`);
       }
       const by = flags.by === undefined ? defaultBy(cells) : parseBy(flags.by);
@@ -71,7 +71,7 @@ function parseBy(text: string): Dimension[] {
 
 /** metric when the strategies differ by their metric only (the slides' tables), else strategy. */
 export function defaultBy(cells: readonly StoredCell[]): Dimension[] {
-  const varying = varyingDimensions(cells.map((c) => cellDimensions(c.config)));
+  const varying = varyingDimensions(cells.map(cellDimensions));
   const parts = varying.filter((d) => (STRATEGY_PARTS as readonly string[]).includes(d));
   return parts.length === 1 && parts[0] === 'metric' ? ['metric'] : ['strategy'];
 }

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { ModeError } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
-import { chartLibrary, reportHtml, type GalleriesContent } from '../../report/html/index.js';
+import { chartLibrary, reportHtml } from '../../report/html/index.js';
+import type { Galleries } from '../../select/galleries.js';
 import { intOption, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
 import { detectSource, loadReportContent, sourceVersion, type ReportSource } from '../report-source.js';
@@ -74,7 +75,7 @@ export interface ServeOptions {
  */
 export async function serveReport(from: string, options: ServeOptions): Promise<Server> {
   const source: ReportSource = detectSource(from);
-  const galleryCache = new Map<string, GalleriesContent>();
+  const galleryCache = new Map<string, Galleries>();
   const page = async (version: string): Promise<string> => {
     const content = await loadReportContent(source, { galleries: options.galleries, allowEmptyStore: true, engine: options.engine, onProgress: options.onProgress, galleryCache });
     return reportHtml(content, { chartLibrary: chartLibrary(), live: { stateUrl: STATE_PATH, version, intervalMs: POLL_INTERVAL_MS } });

@@ -5,7 +5,7 @@
  */
 import type { MapName } from '../../analysis/index.js';
 import { labelSheet } from '../analysis-pictures.js';
-import type { AnalysisDoc } from '../report-docs.js';
+import type { AnalysisDoc } from '../../analysis/index.js';
 import { chartHtml, seriesStyle, type ChartSeries } from './chart.js';
 import { escapeHtml, htmlTable, labelName, percent, pngDataUri, section } from './html.js';
 

@@ -3,7 +3,7 @@
  * reference map as an image, then one gallery of pool inputs per metric (renderGallery PNGs).
  */
 import { renderGallery } from '../png/index.js';
-import type { GalleriesContent, GalleryPick, LabelGalleries } from './content.js';
+import type { Galleries, GalleryPick, LabelGalleries } from '../../select/galleries.js';
 import { escapeHtml, labelName, pngDataUri, section } from './html.js';
 
 const MAP_TEXT: Readonly<Record<string, string>> = {
@@ -23,7 +23,7 @@ function caption(pick: GalleryPick, label: number, names: readonly string[]): st
   return `${scoreText(pick.score)} ${verdict}`;
 }
 
-function galleryFigure(content: GalleriesContent, galleries: LabelGalleries, metric: string, picks: readonly GalleryPick[], order: 'most' | 'least'): string {
+function galleryFigure(content: Galleries, galleries: LabelGalleries, metric: string, picks: readonly GalleryPick[], order: 'most' | 'least'): string {
   const [h, w, c] = content.inputShape;
   const title = `${metric}: ${order} similar`;
   const png = renderGallery(title, picks.map((p) => ({ values: p.image, shape: [h, w, c] as const, caption: caption(p, galleries.label, content.classNames) })), { columns: Math.max(1, picks.length) });
@@ -32,7 +32,7 @@ function galleryFigure(content: GalleriesContent, galleries: LabelGalleries, met
 }
 
 /** Reference maps in input space hold means of [0, 1] pixels (H maps) or differences of them (D maps): shown on [0, 1], differences shifted to 0.5. */
-function referenceImage(content: GalleriesContent, galleries: LabelGalleries): string {
+function referenceImage(content: Galleries, galleries: LabelGalleries): string {
   const [h, w, c] = content.inputShape;
   const difference = galleries.map.startsWith('d');
   const values = difference ? galleries.reference.map((v) => 0.5 + v / 2) : galleries.reference;
@@ -40,7 +40,7 @@ function referenceImage(content: GalleriesContent, galleries: LabelGalleries): s
   return `<img src="${pngDataUri(png)}" alt="${escapeHtml(`reference map ${galleries.map.toUpperCase()} of label ${labelName(content.classNames, galleries.label)} in input space`)}">`;
 }
 
-export function gallerySections(content: GalleriesContent, idPrefix = 'galleries'): { id: string; title: string; html: string }[] {
+export function gallerySections(content: Galleries, idPrefix = 'galleries'): { id: string; title: string; html: string }[] {
   const body = content.labels.map((g) => {
     const name = labelName(content.classNames, g.label);
     const reference = `<div class="reference">${referenceImage(content, g)}<p>The ${g.candidates} pool inputs of label ${escapeHtml(name)}, ranked under each metric by their similarity to ${escapeHtml(MAP_TEXT[g.map] ?? g.map)} (input space, pixel by pixel). Caption: the score (higher = more similar; distances are negated) and \u2713 when the model before repair classifies the input correctly, else \u2192 what it predicts.</p></div>`;

@@ -3,7 +3,7 @@
  * strategy and of the control, per-label test accuracy before and after (regressions marked), and the
  * test confusion matrices before and after.
  */
-import type { RepairDoc } from '../report-docs.js';
+import type { RepairDoc } from '../../experiment/repair-doc.js';
 import { BEFORE_COLOUR, CONTROL_COLOUR, chartHtml, fitRange, seriesStyle, type ChartSeries } from './chart.js';
 import { escapeHtml, fraction, htmlTable, labelName, percent, section, signedFraction, type Cell } from './html.js';
 

@@ -4,9 +4,7 @@
  * labels buggy at the start; validation accuracy per iteration averaged per row with the control; and
  * the list of cells.
  */
-import { cellDimensions, type Dimension } from '../../experiment/experiment-config.js';
 import type { ExperimentResults, ResultsRow, ResultsTable, Tested } from '../../experiment/results.js';
-import type { StoredCell } from '../../experiment/store.js';
 import { CONTROL_COLOUR, chartHtml, fitRange, seriesStyle, type ChartSeries } from './chart.js';
 import type { StoreContent } from './content.js';
 import { pValue } from '../results-table.js';
@@ -99,53 +97,17 @@ function resultsBlock(results: ExperimentResults, id: string): string {
   return `<p class="lead">${escapeHtml(intro + without)}</p>${tables}${layer}`;
 }
 
-/** Which table and row of `results` a cell belongs to (null: none, e.g. no value for the measure). */
-function placeCell(results: ExperimentResults, cell: StoredCell): { table: number; row: number }[] {
-  const dims = cellDimensions(cell.config);
-  const places: { table: number; row: number }[] = [];
-  results.tables.forEach((t, ti) => {
-    if (!Object.entries(t.group).every(([d, v]) => dims[d as Dimension] === null || dims[d as Dimension] === v)) return;
-    const ri = t.rows.findIndex((r) => results.by.every((d) => (r.by[d] ?? null) === dims[d]));
-    if (ri >= 0) places.push({ table: ti, row: ri });
-  });
-  return places;
-}
-
-/** Mean validation accuracy per iteration of each row of each table, and of the control, over the row's cells. */
+/** Mean validation accuracy per iteration of each row of each table, and of the control (store.curves), as charts. */
 export function storeCurves(store: StoreContent, idPrefix: string): string {
   const results = store.accuracy;
   return results.tables.map((t, ti) => {
-    const sums = t.rows.map(() => ({ arm: [] as { s: number; n: number }[], control: [] as { s: number; n: number }[] }));
-    const add = (acc: { s: number; n: number }[], i: number, v: number): void => {
-      acc[i] ??= { s: 0, n: 0 };
-      acc[i]!.s += v;
-      acc[i]!.n += 1;
-    };
-    for (const cell of store.cells) {
-      for (const place of placeCell(results, cell)) {
-        if (place.table !== ti) continue;
-        const arm = cell.result.arms.find((a) => !a.control);
-        const control = cell.result.arms.find((a) => a.control);
-        // The stored repair.json is whole; its initial validation accuracy is the curves' start.
-        const start = (cell.result as { initial: { validation?: { accuracy: number } } }).initial.validation?.accuracy;
-        if (start !== undefined) {
-          add(sums[place.row]!.arm, 0, start);
-          add(sums[place.row]!.control, 0, start);
-        }
-        arm?.iterations.forEach((it) => add(sums[place.row]!.arm, it.iteration, it.validation.accuracy));
-        control?.iterations.forEach((it) => add(sums[place.row]!.control, it.iteration, it.validation.accuracy));
-      }
-    }
-    const length = Math.max(0, ...sums.flatMap((s) => [s.arm.length, s.control.length]));
+    const curves = store.curves[ti]!;
+    const length = Math.max(0, ...curves.rows.map((r) => r.length), curves.control.length);
     if (length < 2) return '';
     const categories = Array.from({ length }, (_, i) => (i === 0 ? 'start' : String(i)));
-    const mean = (acc: { s: number; n: number }[]): (number | null)[] => categories.map((_, i) => (acc[i] === undefined ? null : acc[i]!.s / acc[i]!.n));
-    const series: ChartSeries[] = t.rows.map((r, i) => ({ name: rowName(results, r), values: mean(sums[i]!.arm), ...seriesStyle([0, 2, 6, 8, 4, 7, 9, 3, 5, 1][i % 10]!), emphasis: false }));
-    const control = sums.reduce<{ s: number; n: number }[]>((all, s) => {
-      s.control.forEach((c, i) => add(all, i, c.s / c.n));
-      return all;
-    }, []);
-    series.push({ name: 'control (random)', values: mean(control), colour: CONTROL_COLOUR, dash: true, point: 'rectRot' });
+    const padded = (values: readonly (number | null)[]): (number | null)[] => categories.map((_, i) => values[i] ?? null);
+    const series: ChartSeries[] = t.rows.map((r, i) => ({ name: rowName(results, r), values: padded(curves.rows[i]!), ...seriesStyle([0, 2, 6, 8, 4, 7, 9, 3, 5, 1][i % 10]!), emphasis: false }));
+    series.push({ name: 'control (random)', values: padded(curves.control), colour: CONTROL_COLOUR, dash: true, point: 'rectRot' });
     return chartHtml({
       id: `${idPrefix}-${ti}`, kind: 'line', title: `Validation accuracy per iteration: ${groupText(t.group)}`, xLabel: 'iteration (start = before repair)', yLabel: 'mean validation accuracy over seeds',
       categories, series, yRange: fitRange(series.flatMap((s) => s.values)),

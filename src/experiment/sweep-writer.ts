@@ -1,0 +1,76 @@
+/**
+ * The sweep's store writer: records what the workers finish (trained models, cells with the control
+ * arm they computed, failures) in the result store, keeps the counts, and tells the progress events.
+ * A cell is written in one transaction (ResultStore.recordCell); one that cannot be written is
+ * recorded as failed, so it runs again next time.
+ */
+import type { Cell, ModelConfig } from './experiment-config.js';
+import type { ResultStore } from './store.js';
+import type { SweepCounts, SweepEvent } from './sweep.js';
+import type { Outcome } from './worker-pool.js';
+
+export class SweepWriter {
+  done = 0;
+  readonly failures: { key: string; label: string; message: string }[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly store: ResultStore,
+    /** Cells this sweep runs. */
+    private readonly total: number,
+    private readonly emit: (event: SweepEvent) => void,
+    /** performance.now() at the sweep's start, for the ETA. */
+    private readonly started: number,
+  ) {}
+
+  counts(): SweepCounts {
+    const failed = this.failures.length;
+    return { total: this.total, done: this.done, running: this.running, failed, left: this.total - this.done - failed };
+  }
+
+  modelTrained(key: string, model: ModelConfig, dir: string, label: string, seconds: number): void {
+    this.store.recordModel(key, model, dir, seconds);
+    this.emit({ type: 'model-done', key, label, seconds });
+  }
+
+  modelFailed(key: string, label: string, message: string): void {
+    this.emit({ type: 'model-failed', key, label, message });
+  }
+
+  cellStarted(cell: Cell): void {
+    this.running += 1;
+    this.emit({ type: 'cell-start', cell, counts: this.counts() });
+  }
+
+  /** A started cell ended: stores it (and the control it computed), or records why it failed. Returns whether it is stored. */
+  finishCell(cell: Cell, outcome: Outcome): boolean {
+    this.running -= 1;
+    if (outcome.type !== 'done' || outcome.json === undefined) {
+      this.failCell(cell, outcome.type === 'done' ? 'the worker sent no result' : outcome.message, outcome.type === 'failed' ? outcome.seconds : null);
+      return false;
+    }
+    try {
+      const control = outcome.control === undefined ? {} : { control: { key: cell.controlKey, arm: outcome.control } };
+      this.store.recordCell({ key: cell.key, modelKey: cell.modelKey, label: cell.label, config: cell.config, result: outcome.json, seconds: outcome.seconds, ...control });
+    } catch (error) {
+      this.failCell(cell, `could not store the result: ${(error as Error).message}`, outcome.seconds);
+      return false;
+    }
+    this.done += 1;
+    this.emit({ type: 'cell-done', cell, seconds: outcome.seconds, counts: this.counts(), etaSeconds: this.eta() });
+    return true;
+  }
+
+  /** Records a failed cell (it is not done, so the same sweep runs it again). */
+  failCell(cell: Cell, message: string, seconds: number | null): void {
+    this.failures.push({ key: cell.key, label: cell.label, message });
+    this.store.recordFailure(cell.key, cell.label, message, seconds);
+    this.emit({ type: 'cell-failed', cell, message, counts: this.counts(), etaSeconds: this.eta() });
+  }
+
+  private eta(): number | null {
+    const finished = this.done + this.failures.length;
+    if (finished === 0) return null;
+    return ((performance.now() - this.started) / 1000 / finished) * this.counts().left;
+  }
+}

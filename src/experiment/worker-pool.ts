@@ -1,0 +1,135 @@
+/**
+ * A pool of sweep worker processes (worker.ts, node:child_process fork, one engine each). It asks its
+ * source for the next request whenever a worker is idle, sends it over IPC, and hands each reply (or
+ * a crash) back. A worker that dies is replaced while work remains; workers that keep dying before
+ * they are ready (no engine) end the pool instead of being respawned forever.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { WorkerReply, WorkerRequest, WorkerTask } from './worker.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
+/** Lines of a worker's stderr kept to explain a crash. */
+const STDERR_TAIL_LINES = 20;
+/** How long a worker may take to exit once disconnected before it is killed, ms. */
+const WORKER_EXIT_GRACE_MS = 5_000;
+/** Workers that die before they are ready, after which the pool gives up instead of respawning. */
+const MAX_START_FAILURES = 3;
+
+/** A worker's answer to a request: its reply, or the crash that ended it mid-request. */
+export type Outcome = Extract<WorkerReply, { type: 'done' | 'failed' }> | { readonly type: 'crashed'; readonly message: string };
+
+/** What the pool works through. `next` may return null while work is still running elsewhere. */
+export interface PoolSource<T> {
+  /** The next piece of work and its request, or null when nothing can start now. */
+  next(): { readonly work: T; readonly task: WorkerTask } | null;
+  /** A piece of work ended. */
+  finished(work: T, outcome: Outcome): void;
+  /** Whether work is left (queued or running): the pool ends when there is none. */
+  busy(): boolean;
+  /** Called when no worker is busy and nothing can start: the source fails what can never run. */
+  idle(): void;
+  /** Workers cannot start: the source gives up on what is queued. */
+  cannotStart(reason: string): void;
+}
+
+export interface PoolOptions {
+  readonly size: number;
+  /** Engine name for the workers. */
+  readonly engine: string;
+  /** Intra-op threads per worker (the torch engine's; wasm keeps its default). */
+  readonly threads: number;
+  /** A worker is ready on this engine; throwing here (an engine the store refuses) stops the pool with that error. */
+  readonly onReady: (engine: string) => void;
+}
+
+interface Slot<T> {
+  readonly child: ChildProcess;
+  ready: boolean;
+  job: { readonly id: number; readonly work: T } | null;
+  readonly stderr: string[];
+  exited: boolean;
+}
+
+/** Runs the source's work on `size` worker processes until none is left; rejects with the first onReady error. */
+export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): Promise<void> {
+  const slots: Slot<T>[] = [];
+  let nextId = 0;
+  let startFailures = 0;
+  let fatal: Error | null = null;
+  await new Promise<void>((resolve) => {
+    const dispatch = (): void => {
+      for (const slot of slots) {
+        if (!slot.ready || slot.job !== null || slot.exited || fatal !== null) continue;
+        const next = source.next();
+        if (next === null) break;
+        slot.job = { id: nextId++, work: next.work };
+        const request: WorkerRequest = { ...next.task, id: slot.job.id };
+        slot.child.send(request);
+      }
+      if (fatal === null && slots.every((s) => s.job === null)) source.idle();
+      if (fatal !== null || !source.busy()) resolve();
+    };
+    const spawn = (): void => {
+      const child = fork(WORKER_SCRIPT, [options.engine, String(options.threads)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      const slot: Slot<T> = { child, ready: false, job: null, stderr: [], exited: false };
+      slots.push(slot);
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (chunk: string) => {
+        slot.stderr.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
+        slot.stderr.splice(0, Math.max(0, slot.stderr.length - STDERR_TAIL_LINES));
+      });
+      child.on('message', (reply: WorkerReply) => {
+        if (reply.type === 'ready') {
+          try {
+            options.onReady(reply.engine);
+            slot.ready = true;
+          } catch (error) {
+            fatal = error instanceof Error ? error : new Error(String(error));
+          }
+        } else if (slot.job !== null && slot.job.id === reply.id) {
+          const { work } = slot.job;
+          slot.job = null;
+          source.finished(work, reply);
+        }
+        dispatch();
+      });
+      const gone = (why: string): void => {
+        if (slot.exited) return;
+        slot.exited = true;
+        slots.splice(slots.indexOf(slot), 1);
+        const job = slot.job;
+        slot.job = null;
+        const tail = slot.stderr.at(-1);
+        if (job !== null) source.finished(job.work, { type: 'crashed', message: `worker ${why}${tail === undefined ? '' : `: ${tail}`}` });
+        if (!slot.ready) startFailures += 1;
+        if (startFailures >= MAX_START_FAILURES) source.cannotStart(`workers cannot start (${why}${tail === undefined ? '' : `: ${tail}`})`);
+        else if (source.busy() && fatal === null) spawn();
+        dispatch();
+      };
+      child.on('exit', (code, signal) => gone(signal !== null ? `killed by ${signal}` : `exited with code ${code}`));
+      child.on('error', (error) => gone(`failed: ${error.message}`));
+    };
+    for (let i = 0; i < options.size; i++) spawn();
+    // A source with nothing left to run resolves at once.
+    dispatch();
+  });
+  // Everything is finished: workers exit when their IPC channel closes.
+  await Promise.all(slots.map((s) => stopWorker(s.child)));
+  if (fatal !== null) throw fatal;
+}
+
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, WORKER_EXIT_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.disconnect();
+  });
+}
