@@ -38,7 +38,12 @@ const summary = (runs: Figures[]): Figures => ({
 });
 
 /** One run of ours: train (timed), then predict the test images 3 times (timed) after a warm-up. */
-async function oursOnce(engine: Engine, dataset: Awaited<ReturnType<typeof loadDataset>>, model: 'mlp' | 'cnn', r: number): Promise<Figures> {
+async function oursOnce(
+  engine: Engine,
+  dataset: Awaited<ReturnType<typeof loadDataset>>,
+  model: 'mlp' | 'cnn',
+  r: number,
+): Promise<Figures> {
   const n = WORKLOAD.train;
   const size = 784;
   const train = { x: dataset.train.x.subarray(0, n * size), y: dataset.train.y.subarray(0, n), count: n };
@@ -47,7 +52,12 @@ async function oursOnce(engine: Engine, dataset: Awaited<ReturnType<typeof loadD
   const { spec } = resolveArchitecture(model, dataset.inputShape, 10);
   const m = engine.buildModel(spec, r + 1);
   const t0 = performance.now();
-  await m.fit(train, { epochs: WORKLOAD.epochs, batchSize: WORKLOAD.batchSize, optimizer: { kind: 'adam', learningRate: WORKLOAD.learningRate }, seed: r + 1 });
+  await m.fit(train, {
+    epochs: WORKLOAD.epochs,
+    batchSize: WORKLOAD.batchSize,
+    optimizer: { kind: 'adam', learningRate: WORKLOAD.learningRate },
+    seed: r + 1,
+  });
   const trainSeconds = (performance.now() - t0) / 1000;
   await m.predict(testX, WORKLOAD.test);
   const t1 = performance.now();
@@ -58,7 +68,11 @@ async function oursOnce(engine: Engine, dataset: Awaited<ReturnType<typeof loadD
   let correct = 0;
   for (let i = 0; i < WORKLOAD.test; i++) if (predictions[i] === test.y[i]) correct++;
   m.dispose();
-  return { train_samples_per_s: (WORKLOAD.epochs * n) / trainSeconds, infer_samples_per_s: WORKLOAD.test / inferSeconds, test_accuracy: correct / WORKLOAD.test };
+  return {
+    train_samples_per_s: (WORKLOAD.epochs * n) / trainSeconds,
+    infer_samples_per_s: WORKLOAD.test / inferSeconds,
+    test_accuracy: correct / WORKLOAD.test,
+  };
 }
 
 function torchAvailable(): string | null {
@@ -67,16 +81,45 @@ function torchAvailable(): string | null {
 }
 
 function theirsOnce(model: 'mlp' | 'cnn', r: number, threads: number): Figures {
-  const out = spawnSync('/usr/bin/python3', [path.join(benchDir, 'torch-reference.py'), '--idx-dir', mnistDir, '--model', model, '--seed', String(r + 1),
-    '--train', String(WORKLOAD.train), '--test', String(WORKLOAD.test), '--epochs', String(WORKLOAD.epochs), '--batch', String(WORKLOAD.batchSize), '--threads', String(threads)], {
-    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-  });
+  const out = spawnSync(
+    '/usr/bin/python3',
+    [
+      path.join(benchDir, 'torch-reference.py'),
+      '--idx-dir',
+      mnistDir,
+      '--model',
+      model,
+      '--seed',
+      String(r + 1),
+      '--train',
+      String(WORKLOAD.train),
+      '--test',
+      String(WORKLOAD.test),
+      '--epochs',
+      String(WORKLOAD.epochs),
+      '--batch',
+      String(WORKLOAD.batchSize),
+      '--threads',
+      String(threads),
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    },
+  );
   if (out.status !== 0) throw new Error(`torch reference failed: ${out.stderr.trim().split('\n').pop()}`);
   return JSON.parse(out.stdout.trim().split('\n').pop()!) as Figures;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, models: { type: 'string', default: 'mlp,cnn' }, engines: { type: 'string' }, threads: { type: 'string', default: '2' } } });
+  const { values } = parseArgs({
+    options: {
+      repeats: { type: 'string', default: '3' },
+      models: { type: 'string', default: 'mlp,cnn' },
+      engines: { type: 'string' },
+      threads: { type: 'string', default: '2' },
+    },
+  });
   const threads = Number(values.threads);
   const repeats = Number(values.repeats);
   const models = values.models.split(',') as ('mlp' | 'cnn')[];
@@ -85,8 +128,10 @@ async function main(): Promise<void> {
   const engines = values.engines?.split(',') ?? (torchMissing === null ? ['wasm', 'torch'] : ['wasm']);
   const torchVersion = torchAvailable();
   if (torchVersion === null) {
-    process.stderr.write('PyTorch reference not found (/usr/bin/python3 -c "import torch"): printing our figures only.\n' +
-      'Install it with: sudo apt-get install -y python3-torch libopenblas0-pthread\n');
+    process.stderr.write(
+      'PyTorch reference not found (/usr/bin/python3 -c "import torch"): printing our figures only.\n' +
+        'Install it with: sudo apt-get install -y python3-torch libopenblas0-pthread\n',
+    );
   }
   const started: Record<string, Engine> = {};
   for (const engine of engines) started[engine] = await createEngine(engine, engine === 'torch' ? { threads } : {});
@@ -102,17 +147,34 @@ async function main(): Promise<void> {
     }
     const figures = Object.fromEntries(engines.map((e) => [e, { engine: started[e]!.info.name, ...summary(runs[e]!) }]));
     const b = torchVersion === null ? null : summary(reference);
-    const ratio = Object.fromEntries(Object.entries(figures).map(([engine, a]) => [engine,
-      b === null ? null : { train: a.train_samples_per_s / b.train_samples_per_s, infer: a.infer_samples_per_s / b.infer_samples_per_s }]));
+    const ratio = Object.fromEntries(
+      Object.entries(figures).map(([engine, a]) => [
+        engine,
+        b === null ? null : { train: a.train_samples_per_s / b.train_samples_per_s, infer: a.infer_samples_per_s / b.infer_samples_per_s },
+      ]),
+    );
     rows.push({ model, ours: figures, pytorch: b, ratio });
     const line = (engine: string, what: string, x: number, y: number | undefined): string =>
-      `${model.padEnd(4)} ${engine.padEnd(6)} ${what.padEnd(6)} ours ${String(x).padStart(7)}/s` + (y === undefined ? '' : `   pytorch ${String(Math.round(y)).padStart(7)}/s   ratio ${(x / y).toFixed(3)}`);
+      `${model.padEnd(4)} ${engine.padEnd(6)} ${what.padEnd(6)} ours ${String(x).padStart(7)}/s` +
+      (y === undefined ? '' : `   pytorch ${String(Math.round(y)).padStart(7)}/s   ratio ${(x / y).toFixed(3)}`);
     for (const [engine, a] of Object.entries(figures)) {
-      process.stdout.write(line(engine, 'train', a.train_samples_per_s, b?.train_samples_per_s) + `   (test acc ours ${a.test_accuracy.toFixed(3)}${b ? `, pytorch ${b.test_accuracy.toFixed(3)}` : ''})\n`);
+      process.stdout.write(
+        line(engine, 'train', a.train_samples_per_s, b?.train_samples_per_s) +
+          `   (test acc ours ${a.test_accuracy.toFixed(3)}${b ? `, pytorch ${b.test_accuracy.toFixed(3)}` : ''})\n`,
+      );
       process.stdout.write(line(engine, 'infer', a.infer_samples_per_s, b?.infer_samples_per_s) + '\n');
     }
   }
-  const result = { workload: WORKLOAD, repeats, engines, threads, pytorch: torchVersion, environment: runEnvironment(), date: new Date().toISOString(), results: rows };
+  const result = {
+    workload: WORKLOAD,
+    repeats,
+    engines,
+    threads,
+    pytorch: torchVersion,
+    environment: runEnvironment(),
+    date: new Date().toISOString(),
+    results: rows,
+  };
   mkdirSync(path.join(benchDir, 'results'), { recursive: true });
   const file = path.join(benchDir, 'results', 'latest.json');
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -12,7 +12,16 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  comparePaired, createEngine, parseScenario, parseStrategy, repairModel, resolveTrainConfig, saveModelFolder, summarizeValues, trainModel, type Engine,
+  comparePaired,
+  createEngine,
+  parseScenario,
+  parseStrategy,
+  repairModel,
+  resolveTrainConfig,
+  saveModelFolder,
+  summarizeValues,
+  trainModel,
+  type Engine,
 } from '../src/index.js';
 import { writeJson, writeOutputFolder } from '../src/core/output-folder.js';
 
@@ -36,31 +45,60 @@ interface RepairJson {
   seed: number;
   initial: { validation: { perLabel: number[]; accuracy: number }; test: { perLabel: number[]; accuracy: number } };
   table: { strategy: string; iterations: number }[];
-  arms: { name: string; iterations: { validation: { accuracy: number; perLabel: number[] }; test: { accuracy: number; perLabel: number[] }; shareAlreadyCorrectTargeted: number | null }[] }[];
+  arms: {
+    name: string;
+    iterations: {
+      validation: { accuracy: number; perLabel: number[] };
+      test: { accuracy: number; perLabel: number[] };
+      shareAlreadyCorrectTargeted: number | null;
+    }[];
+  }[];
 }
 
 function aggregate(out: string, tag: string): Record<string, unknown> {
-  const files = readdirSync(out).filter((d) => existsSync(path.join(out, d, `repair-${tag}.json`))).map((d) => path.join(out, d, `repair-${tag}.json`));
+  const files = readdirSync(out)
+    .filter((d) => existsSync(path.join(out, d, `repair-${tag}.json`)))
+    .map((d) => path.join(out, d, `repair-${tag}.json`));
   const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as RepairJson).sort((a, b) => a.seed - b.seed);
   if (runs.length === 0) throw new Error(`no repair-${tag}.json under ${out}`);
-  const starved = runs[0]!.scenarios.map((s) => s.split(' ')).flatMap(([kind, text]) => {
-    const sc = parseScenario(kind!, text!);
-    return sc.kind === 'starve' ? [...sc.labels] : sc.kind === 'noise' ? [sc.label] : [];
-  });
+  const starved = runs[0]!.scenarios
+    .map((s) => s.split(' '))
+    .flatMap(([kind, text]) => {
+      const sc = parseScenario(kind!, text!);
+      return sc.kind === 'starve' ? [...sc.labels] : sc.kind === 'noise' ? [sc.label] : [];
+    });
   const meanOf = (perLabel: number[]): number => starved.reduce((s, l) => s + perLabel[l]!, 0) / starved.length;
   // Only strategies present in every seed's run can be paired; others are named and left out.
   const names = runs[0]!.arms.map((a) => a.name).filter((name) => runs.every((r) => r.arms.some((a) => a.name === name)));
   const partial = [...new Set(runs.flatMap((r) => r.arms.map((a) => a.name)))].filter((name) => !names.includes(name));
-  type Figures = { valStarved: number[]; valAcc: number[]; testStarved: number[]; testAcc: number[]; alreadyCorrect: number[]; iterations: number[];
+  type Figures = {
+    valStarved: number[];
+    valAcc: number[];
+    testStarved: number[];
+    testAcc: number[];
+    alreadyCorrect: number[];
+    iterations: number[];
     /** The control's figures after as many iterations as this strategy ran (an arm that finished early is compared at equal budget). */
-    controlValStarved: number[]; controlTestStarved: number[] };
+    controlValStarved: number[];
+    controlTestStarved: number[];
+  };
   const figures = new Map<string, Figures>();
   for (const name of names) {
-    const f: Figures = { valStarved: [], valAcc: [], testStarved: [], testAcc: [], alreadyCorrect: [], iterations: [], controlValStarved: [], controlTestStarved: [] };
+    const f: Figures = {
+      valStarved: [],
+      valAcc: [],
+      testStarved: [],
+      testAcc: [],
+      alreadyCorrect: [],
+      iterations: [],
+      controlValStarved: [],
+      controlTestStarved: [],
+    };
     for (const run of runs) {
       const arm = run.arms.find((a) => a.name === name)!;
       const control = run.arms.find((a) => a.name === 'control')!;
-      const at = (a: typeof arm, n: number) => (n === 0 ? { validation: run.initial.validation, test: run.initial.test } : a.iterations[Math.min(n, a.iterations.length) - 1]!);
+      const at = (a: typeof arm, n: number) =>
+        n === 0 ? { validation: run.initial.validation, test: run.initial.test } : a.iterations[Math.min(n, a.iterations.length) - 1]!;
       const last = at(arm, arm.iterations.length);
       const matched = at(control, arm.iterations.length);
       f.valStarved.push(meanOf(last.validation.perLabel));
@@ -77,7 +115,8 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
   }
   const initialValStarved = runs.map((r) => meanOf(r.initial.validation.perLabel));
   const initialTestStarved = runs.map((r) => meanOf(r.initial.test.perLabel));
-  const fmt = (s: { mean: number; ci95: number }, d = 3): string => `${s.mean.toFixed(d)} ± ${Number.isNaN(s.ci95) ? '-' : s.ci95.toFixed(d)}`;
+  const fmt = (s: { mean: number; ci95: number }, d = 3): string =>
+    `${s.mean.toFixed(d)} ± ${Number.isNaN(s.ci95) ? '-' : s.ci95.toFixed(d)}`;
   const pfmt = (p: number): string => (Number.isNaN(p) ? '-' : p < 0.001 ? '<0.001' : p.toFixed(3));
   const rows: Record<string, unknown>[] = [];
   const lines = [
@@ -99,13 +138,26 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
     };
     const share = f.alreadyCorrect.filter((v) => !Number.isNaN(v));
     const vsControl = (a: number[], b: number[]): string => (name === 'control' ? '-' : cmp(a, b));
-    lines.push(`| ${name} | ${summarizeValues(f.iterations).mean.toFixed(1)} | ${fmt(summarizeValues(f.valStarved))} | ${fmt(summarizeValues(f.valAcc), 4)} | ${vsControl(f.valStarved, f.controlValStarved)} | ${cmp(f.valStarved, targeted?.valStarved)} | ` +
-      `${fmt(summarizeValues(f.testStarved))} | ${fmt(summarizeValues(f.testAcc), 4)} | ${vsControl(f.testStarved, f.controlTestStarved)} | ${cmp(f.testStarved, targeted?.testStarved)} | ${share.length === 0 ? '-' : summarizeValues(share).mean.toFixed(2)} |`);
+    lines.push(
+      `| ${name} | ${summarizeValues(f.iterations).mean.toFixed(1)} | ${fmt(summarizeValues(f.valStarved))} | ${fmt(summarizeValues(f.valAcc), 4)} | ${vsControl(f.valStarved, f.controlValStarved)} | ${cmp(f.valStarved, targeted?.valStarved)} | ` +
+        `${fmt(summarizeValues(f.testStarved))} | ${fmt(summarizeValues(f.testAcc), 4)} | ${vsControl(f.testStarved, f.controlTestStarved)} | ${cmp(f.testStarved, targeted?.testStarved)} | ${share.length === 0 ? '-' : summarizeValues(share).mean.toFixed(2)} |`,
+    );
     rows.push({
-      strategy: name, validationStarved: summarizeValues(f.valStarved), validationAccuracy: summarizeValues(f.valAcc), testStarved: summarizeValues(f.testStarved), testAccuracy: summarizeValues(f.testAcc),
+      strategy: name,
+      validationStarved: summarizeValues(f.valStarved),
+      validationAccuracy: summarizeValues(f.valAcc),
+      testStarved: summarizeValues(f.testStarved),
+      testAccuracy: summarizeValues(f.testAcc),
       iterations: summarizeValues(f.iterations),
       vsRandom: { validation: comparePaired(f.valStarved, f.controlValStarved), test: comparePaired(f.testStarved, f.controlTestStarved) },
-      ...(targeted !== undefined ? { vsTargetedRandom: { validation: comparePaired(f.valStarved, targeted.valStarved), test: comparePaired(f.testStarved, targeted.testStarved) } } : {}),
+      ...(targeted !== undefined
+        ? {
+            vsTargetedRandom: {
+              validation: comparePaired(f.valStarved, targeted.valStarved),
+              test: comparePaired(f.testStarved, targeted.testStarved),
+            },
+          }
+        : {}),
       alreadyCorrectTargeted: share.length === 0 ? null : summarizeValues(share).mean,
     });
   }
@@ -114,12 +166,23 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
-    model: { type: 'string', default: 'mlp' }, dataset: { type: 'string', default: 'mnist' }, starve: { type: 'string', default: '3,8:0.02' },
-    seeds: { type: 'string', default: '1-5' }, batch: { type: 'string', default: '200' }, iterations: { type: 'string', default: '5' },
-    strategies: { type: 'string', default: DEFAULT_STRATEGIES }, 'layer-once': { type: 'boolean', default: false }, 'layer-selection': { type: 'string', default: 'saturation' }, 'early-stop': { type: 'boolean', default: false },
-    out: { type: 'string', default: 'runs/study' }, tag: { type: 'string' }, aggregate: { type: 'boolean', default: false },
-  } });
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: 'mlp' },
+      dataset: { type: 'string', default: 'mnist' },
+      starve: { type: 'string', default: '3,8:0.02' },
+      seeds: { type: 'string', default: '1-5' },
+      batch: { type: 'string', default: '200' },
+      iterations: { type: 'string', default: '5' },
+      strategies: { type: 'string', default: DEFAULT_STRATEGIES },
+      'layer-once': { type: 'boolean', default: false },
+      'layer-selection': { type: 'string', default: 'saturation' },
+      'early-stop': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'runs/study' },
+      tag: { type: 'string' },
+      aggregate: { type: 'boolean', default: false },
+    },
+  });
   const tag = values.tag ?? `${values.dataset}-${values.model}-b${values.batch}`;
   mkdirSync(values.out, { recursive: true });
   if (!values.aggregate) {
@@ -130,10 +193,20 @@ async function main(): Promise<void> {
       const file = path.join(dir, `repair-${tag}.json`);
       if (existsSync(file)) continue;
       const started = performance.now();
-      await ensureModel(engine, path.join(dir, 'model'), resolveTrainConfig({ dataset: values.dataset, model: values.model, seed, scenarios: { starve: values.starve } }));
+      await ensureModel(
+        engine,
+        path.join(dir, 'model'),
+        resolveTrainConfig({ dataset: values.dataset, model: values.model, seed, scenarios: { starve: values.starve } }),
+      );
       const run = await repairModel(path.join(dir, 'model'), engine, {
-        strategy: strategies[0]!, compare: strategies.slice(1), batch: Number(values.batch), iterations: Number(values.iterations), seed,
-        layerOnce: values['layer-once'], earlyStop: values['early-stop'], layerSelection: values['layer-selection'] as 'saturation',
+        strategy: strategies[0]!,
+        compare: strategies.slice(1),
+        batch: Number(values.batch),
+        iterations: Number(values.iterations),
+        seed,
+        layerOnce: values['layer-once'],
+        earlyStop: values['early-stop'],
+        layerSelection: values['layer-selection'] as 'saturation',
       });
       writeFileSync(file, JSON.stringify(run.json));
       writeFileSync(path.join(dir, `manifest-${tag}.json`), JSON.stringify(run.manifest, null, 2));

@@ -35,8 +35,12 @@ const result = spawnSync(process.execPath, [gyp, 'rebuild', '--nodedir=/usr', '-
   env: { ...process.env, JOBS: process.env.JOBS ?? '2' },
 });
 if (result.status !== 0) {
-  process.stderr.write('mode: building the native torch engine failed (see above); the wasm engine still works. Rerun with `node scripts/build-native.mjs`.\n');
+  process.stderr.write(
+    'mode: building the native torch engine failed (see above); the wasm engine still works. Rerun with `node scripts/build-native.mjs`.\n',
+  );
   // A failed optional build must not fail the install, except in CI where both engines are tested.
   process.exit(process.env.CI ? 1 : 0);
 }
-process.stdout.write(`mode: native torch engine built in ${Math.round((Date.now() - started) / 1000)} s (native/build/Release/mode_torch.node)\n`);
+process.stdout.write(
+  `mode: native torch engine built in ${Math.round((Date.now() - started) / 1000)} s (native/build/Release/mode_torch.node)\n`,
+);

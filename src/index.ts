@@ -16,7 +16,15 @@ export { prepareData, type RunData } from './model/prepare-data.js';
 export { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './model/train-config.js';
 export { trainModel, resolveTrainConfig, type TrainResult } from './model/train.js';
 export { analyzeModel, type AnalysisResult } from './analysis/index.js';
-export { parseStrategy, formatStrategy, strategySpec, STRATEGIES, STRATEGY_KINDS, type StrategySpec, type StrategyKind } from './select/strategies.js';
+export {
+  parseStrategy,
+  formatStrategy,
+  strategySpec,
+  STRATEGIES,
+  STRATEGY_KINDS,
+  type StrategySpec,
+  type StrategyKind,
+} from './select/strategies.js';
 export { METRIC_NAMES, scoreCandidates, type MetricName } from './select/metrics.js';
 export { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './experiment/repair-config.js';
 export { runRepair, type RepairResult, type RepairRow } from './experiment/repair.js';

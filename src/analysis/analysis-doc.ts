@@ -31,7 +31,10 @@ export const AnalysisDocSchema = z.object({
     seed: z.number().int().optional(),
     heatmap: z.enum(HEATMAP_VARIANTS),
     layerSelection: z.enum(LAYER_SELECTION_RULES),
-    theta: z.discriminatedUnion('kind', [z.object({ kind: z.literal('absolute'), value: z.number() }), z.object({ kind: z.literal('relative'), k: z.number() })]),
+    theta: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('absolute'), value: z.number() }),
+      z.object({ kind: z.literal('relative'), k: z.number() }),
+    ]),
     gamma: z.number(),
     epsilon: z.number(),
     includeInput: z.boolean(),
@@ -44,17 +47,39 @@ export const AnalysisDocSchema = z.object({
   gamma: z.number(),
   model: z.object({ train: Accuracy, validation: Accuracy.extend({ confusion: z.array(z.array(z.number())) }) }),
   bugs: z.array(z.object({ label: labelIndex, kind: bugKind, trainAccuracy: rate, validationAccuracy: rate })),
-  probes: z.array(z.object({ name: z.string(), type: z.string(), layerIndex: z.number().int(), shape: z.array(z.number().int()), train: Accuracy, validation: Accuracy })),
-  targets: z.array(z.object({ label: labelIndex, kind: bugKind, probe: z.number().int(), layerName: z.string(), rule: z.enum(LAYER_SELECTION_RULES), reason: z.string() })),
-  maps: z.array(z.object({
-    label: labelIndex,
-    variant: z.enum(HEATMAP_VARIANTS),
-    shape: z.array(z.number().int().positive()),
-    counts: z.object({ correct: z.number(), missed: z.number(), wronglyClaimed: z.number() }),
-    confusedWith: labelIndex,
-    layerName: z.string().nullable(),
-    maps: z.object(Object.fromEntries(MAP_NAMES.map((m) => [m, z.array(rate)])) as Record<(typeof MAP_NAMES)[number], z.ZodArray<typeof rate>>),
-  })),
+  probes: z.array(
+    z.object({
+      name: z.string(),
+      type: z.string(),
+      layerIndex: z.number().int(),
+      shape: z.array(z.number().int()),
+      train: Accuracy,
+      validation: Accuracy,
+    }),
+  ),
+  targets: z.array(
+    z.object({
+      label: labelIndex,
+      kind: bugKind,
+      probe: z.number().int(),
+      layerName: z.string(),
+      rule: z.enum(LAYER_SELECTION_RULES),
+      reason: z.string(),
+    }),
+  ),
+  maps: z.array(
+    z.object({
+      label: labelIndex,
+      variant: z.enum(HEATMAP_VARIANTS),
+      shape: z.array(z.number().int().positive()),
+      counts: z.object({ correct: z.number(), missed: z.number(), wronglyClaimed: z.number() }),
+      confusedWith: labelIndex,
+      layerName: z.string().nullable(),
+      maps: z.object(
+        Object.fromEntries(MAP_NAMES.map((m) => [m, z.array(rate)])) as Record<(typeof MAP_NAMES)[number], z.ZodArray<typeof rate>>,
+      ),
+    }),
+  ),
   timings: z.record(z.string(), z.number()),
 });
 
@@ -75,16 +100,30 @@ export function analysisDoc(result: AnalysisResult, context: AnalysisContext): A
     ...context,
     theta: result.bugReport.theta,
     gamma: result.bugReport.gamma,
-    model: { train: accuracy(result.model.train), validation: { ...accuracy(result.model.validation), confusion: result.model.validation.confusion } },
+    model: {
+      train: accuracy(result.model.train),
+      validation: { ...accuracy(result.model.validation), confusion: result.model.validation.confusion },
+    },
     bugs: result.bugReport.bugs,
     probes: result.probes.map((p) => ({
-      name: p.probe.name, type: p.probe.type, layerIndex: p.probe.layerIndex, shape: [...p.probe.shape], train: accuracy(p.train), validation: accuracy(p.validation),
+      name: p.probe.name,
+      type: p.probe.type,
+      layerIndex: p.probe.layerIndex,
+      shape: [...p.probe.shape],
+      train: accuracy(p.train),
+      validation: accuracy(p.validation),
     })),
     targets: result.targets,
     maps: result.maps.map((m) => ({
-      label: m.label, variant: m.variant, shape: [...m.shape], counts: m.counts, confusedWith: m.confusedWith,
+      label: m.label,
+      variant: m.variant,
+      shape: [...m.shape],
+      counts: m.counts,
+      confusedWith: m.confusedWith,
       layerName: result.targets.find((t) => t.label === m.label)?.layerName ?? null,
-      maps: Object.fromEntries(Object.entries(m.maps).map(([name, values]) => [name, Array.from(values, (v) => Math.round(v * 1e7) / 1e7)])) as Record<(typeof MAP_NAMES)[number], number[]>,
+      maps: Object.fromEntries(
+        Object.entries(m.maps).map(([name, values]) => [name, Array.from(values, (v) => Math.round(v * 1e7) / 1e7)]),
+      ) as Record<(typeof MAP_NAMES)[number], number[]>,
     })),
     timings: result.timings,
   };

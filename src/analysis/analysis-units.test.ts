@@ -12,17 +12,30 @@ test('bug detection: underfitting below theta on both splits, worst first; then 
   const val = [0.98, 0.4, 0.93, 0.85, 0.6, 0.989];
   const report = detectBugs(train, val);
   assert.equal(report.theta, 0.92);
-  assert.deepEqual(report.bugs.map((b) => [b.label, b.kind]), [[1, 'underfitting'], [4, 'underfitting'], [3, 'overfitting']]);
+  assert.deepEqual(
+    report.bugs.map((b) => [b.label, b.kind]),
+    [
+      [1, 'underfitting'],
+      [4, 'underfitting'],
+      [3, 'overfitting'],
+    ],
+  );
   // Train below theta but validation above: not underfitting.
   assert.deepEqual(detectBugs([0.9], [0.95]).bugs, []);
-  assert.deepEqual(detectBugs([0.99, 0.99], [0.95, 0.95], { gamma: 0.03 }).bugs.map((b) => b.kind), ['overfitting', 'overfitting']);
+  assert.deepEqual(
+    detectBugs([0.99, 0.99], [0.95, 0.95], { gamma: 0.03 }).bugs.map((b) => b.kind),
+    ['overfitting', 'overfitting'],
+  );
 });
 
 test('relative theta is mean - k std of validation accuracy', () => {
   const val = [0.9, 0.9, 0.9, 0.5];
   const theta = resolveTheta({ kind: 'relative', k: 1 }, val);
   assert.ok(Math.abs(theta - (0.8 - 0.2)) < 1e-12, String(theta));
-  assert.deepEqual(detectBugs([0.5, 0.9, 0.9, 0.5], val, { theta: { kind: 'relative', k: 1 } }).bugs.map((b) => b.label), [3]);
+  assert.deepEqual(
+    detectBugs([0.5, 0.9, 0.9, 0.5], val, { theta: { kind: 'relative', k: 1 } }).bugs.map((b) => b.label),
+    [3],
+  );
   assert.deepEqual(parseTheta('relative:1.5'), { kind: 'relative', k: 1.5 });
   assert.deepEqual(parseTheta('0.9'), { kind: 'absolute', value: 0.9 });
   assert.throws(() => parseTheta('1.5'), /--theta '1.5': must be a number in \[0, 1\]/);
@@ -30,7 +43,9 @@ test('relative theta is mean - k std of validation accuracy', () => {
 });
 
 const probe = (trainL: number, valL: number, meanPrediction: number[] = [0.5, 0.5]): ProbeAccuracy => ({
-  trainPerLabel: [trainL, 1], validationPerLabel: [valL, 1], meanPrediction: [meanPrediction, [0, 1]],
+  trainPerLabel: [trainL, 1],
+  validationPerLabel: [valL, 1],
+  meanPrediction: [meanPrediction, [0, 1]],
 });
 
 test('layer selection: saturation, overfitting gap, none, bhattacharyya', () => {
@@ -48,11 +63,35 @@ test('layer selection: saturation, overfitting gap, none, bhattacharyya', () => 
 });
 
 test('probe points: after dense, conv and pooling layers, not after the output, flatten or dropout', () => {
-  const layer = (index: number, type: LayerInfo['type'], outputShape: number[]): LayerInfo => ({ index, name: `${type}_${index}`, type, outputShape, hasWeights: type === 'dense' || type === 'conv2d', activation: null });
-  const layers = [layer(0, 'conv2d', [6, 6, 4]), layer(1, 'maxPool2d', [3, 3, 4]), layer(2, 'flatten', [36]), layer(3, 'dropout', [36]), layer(4, 'dense', [8]), layer(5, 'dense', [3])];
-  assert.deepEqual(probePoints(layers, [8, 8, 1]).map((p) => [p.name, p.size]), [['conv2d_0', 144], ['maxPool2d_1', 36], ['dense_4', 8]]);
+  const layer = (index: number, type: LayerInfo['type'], outputShape: number[]): LayerInfo => ({
+    index,
+    name: `${type}_${index}`,
+    type,
+    outputShape,
+    hasWeights: type === 'dense' || type === 'conv2d',
+    activation: null,
+  });
+  const layers = [
+    layer(0, 'conv2d', [6, 6, 4]),
+    layer(1, 'maxPool2d', [3, 3, 4]),
+    layer(2, 'flatten', [36]),
+    layer(3, 'dropout', [36]),
+    layer(4, 'dense', [8]),
+    layer(5, 'dense', [3]),
+  ];
+  assert.deepEqual(
+    probePoints(layers, [8, 8, 1]).map((p) => [p.name, p.size]),
+    [
+      ['conv2d_0', 144],
+      ['maxPool2d_1', 36],
+      ['dense_4', 8],
+    ],
+  );
   assert.deepEqual(probePoints(layers, [8, 8, 1], { includeInput: true })[0]!.name, 'input');
-  assert.deepEqual(probePoints([layer(0, 'flatten', [64]), layer(1, 'dense', [3])], [8, 8, 1]).map((p) => p.name), ['input']);
+  assert.deepEqual(
+    probePoints([layer(0, 'flatten', [64]), layer(1, 'dense', [3])], [8, 8, 1]).map((p) => p.name),
+    ['input'],
+  );
 });
 
 test('heat maps: importance, groups, differential maps and the most confused label, by hand', () => {

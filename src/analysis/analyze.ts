@@ -74,7 +74,13 @@ export interface AnalysisState extends AnalysisResult {
  * a target layer per label to repair, and that label's heat maps there. `mode analyze` runs it on
  * every buggy label; the repair loop runs it each iteration on the label it targets.
  */
-export async function analyzeModel(engine: Engine, model: Model, train: LabeledSet, validation: LabeledSet, options: AnalyzeOptions): Promise<AnalysisState> {
+export async function analyzeModel(
+  engine: Engine,
+  model: Model,
+  train: LabeledSet,
+  validation: LabeledSet,
+  options: AnalyzeOptions,
+): Promise<AnalysisState> {
   const onProgress = options.onProgress ?? noProgress;
   const timings: Record<string, number> = {};
   const rule = options.layerSelection ?? 'saturation';
@@ -93,7 +99,9 @@ export async function analyzeModel(engine: Engine, model: Model, train: LabeledS
   t = performance.now();
   const probes = options.probes ?? probePoints(model.layers, model.inputShape, { includeInput: options.includeInputProbe === true });
   const featureModels = await trainFeatureModels(engine, model, probes, train, validation, {
-    seed: options.seed, onProgress, ...(options.head !== undefined ? { head: options.head } : {}),
+    seed: options.seed,
+    onProgress,
+    ...(options.head !== undefined ? { head: options.head } : {}),
   });
   timings.featureModels = (performance.now() - t) / 1000;
 
@@ -119,10 +127,21 @@ export async function analyzeModel(engine: Engine, model: Model, train: LabeledS
       features = (await model.activations(probe.layerIndex, validation.x, validation.count)).values;
       featureCache.set(probe.layerIndex, features);
     }
-    maps.push(labelMaps(variant, {
-      features, size: probe.size, shape: probe.shape, labels: validation.y, predictions: validationEval.predictions,
-      numClasses: model.numClasses, headWeights: featureModel.head.weights,
-    }, target.label));
+    maps.push(
+      labelMaps(
+        variant,
+        {
+          features,
+          size: probe.size,
+          shape: probe.shape,
+          labels: validation.y,
+          predictions: validationEval.predictions,
+          numClasses: model.numClasses,
+          headWeights: featureModel.head.weights,
+        },
+        target.label,
+      ),
+    );
   }
   timings.heatmaps = (performance.now() - t) / 1000;
 
@@ -143,8 +162,16 @@ export async function analyzeModel(engine: Engine, model: Model, train: LabeledS
  * features, weighted by the head's column of `label` for importance (each neuron's contribution to
  * the label's logit); the raw input for input-mean. Selection scores pool inputs against the maps here.
  */
-export async function mapSpaceVectors(model: Model, featureModel: FeatureModel, variant: HeatmapVariant, label: number, x: Float32Array, count: number): Promise<Float32Array> {
-  if (variant === 'weights') throw new ModeError('internal', 'the weights variant has no input vectors: score in importance, activation or input space');
+export async function mapSpaceVectors(
+  model: Model,
+  featureModel: FeatureModel,
+  variant: HeatmapVariant,
+  label: number,
+  x: Float32Array,
+  count: number,
+): Promise<Float32Array> {
+  if (variant === 'weights')
+    throw new ModeError('internal', 'the weights variant has no input vectors: score in importance, activation or input space');
   const out = await model.activations(variant === 'input-mean' ? -1 : featureModel.probe.layerIndex, x, count);
   if (variant === 'importance') {
     const weights = featureModel.head.weights;

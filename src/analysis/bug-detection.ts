@@ -39,7 +39,9 @@ export function parseTheta(text: string): ThetaRule {
   }
   const value = Number(text);
   if (text.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 1) return { kind: 'absolute', value };
-  throw usageError(`--theta '${text}': must be a number in [0, 1] (e.g. 0.92) or relative:K for mean - K std of per-label validation accuracy (e.g. relative:1.5)`);
+  throw usageError(
+    `--theta '${text}': must be a number in [0, 1] (e.g. 0.92) or relative:K for mean - K std of per-label validation accuracy (e.g. relative:1.5)`,
+  );
 }
 
 export function resolveTheta(rule: ThetaRule, validationPerLabel: readonly number[]): number {
@@ -50,7 +52,11 @@ export function resolveTheta(rule: ThetaRule, validationPerLabel: readonly numbe
   return mean - rule.k * Math.sqrt(variance);
 }
 
-export function detectBugs(trainPerLabel: readonly number[], validationPerLabel: readonly number[], options: BugDetectionOptions = {}): BugReport {
+export function detectBugs(
+  trainPerLabel: readonly number[],
+  validationPerLabel: readonly number[],
+  options: BugDetectionOptions = {},
+): BugReport {
   const theta = resolveTheta(options.theta ?? { kind: 'absolute', value: DEFAULT_THETA }, validationPerLabel);
   const gamma = options.gamma ?? DEFAULT_GAMMA;
   const under: LabelBug[] = [];

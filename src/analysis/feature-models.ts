@@ -11,7 +11,12 @@ import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '.
 import { DEFAULT_HEAD_BATCH_SIZE, DEFAULT_HEAD_EPOCHS, DEFAULT_HEAD_LEARNING_RATE } from './constants.js';
 
 /** Layers after which a probe sits: those with weights, and pooling. Dropout, flatten, batch norm and activation-only layers add no features. */
-export const PROBE_LAYER_TYPES: ReadonlySet<LayerType | 'other'> = new Set<LayerType | 'other'>(['dense', 'conv2d', 'maxPool2d', 'averagePooling2d']);
+export const PROBE_LAYER_TYPES: ReadonlySet<LayerType | 'other'> = new Set<LayerType | 'other'>([
+  'dense',
+  'conv2d',
+  'maxPool2d',
+  'averagePooling2d',
+]);
 
 export interface Probe {
   /** Layer index in the model; -1 for the raw input. */
@@ -26,7 +31,13 @@ export interface Probe {
 export const INPUT_PROBE_NAME = 'input';
 
 export function inputProbe(inputShape: InputShape): Probe {
-  return { layerIndex: -1, name: INPUT_PROBE_NAME, type: 'input', shape: [...inputShape], size: inputShape[0] * inputShape[1] * inputShape[2] };
+  return {
+    layerIndex: -1,
+    name: INPUT_PROBE_NAME,
+    type: 'input',
+    shape: [...inputShape],
+    size: inputShape[0] * inputShape[1] * inputShape[2],
+  };
 }
 
 /**
@@ -34,9 +45,16 @@ export function inputProbe(inputShape: InputShape): Probe {
  * input is a probe too when asked, or when the model has no hidden probe (a linear model).
  */
 export function probePoints(layers: readonly LayerInfo[], inputShape: InputShape, options: { includeInput?: boolean } = {}): Probe[] {
-  const hidden = layers.slice(0, -1).filter((l) => PROBE_LAYER_TYPES.has(l.type)).map((l) => ({
-    layerIndex: l.index, name: l.name, type: l.type, shape: l.outputShape, size: l.outputShape.reduce((a, b) => a * b, 1),
-  }));
+  const hidden = layers
+    .slice(0, -1)
+    .filter((l) => PROBE_LAYER_TYPES.has(l.type))
+    .map((l) => ({
+      layerIndex: l.index,
+      name: l.name,
+      type: l.type,
+      shape: l.outputShape,
+      size: l.outputShape.reduce((a, b) => a * b, 1),
+    }));
   return options.includeInput === true || hidden.length === 0 ? [inputProbe(inputShape), ...hidden] : hidden;
 }
 
@@ -55,14 +73,30 @@ export interface FeatureModelOptions {
   readonly onProgress?: ProgressCallback;
 }
 
-export async function trainFeatureModel(engine: Engine, model: Model, probe: Probe, train: LabeledSet, validation: LabeledSet, options: FeatureModelOptions): Promise<FeatureModel> {
+export async function trainFeatureModel(
+  engine: Engine,
+  model: Model,
+  probe: Probe,
+  train: LabeledSet,
+  validation: LabeledSet,
+  options: FeatureModelOptions,
+): Promise<FeatureModel> {
   const [trainFeatures] = await model.layerOutputs([probe.layerIndex], train.x, train.count);
   const [validationFeatures] = await model.layerOutputs([probe.layerIndex], validation.x, validation.count);
   return fitHead(engine, model, probe, train, validation, trainFeatures!.values, validationFeatures!.values, options);
 }
 
 /** Trains the head of one probe on its (already computed) features and measures it. */
-async function fitHead(engine: Engine, model: Model, probe: Probe, train: LabeledSet, validation: LabeledSet, trainFeatures: Float32Array, validationFeatures: Float32Array, options: FeatureModelOptions): Promise<FeatureModel> {
+async function fitHead(
+  engine: Engine,
+  model: Model,
+  probe: Probe,
+  train: LabeledSet,
+  validation: LabeledSet,
+  trainFeatures: Float32Array,
+  validationFeatures: Float32Array,
+  options: FeatureModelOptions,
+): Promise<FeatureModel> {
   const head = await engine.trainHead({ x: trainFeatures, y: train.y, count: train.count, size: probe.size }, model.numClasses, {
     epochs: options.head?.epochs ?? DEFAULT_HEAD_EPOCHS,
     batchSize: options.head?.batchSize ?? DEFAULT_HEAD_BATCH_SIZE,
@@ -105,7 +139,14 @@ export function probeGroups(probes: readonly Probe[], count: number, budget = FE
   return groups;
 }
 
-export async function trainFeatureModels(engine: Engine, model: Model, probes: readonly Probe[], train: LabeledSet, validation: LabeledSet, options: FeatureModelOptions): Promise<FeatureModel[]> {
+export async function trainFeatureModels(
+  engine: Engine,
+  model: Model,
+  probes: readonly Probe[],
+  train: LabeledSet,
+  validation: LabeledSet,
+  options: FeatureModelOptions,
+): Promise<FeatureModel[]> {
   const onProgress = options.onProgress ?? noProgress;
   const result: FeatureModel[] = [];
   for (const group of probeGroups(probes, train.count)) {
@@ -114,7 +155,11 @@ export async function trainFeatureModels(engine: Engine, model: Model, probes: r
     const validationFeatures = (await model.layerOutputs(indices, validation.x, validation.count)).map((a) => a.values);
     for (const [k, probe] of group.entries()) {
       const i = result.length;
-      onProgress({ type: 'stage', stage: 'feature-models', message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)` });
+      onProgress({
+        type: 'stage',
+        stage: 'feature-models',
+        message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)`,
+      });
       result.push(await fitHead(engine, model, probe, train, validation, trainFeatures[k]!, validationFeatures[k]!, options));
       trainFeatures[k] = null; // let a large probe's features go before the next head trains
     }

@@ -69,7 +69,12 @@ function weightMap(inputs: MapInputs, label: number): Float32Array {
 }
 
 /** H(S, l) for one variant. */
-function heatmap(variant: HeatmapVariant, inputs: MapInputs, member: (i: number) => boolean, label: number): { map: Float32Array; count: number } {
+function heatmap(
+  variant: HeatmapVariant,
+  inputs: MapInputs,
+  member: (i: number) => boolean,
+  label: number,
+): { map: Float32Array; count: number } {
   switch (variant) {
     case 'importance':
       return meanMap(inputs, member, label);
@@ -103,7 +108,14 @@ export function labelMaps(variant: HeatmapVariant, inputs: MapInputs, label: num
     label,
     variant,
     shape: inputs.shape,
-    maps: { hc: hc.map, hm: hm.map, hw: hw.map, dhc: subtract(hc.map, hcOther.map), dhm: subtract(hc.map, hm.map), dhw: subtract(hw.map, hc.map) },
+    maps: {
+      hc: hc.map,
+      hm: hm.map,
+      hw: hw.map,
+      dhc: subtract(hc.map, hcOther.map),
+      dhm: subtract(hc.map, hm.map),
+      dhw: subtract(hw.map, hc.map),
+    },
     counts: { correct: hc.count, missed: hm.count, wronglyClaimed: hw.count },
     confusedWith: c,
   };

@@ -37,7 +37,13 @@ export interface TargetChoice {
   readonly reason: string;
 }
 
-export function selectTargetLayer(rule: LayerSelectionRule, label: number, kind: BugKind, probes: readonly ProbeAccuracy[], options: LayerSelectionOptions = {}): TargetChoice {
+export function selectTargetLayer(
+  rule: LayerSelectionRule,
+  label: number,
+  kind: BugKind,
+  probes: readonly ProbeAccuracy[],
+  options: LayerSelectionOptions = {},
+): TargetChoice {
   const last = probes.length - 1;
   if (rule === 'none') return { probe: last, reason: 'no layer selection: the last hidden probe' };
   if (kind === 'overfitting') {
@@ -52,14 +58,16 @@ export function selectTargetLayer(rule: LayerSelectionRule, label: number, kind:
     for (let k = 0; k < probes.length; k++) {
       const here = probes[k]!.validationPerLabel[label]!;
       const laterBest = Math.max(...probes.slice(k + 1).map((p) => p.validationPerLabel[label]!));
-      if (here >= laterBest - epsilon) return { probe: k, reason: `validation accuracy saturates: later probes add at most epsilon ${epsilon}` };
+      if (here >= laterBest - epsilon)
+        return { probe: k, reason: `validation accuracy saturates: later probes add at most epsilon ${epsilon}` };
     }
     return { probe: last, reason: 'the last probe' };
   }
   const threshold = options.bhattacharyyaThreshold ?? DEFAULT_BHATTACHARYYA_THRESHOLD;
   for (let k = 0; k < last; k++) {
     const d = bhattacharyyaDistance(probes[k]!.meanPrediction[label]!, probes[k + 1]!.meanPrediction[label]!);
-    if (d <= threshold) return { probe: k, reason: `Bhattacharyya distance to the next probe's predictions ${d.toFixed(4)} <= ${threshold}` };
+    if (d <= threshold)
+      return { probe: k, reason: `Bhattacharyya distance to the next probe's predictions ${d.toFixed(4)} <= ${threshold}` };
   }
   return { probe: last, reason: `no successive probes within Bhattacharyya distance ${threshold}: the last probe` };
 }

@@ -10,7 +10,20 @@ import { cliHarness } from './cli-harness.js';
 const { tmp, mode, modeAsIs } = cliHarness('mode-cli-');
 
 const SYNTH = 'synthetic:classes=3,size=8,n=900';
-const small = ['--dataset', SYNTH, '--model', 'mlp', '--epochs', '3', '--train-size', '500', '--validation-size', '100', '--pool-size', '150'];
+const small = [
+  '--dataset',
+  SYNTH,
+  '--model',
+  'mlp',
+  '--epochs',
+  '3',
+  '--train-size',
+  '500',
+  '--validation-size',
+  '100',
+  '--pool-size',
+  '150',
+];
 
 test('train writes a model folder, and the same seed gives the same metrics.json', async () => {
   const a = mode('train', ...small, '--seed', '7', '--out', 'a');
@@ -52,8 +65,21 @@ test('train --json prints machine-readable results; eval prints per-label accura
 test('analyze writes analysis.json, heat map sheets and the layer chart, and prints the probe table', () => {
   const tooSmall = mode('train', ...small, '--model', 'cnn', '--out', 'an-model', '--quiet');
   assert.equal(tooSmall.status, 1);
-  assert.match(tooSmall.stderr, /layer maxPool2d_3 would output \[0, 0, 32\]: inputs of shape \[8, 8, 1\] are too small for this architecture/);
-  const trained = mode('train', ...small, '--dataset', 'synthetic:classes=3,size=16,n=900,noise=1', '--model', 'cnn', '--out', 'an-model', '--quiet');
+  assert.match(
+    tooSmall.stderr,
+    /layer maxPool2d_3 would output \[0, 0, 32\]: inputs of shape \[8, 8, 1\] are too small for this architecture/,
+  );
+  const trained = mode(
+    'train',
+    ...small,
+    '--dataset',
+    'synthetic:classes=3,size=16,n=900,noise=1',
+    '--model',
+    'cnn',
+    '--out',
+    'an-model',
+    '--quiet',
+  );
   assert.equal(trained.status, 0, trained.stderr);
   const r = mode('analyze', '--model', 'an-model', '--theta', '1', '--out', 'an', '--quiet');
   assert.equal(r.status, 0, r.stderr);
@@ -61,30 +87,65 @@ test('analyze writes analysis.json, heat map sheets and the layer chart, and pri
   assert.match(r.stdout, /conv2d_0/);
   const analysis = JSON.parse(readFileSync(path.join(tmp, 'an', 'analysis.json'), 'utf8'));
   assert.equal(analysis.kind, 'mode-analysis');
-  assert.deepEqual(analysis.probes.map((p: { name: string }) => p.name), ['conv2d_0', 'maxPool2d_1', 'conv2d_2', 'maxPool2d_3', 'dense_5']);
+  assert.deepEqual(
+    analysis.probes.map((p: { name: string }) => p.name),
+    ['conv2d_0', 'maxPool2d_1', 'conv2d_2', 'maxPool2d_3', 'dense_5'],
+  );
   // theta 1 flags every label short of perfect, and each flagged label has a target and maps.
   assert.ok(analysis.targets.length >= 1);
   assert.equal(analysis.maps.length, analysis.targets.length);
   const maps = analysis.maps[0];
-  assert.equal(maps.maps.hc.length, maps.shape.reduce((a: number, b: number) => a * b, 1));
-  for (const f of ['layers.png', `label-${maps.label}-sheet.png`, `label-${maps.label}-dhm.png`]) assert.ok(existsSync(path.join(tmp, 'an', f)), f);
-  const again = mode('analyze', '--model', 'an-model', '--theta', '1', '--out', 'an2', '--quiet', '--heatmap', 'input-mean', '--layer-selection', 'none', '--json');
+  assert.equal(
+    maps.maps.hc.length,
+    maps.shape.reduce((a: number, b: number) => a * b, 1),
+  );
+  for (const f of ['layers.png', `label-${maps.label}-sheet.png`, `label-${maps.label}-dhm.png`])
+    assert.ok(existsSync(path.join(tmp, 'an', f)), f);
+  const again = mode(
+    'analyze',
+    '--model',
+    'an-model',
+    '--theta',
+    '1',
+    '--out',
+    'an2',
+    '--quiet',
+    '--heatmap',
+    'input-mean',
+    '--layer-selection',
+    'none',
+    '--json',
+  );
   assert.equal(again.status, 0, again.stderr);
   const json = JSON.parse(again.stdout);
   assert.ok(json.targets.every((t: { layerName: string }) => t.layerName === 'dense_5'));
   assert.deepEqual(JSON.parse(readFileSync(path.join(tmp, 'an2', 'analysis.json'), 'utf8')).maps[0].shape, [16, 16, 1]);
 });
 
-test('repair writes repair.json with the slides\' row per strategy and the control; the same seed gives the same repair.json', () => {
-  const args = ['repair', '--model', 'j', '--batch', '20', '--iterations', '2', '--theta', '1', '--compare', 'targeted-random,entropy,mode:dhm:least:euclidean:activation:sample', '--quiet'];
+test("repair writes repair.json with the slides' row per strategy and the control; the same seed gives the same repair.json", () => {
+  const args = [
+    'repair',
+    '--model',
+    'j',
+    '--batch',
+    '20',
+    '--iterations',
+    '2',
+    '--theta',
+    '1',
+    '--compare',
+    'targeted-random,entropy,mode:dhm:least:euclidean:activation:sample',
+    '--quiet',
+  ];
   const r = mode(...args, '--out', 'rep1');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Initial Acc\s+Final Acc\s+Control Acc\s+Finished Early\s+Diff I-F\s+Diff F-C/);
   const repair = JSON.parse(readFileSync(path.join(tmp, 'rep1', 'repair.json'), 'utf8'));
   assert.equal(repair.kind, 'mode-repair');
-  assert.deepEqual(repair.table.map((row: { strategy: string }) => row.strategy), [
-    'mode:hc:least:cosine:importance:top', 'targeted-random', 'entropy', 'mode:dhm:least:euclidean:activation:sample', 'control',
-  ]);
+  assert.deepEqual(
+    repair.table.map((row: { strategy: string }) => row.strategy),
+    ['mode:hc:least:cosine:importance:top', 'targeted-random', 'entropy', 'mode:dhm:least:euclidean:activation:sample', 'control'],
+  );
   const arm = repair.arms[0];
   const first = arm.iterations[0];
   assert.equal(first.selected.indices.length, 20);
@@ -118,65 +179,201 @@ function idxFolder(name: string, damage: (dir: string) => void = () => {}): stri
 const BAD_INPUT: { name: string; args: () => string[]; error: RegExp; status: number }[] = [
   { name: 'unknown option', args: () => ['train', '--bogus', '--out', 'x'], error: /unknown option '--bogus'/, status: 2 },
   { name: 'unknown command', args: () => ['frob'], error: /unknown command 'frob'/, status: 2 },
-  { name: 'unknown dataset', args: () => ['train', '--dataset', 'cifar', '--out', 'x'], error: /unknown dataset 'cifar': must be one of \[mnist, fashion-mnist/, status: 2 },
-  { name: 'unknown model', args: () => ['train', '--model', 'resnet', '--out', 'x'], error: /unknown model 'resnet': must be one of \[mlp, cnn, lenet/, status: 2 },
+  {
+    name: 'unknown dataset',
+    args: () => ['train', '--dataset', 'cifar', '--out', 'x'],
+    error: /unknown dataset 'cifar': must be one of \[mnist, fashion-mnist/,
+    status: 2,
+  },
+  {
+    name: 'unknown model',
+    args: () => ['train', '--model', 'resnet', '--out', 'x'],
+    error: /unknown model 'resnet': must be one of \[mlp, cnn, lenet/,
+    status: 2,
+  },
   { name: 'bad number', args: () => ['train', '--epochs', 'many', '--out', 'x'], error: /--epochs must be an integer/, status: 2 },
-  { name: 'NaN learning rate', args: () => ['train', '--learning-rate', 'NaN', '--out', 'x'], error: /--learning-rate must be a number/, status: 2 },
-  { name: 'bad scenario', args: () => ['train', '--starve', '3,8:1.5', '--out', 'x'], error: /--starve '3,8:1.5': fraction must be in \[0, 1\]/, status: 2 },
+  {
+    name: 'NaN learning rate',
+    args: () => ['train', '--learning-rate', 'NaN', '--out', 'x'],
+    error: /--learning-rate must be a number/,
+    status: 2,
+  },
+  {
+    name: 'bad scenario',
+    args: () => ['train', '--starve', '3,8:1.5', '--out', 'x'],
+    error: /--starve '3,8:1.5': fraction must be in \[0, 1\]/,
+    status: 2,
+  },
   { name: 'missing --out', args: () => ['train'], error: /missing --out/, status: 2 },
   {
     name: 'truncated IDX file',
-    args: () => ['train', '--dataset', idxFolder('trunc', (d) => writeFileSync(path.join(d, 'train-images-idx3-ubyte'), readFileSync(path.join(d, 'train-images-idx3-ubyte')).subarray(0, 100))), '--out', 'x'],
-    error: /truncated/i, status: 1,
+    args: () => [
+      'train',
+      '--dataset',
+      idxFolder('trunc', (d) =>
+        writeFileSync(path.join(d, 'train-images-idx3-ubyte'), readFileSync(path.join(d, 'train-images-idx3-ubyte')).subarray(0, 100)),
+      ),
+      '--out',
+      'x',
+    ],
+    error: /truncated/i,
+    status: 1,
   },
   {
     name: 'wrong magic number',
-    args: () => ['train', '--dataset', idxFolder('magic', (d) => { const f = path.join(d, 'train-labels-idx1-ubyte'); const b = readFileSync(f); b[0] = 7; writeFileSync(f, b); }), '--out', 'x'],
-    error: /magic/i, status: 1,
+    args: () => [
+      'train',
+      '--dataset',
+      idxFolder('magic', (d) => {
+        const f = path.join(d, 'train-labels-idx1-ubyte');
+        const b = readFileSync(f);
+        b[0] = 7;
+        writeFileSync(f, b);
+      }),
+      '--out',
+      'x',
+    ],
+    error: /magic/i,
+    status: 1,
   },
   {
     name: 'label count differs from image count',
-    args: () => ['train', '--dataset', idxFolder('count', (d) => writeIdx(path.join(d, 'train-labels-idx1-ubyte'), [59], new Uint8Array(59))), '--out', 'x'],
-    error: /59 labels|60 images/, status: 1,
+    args: () => [
+      'train',
+      '--dataset',
+      idxFolder('count', (d) => writeIdx(path.join(d, 'train-labels-idx1-ubyte'), [59], new Uint8Array(59))),
+      '--out',
+      'x',
+    ],
+    error: /59 labels|60 images/,
+    status: 1,
   },
   {
     name: 'label outside the class range',
-    args: () => ['train', '--dataset', idxFolder('range', (d) => {
-      writeFileSync(path.join(d, 'classes.txt'), 'a\nb\nc\n');
-      writeIdx(path.join(d, 'train-labels-idx1-ubyte'), [60], new Uint8Array(60).map((_, i) => (i === 5 ? 7 : i % 3)));
-    }), '--out', 'x'],
-    error: /label 7 .*outside|outside.*7/, status: 1,
+    args: () => [
+      'train',
+      '--dataset',
+      idxFolder('range', (d) => {
+        writeFileSync(path.join(d, 'classes.txt'), 'a\nb\nc\n');
+        writeIdx(
+          path.join(d, 'train-labels-idx1-ubyte'),
+          [60],
+          new Uint8Array(60).map((_, i) => (i === 5 ? 7 : i % 3)),
+        );
+      }),
+      '--out',
+      'x',
+    ],
+    error: /label 7 .*outside|outside.*7/,
+    status: 1,
   },
   {
     name: 'architecture spec with a bad layer',
-    args: () => { writeFileSync(path.join(tmp, 'bad.json'), JSON.stringify({ layers: [{ type: 'flatten' }, { type: 'dense', units: -4 }] })); return ['train', '--dataset', SYNTH, '--model', 'bad.json', '--out', 'x-arch']; },
-    error: /bad\.json: bad architecture spec at layers\.1\.units/, status: 2,
+    args: () => {
+      writeFileSync(path.join(tmp, 'bad.json'), JSON.stringify({ layers: [{ type: 'flatten' }, { type: 'dense', units: -4 }] }));
+      return ['train', '--dataset', SYNTH, '--model', 'bad.json', '--out', 'x-arch'];
+    },
+    error: /bad\.json: bad architecture spec at layers\.1\.units/,
+    status: 2,
   },
-  { name: 'analyze: unknown heat map variant', args: () => ['analyze', '--model', 'a', '--heatmap', 'mean', '--out', 'x'], error: /unknown heat map variant 'mean': must be one of \[importance, weights, activation, input-mean\]/, status: 2 },
-  { name: 'analyze: unknown layer selection', args: () => ['analyze', '--model', 'a', '--layer-selection', 'first', '--out', 'x'], error: /unknown layer selection 'first'/, status: 2 },
-  { name: 'analyze: theta out of range', args: () => ['analyze', '--model', 'a', '--theta', '2', '--out', 'x'], error: /--theta '2'/, status: 2 },
-  { name: 'analyze: missing model folder', args: () => ['analyze', '--model', 'nope', '--out', 'x'], error: /model folder 'nope' does not exist/, status: 1 },
+  {
+    name: 'analyze: unknown heat map variant',
+    args: () => ['analyze', '--model', 'a', '--heatmap', 'mean', '--out', 'x'],
+    error: /unknown heat map variant 'mean': must be one of \[importance, weights, activation, input-mean\]/,
+    status: 2,
+  },
+  {
+    name: 'analyze: unknown layer selection',
+    args: () => ['analyze', '--model', 'a', '--layer-selection', 'first', '--out', 'x'],
+    error: /unknown layer selection 'first'/,
+    status: 2,
+  },
+  {
+    name: 'analyze: theta out of range',
+    args: () => ['analyze', '--model', 'a', '--theta', '2', '--out', 'x'],
+    error: /--theta '2'/,
+    status: 2,
+  },
+  {
+    name: 'analyze: missing model folder',
+    args: () => ['analyze', '--model', 'nope', '--out', 'x'],
+    error: /model folder 'nope' does not exist/,
+    status: 1,
+  },
   {
     name: 'analyze: corrupt model folder',
-    args: () => { mkdirSync(path.join(tmp, 'corrupt'), { recursive: true }); writeFileSync(path.join(tmp, 'corrupt', 'model.json'), '{"modelTopology": {'); return ['analyze', '--model', 'corrupt', '--dataset', SYNTH, '--out', 'x']; },
-    error: /corrupt[/\\]model\.json is not valid JSON/, status: 1,
+    args: () => {
+      mkdirSync(path.join(tmp, 'corrupt'), { recursive: true });
+      writeFileSync(path.join(tmp, 'corrupt', 'model.json'), '{"modelTopology": {');
+      return ['analyze', '--model', 'corrupt', '--dataset', SYNTH, '--out', 'x'];
+    },
+    error: /corrupt[/\\]model\.json is not valid JSON/,
+    status: 1,
   },
-  { name: 'analyze: dataset that does not fit the model', args: () => ['analyze', '--model', 'a', '--dataset', 'synthetic:size=6,n=900', '--out', 'x'], error: /inputs of shape \[6, 6, 1\] but the model expects \[8, 8, 1\]/, status: 1 },
-  { name: 'repair: unknown metric', args: () => ['repair', '--model', 'a', '--metric', 'cosinus', '--out', 'x'], error: /unknown metric 'cosinus': must be one of \[dot, cosine, manhattan/, status: 2 },
-  { name: 'repair: unknown map', args: () => ['repair', '--model', 'a', '--map', 'heat', '--out', 'x'], error: /unknown map 'heat': must be one of \[hc, hm, hw, dhc, dhm, dhw, contrast\]/, status: 2 },
-  { name: 'repair: unknown strategy', args: () => ['repair', '--model', 'a', '--strategy', 'greedy', '--out', 'x'], error: /unknown strategy 'greedy': must be one of \[mode, random, targeted-random/, status: 2 },
-  { name: 'repair: unknown strategy to compare', args: () => ['repair', '--model', 'a', '--compare', 'random,lucky', '--out', 'x'], error: /unknown strategy 'lucky'/, status: 2 },
-  { name: 'repair: alpha outside [0, 1]', args: () => ['repair', '--model', 'a', '--alpha', '1.5', '--out', 'x'], error: /--alpha must be a number in \[0, 1\]/, status: 2 },
-  { name: 'repair: budget larger than the pool', args: () => ['repair', '--model', 'a', '--batch', '100', '--iterations', '2', '--out', 'x'], error: /budget of 2 iterations x batch 100 = 200 inputs is larger than the pool \(150\)/, status: 2 },
-  { name: 'repair: model that does not match the dataset', args: () => ['repair', '--model', 'a', '--dataset', 'synthetic:classes=3,size=6,n=900', '--out', 'x'], error: /but the model expects \[8, 8, 1\]/, status: 1 },
-  { name: 'eval of a missing model folder', args: () => ['eval', '--model', 'nope'], error: /model folder 'nope' does not exist/, status: 1 },
+  {
+    name: 'analyze: dataset that does not fit the model',
+    args: () => ['analyze', '--model', 'a', '--dataset', 'synthetic:size=6,n=900', '--out', 'x'],
+    error: /inputs of shape \[6, 6, 1\] but the model expects \[8, 8, 1\]/,
+    status: 1,
+  },
+  {
+    name: 'repair: unknown metric',
+    args: () => ['repair', '--model', 'a', '--metric', 'cosinus', '--out', 'x'],
+    error: /unknown metric 'cosinus': must be one of \[dot, cosine, manhattan/,
+    status: 2,
+  },
+  {
+    name: 'repair: unknown map',
+    args: () => ['repair', '--model', 'a', '--map', 'heat', '--out', 'x'],
+    error: /unknown map 'heat': must be one of \[hc, hm, hw, dhc, dhm, dhw, contrast\]/,
+    status: 2,
+  },
+  {
+    name: 'repair: unknown strategy',
+    args: () => ['repair', '--model', 'a', '--strategy', 'greedy', '--out', 'x'],
+    error: /unknown strategy 'greedy': must be one of \[mode, random, targeted-random/,
+    status: 2,
+  },
+  {
+    name: 'repair: unknown strategy to compare',
+    args: () => ['repair', '--model', 'a', '--compare', 'random,lucky', '--out', 'x'],
+    error: /unknown strategy 'lucky'/,
+    status: 2,
+  },
+  {
+    name: 'repair: alpha outside [0, 1]',
+    args: () => ['repair', '--model', 'a', '--alpha', '1.5', '--out', 'x'],
+    error: /--alpha must be a number in \[0, 1\]/,
+    status: 2,
+  },
+  {
+    name: 'repair: budget larger than the pool',
+    args: () => ['repair', '--model', 'a', '--batch', '100', '--iterations', '2', '--out', 'x'],
+    error: /budget of 2 iterations x batch 100 = 200 inputs is larger than the pool \(150\)/,
+    status: 2,
+  },
+  {
+    name: 'repair: model that does not match the dataset',
+    args: () => ['repair', '--model', 'a', '--dataset', 'synthetic:classes=3,size=6,n=900', '--out', 'x'],
+    error: /but the model expects \[8, 8, 1\]/,
+    status: 1,
+  },
+  {
+    name: 'eval of a missing model folder',
+    args: () => ['eval', '--model', 'nope'],
+    error: /model folder 'nope' does not exist/,
+    status: 1,
+  },
 ];
 
 for (const c of BAD_INPUT) {
   test(`bad input gets one clear line and a non-zero exit: ${c.name}`, () => {
     const r = mode(...c.args(), '--quiet');
     assert.equal(r.status, c.status, r.stderr);
-    const lines = r.stderr.trim().split('\n').filter((l) => !/seed \d+$/.test(l));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/seed \d+$/.test(l));
     assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
     assert.match(lines[0]!, /^mode: /);
     assert.match(lines[0]!, c.error);

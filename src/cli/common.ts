@@ -6,7 +6,9 @@ export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER):
   return (value: string) => {
     const n = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got '${value}'.`);
+      throw new InvalidArgumentError(
+        `${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got '${value}'.`,
+      );
     }
     return n;
   };

@@ -17,8 +17,16 @@ const { tmp, mode } = cliHarness('mode-experiment-');
 
 /** The issue's tiny sweep: 2 seeds x 2 strategies, batch 20, 2 iterations, an MLP on 3 noisy classes. */
 const TINY = {
-  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'], models: ['mlp'], trainSizes: [{ train: 400, validation: 200, pool: 400 }], epochs: [3],
-  seeds: 2, strategies: ['mode', 'targeted-random'], batches: [20], iterations: [2], theta: 1, earlyStop: false,
+  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'],
+  models: ['mlp'],
+  trainSizes: [{ train: 400, validation: 200, pool: 400 }],
+  epochs: [3],
+  seeds: 2,
+  strategies: ['mode', 'targeted-random'],
+  batches: [20],
+  iterations: [2],
+  theta: 1,
+  earlyStop: false,
 };
 
 function writeConfig(name: string, config: unknown): string {
@@ -45,7 +53,12 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   assert.match(r.stderr, /\[done 4\/4 · running 0 · failed 0 · left 0 · ETA 0s\] /);
   assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('[done ')).length, 4, 'one line per cell on a non-terminal');
   const cells = storeRows<{ key: string; status: string }>(path.join(tmp, 'tiny.sqlite'), 'SELECT key, status FROM cells');
-  assert.deepEqual(cells.map((c) => c.key).sort(), expandCells(loadExperimentConfig(config)).map((c) => c.key).sort());
+  assert.deepEqual(
+    cells.map((c) => c.key).sort(),
+    expandCells(loadExperimentConfig(config))
+      .map((c) => c.key)
+      .sort(),
+  );
   assert.ok(cells.every((c) => c.status === 'done'));
   // One control per seed, computed by the first of its cells and reused by the other: every cell's control arm is the stored one.
   const controls = storeRows<{ key: string; arm: string }>(path.join(tmp, 'tiny.sqlite'), 'SELECT key, arm FROM controls');
@@ -58,7 +71,11 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
     const control = (JSON.parse(row.result) as { arms: { control: boolean; iterations: unknown }[] }).arms.find((a) => a.control)!;
     assert.deepEqual(control.iterations, armOf.get(cell.controlKey)!.iterations, `${cell.label}: its control is the shared one`);
   }
-  assert.equal(readdirSync(path.join(tmp, 'tiny.sqlite.models')).filter((d) => !d.startsWith('.')).length, 2, 'one model per seed, shared by both strategies');
+  assert.equal(
+    readdirSync(path.join(tmp, 'tiny.sqlite.models')).filter((d) => !d.startsWith('.')).length,
+    2,
+    'one model per seed, shared by both strategies',
+  );
   const again = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--workers', '2');
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /^4 cells: 4 were already done, 0 ran, 0 failed/);
@@ -66,12 +83,37 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   assert.equal(plan.status, 0, plan.stderr);
   assert.match(plan.stdout, /6 cells: 4 already done in tiny\.sqlite, 2 to run; they need 1 initial models, 1 to train/);
   // --where: a slice of the grid now, the rest later; the same filter slices the tables.
-  const slice = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--seeds', '3', '--where', 'strategy=targeted-random', '--where', 'seed=3', '--dry-run');
+  const slice = mode(
+    'experiment',
+    '--config',
+    config,
+    '--store',
+    'tiny.sqlite',
+    '--seeds',
+    '3',
+    '--where',
+    'strategy=targeted-random',
+    '--where',
+    'seed=3',
+    '--dry-run',
+  );
   assert.equal(slice.status, 0, slice.stderr);
-  assert.match(slice.stdout, /^1 cells: 0 already done in tiny\.sqlite, 1 to run; they need 1 initial models, 1 to train\nleft out by --where: 5 cells/);
-  assert.match(mode('experiment', '--config', config, '--where', 'model=cnn', '--dry-run').stderr, /--where model=cnn: no cell of this experiment has that value; its values: mlp\n$/);
-  assert.match(mode('experiment', '--config', config, '--where', 'modle=mlp', '--dry-run').stderr, /unknown --where setting 'modle': must be one of \[dataset, /);
-  assert.match(mode('experiment', '--config', config, '--where', 'model', '--dry-run').stderr, /--where 'model': expected SETTING=VALUE\[,VALUE\.\.\.\]/);
+  assert.match(
+    slice.stdout,
+    /^1 cells: 0 already done in tiny\.sqlite, 1 to run; they need 1 initial models, 1 to train\nleft out by --where: 5 cells/,
+  );
+  assert.match(
+    mode('experiment', '--config', config, '--where', 'model=cnn', '--dry-run').stderr,
+    /--where model=cnn: no cell of this experiment has that value; its values: mlp\n$/,
+  );
+  assert.match(
+    mode('experiment', '--config', config, '--where', 'modle=mlp', '--dry-run').stderr,
+    /unknown --where setting 'modle': must be one of \[dataset, /,
+  );
+  assert.match(
+    mode('experiment', '--config', config, '--where', 'model', '--dry-run').stderr,
+    /--where 'model': expected SETTING=VALUE\[,VALUE\.\.\.\]/,
+  );
   const sliced = mode('results', '--store', 'tiny.sqlite', '--where', 'strategy-name=mode', '--format', 'csv', '--reference', 'none');
   assert.equal(sliced.status, 0, sliced.stderr);
   assert.equal(parseCsv(sliced.stdout).filter((r) => r.some((v) => v.startsWith('mode:'))).length, 1);
@@ -87,12 +129,18 @@ test('bad input: an invalid config names the field, a store that is not ours is 
   const both = mode('experiment', '--config', badConfig, '--preset', 'replication');
   assert.equal(both.status, 2);
   assert.match(both.stderr, /pass exactly one of --config FILE or --preset NAME/);
-  assert.match(mode('experiment', '--preset', 'replicashun').stderr, /unknown preset 'replicashun': must be one of \[replication, buggy, ratio\]/);
+  assert.match(
+    mode('experiment', '--preset', 'replicashun').stderr,
+    /unknown preset 'replicashun': must be one of \[replication, buggy, ratio\]/,
+  );
   const notes = path.join(tmp, 'notes.txt');
   writeFileSync(notes, 'not a database\n'.repeat(100));
   const refused = mode('experiment', '--config', writeConfig('ok.json', TINY), '--store', 'notes.txt');
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /notes\.txt is not a mode result store \(not an SQLite database: file is not a database\); choose another --store; the file was left as it is/);
+  assert.match(
+    refused.stderr,
+    /notes\.txt is not a mode result store \(not an SQLite database: file is not a database\); choose another --store; the file was left as it is/,
+  );
   assert.equal(readFileSync(notes, 'utf8'), 'not a database\n'.repeat(100));
   assert.match(mode('results', '--store', 'notes.txt').stderr, /is not a mode result store/);
   // A cell that fails is reported and recorded as failed, not done; the sweep goes on and exits 1.
@@ -100,7 +148,10 @@ test('bad input: an invalid config names the field, a store that is not ours is 
   const failed = mode('experiment', '--config', tooBig, '--store', 'failed.sqlite', '--workers', '1');
   assert.equal(failed.status, 1);
   assert.match(failed.stderr, /FAILED: initial model failed: split sizes need 1700 training examples/);
-  assert.match(failed.stderr, /mode: 2 of 2 cells failed \(first: .*\); they are recorded as failed in failed\.sqlite, and the same command runs them again\n$/);
+  assert.match(
+    failed.stderr,
+    /mode: 2 of 2 cells failed \(first: .*\); they are recorded as failed in failed\.sqlite, and the same command runs them again\n$/,
+  );
   assert.equal(storeRows(path.join(tmp, 'failed.sqlite'), 'SELECT * FROM cells').length, 0);
   assert.equal(storeRows(path.join(tmp, 'failed.sqlite'), 'SELECT * FROM failures').length, 2);
   assert.match(mode('results', '--store', 'failed.sqlite').stderr, /failed\.sqlite holds no finished cells yet/);
@@ -112,8 +163,17 @@ test('bad input: an invalid config names the field, a store that is not ours is 
   other.close();
   const mixed = mode('experiment', '--config', writeConfig('ok2.json', TINY), '--store', 'other-engine.sqlite', '--workers', '1');
   assert.equal(mixed.status, 2, mixed.stderr);
-  assert.match(mixed.stderr, /other-engine\.sqlite holds results computed on the some-other-engine engine and this sweep runs on tfjs-wasm; rerun with the --engine that made them, or pass a new --store/);
-  assert.deepEqual(storeRows<{ n: number }>(path.join(tmp, 'other-engine.sqlite'), 'SELECT (SELECT count(*) FROM cells) + (SELECT count(*) FROM failures) + (SELECT count(*) FROM models) AS n'), [{ n: 0 }]);
+  assert.match(
+    mixed.stderr,
+    /other-engine\.sqlite holds results computed on the some-other-engine engine and this sweep runs on tfjs-wasm; rerun with the --engine that made them, or pass a new --store/,
+  );
+  assert.deepEqual(
+    storeRows<{ n: number }>(
+      path.join(tmp, 'other-engine.sqlite'),
+      'SELECT (SELECT count(*) FROM cells) + (SELECT count(*) FROM failures) + (SELECT count(*) FROM models) AS n',
+    ),
+    [{ n: 0 }],
+  );
 });
 
 /** Pids of the children of `pid`, and whether a pid still runs (a zombie does not), from /proc (Linux). */
@@ -123,7 +183,9 @@ function childrenOf(pid: number): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ');
       if (Number(stat[1]) === pid) out.push(Number(name));
     } catch {
       // gone meanwhile
@@ -140,19 +202,35 @@ function running(pid: number): boolean {
 }
 
 test('a class subset given as a list of labels: its data are written with its labels and names, and --where selects it', () => {
-  const config = writeConfig('subset.json', { ...TINY, datasets: ['synthetic:classes=4,size=8,n=1200,noise=0.9'], classSubsets: [[2, 0]], trainSizes: [{ train: 250, validation: 100, pool: 200 }], seeds: 1, strategies: ['targeted-random'] });
+  const config = writeConfig('subset.json', {
+    ...TINY,
+    datasets: ['synthetic:classes=4,size=8,n=1200,noise=0.9'],
+    classSubsets: [[2, 0]],
+    trainSizes: [{ train: 250, validation: 100, pool: 200 }],
+    seeds: 1,
+    strategies: ['targeted-random'],
+  });
   const r = mode('experiment', '--config', config, '--store', 'subset.sqlite', '--workers', '1');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /model synthetic:classes=4,size=8,n=1200,noise=0\.9 classes 2\/0 mlp seed 1 trained in/);
   const dataDir = path.join(tmp, 'subset.sqlite.models', 'data');
   const [folder] = readdirSync(dataDir);
   const subset = JSON.parse(readFileSync(path.join(dataDir, folder!, 'subset.json'), 'utf8')) as { labels: number[]; classNames: string[] };
-  assert.deepEqual([subset.labels, subset.classNames], [[2, 0], ['2', '0']]);
+  assert.deepEqual(
+    [subset.labels, subset.classNames],
+    [
+      [2, 0],
+      ['2', '0'],
+    ],
+  );
   assert.equal(readFileSync(path.join(dataDir, folder!, 'classes.txt'), 'utf8'), '2\n0\n');
   const table = mode('results', '--store', 'subset.sqlite', '--where', 'class-subset=2/0', '--format', 'csv');
   assert.equal(table.status, 0, table.stderr);
   assert.ok(parseCsv(table.stdout).some((row) => row.includes('targeted-random')));
-  assert.match(mode('results', '--store', 'subset.sqlite', '--where', 'class-subset=2').stderr, /--where class-subset=2: no cell of this experiment has that value; its values: 2\/0/);
+  assert.match(
+    mode('results', '--store', 'subset.sqlite', '--where', 'class-subset=2').stderr,
+    /--where class-subset=2: no cell of this experiment has that value; its values: 2\/0/,
+  );
 });
 
 function parseCsv(text: string): string[][] {
@@ -164,11 +242,11 @@ function parseCsv(text: string): string[][] {
     for (let i = 0; i < line.length; i++) {
       const c = line[i]!;
       if (quoted) {
-        if (c === '"' && line[i + 1] === '"') (cell += '"'), i++;
+        if (c === '"' && line[i + 1] === '"') ((cell += '"'), i++);
         else if (c === '"') quoted = false;
         else cell += c;
       } else if (c === '"') quoted = true;
-      else if (c === ',') cells.push(cell), (cell = '');
+      else if (c === ',') (cells.push(cell), (cell = ''));
       else cell += c;
     }
     cells.push(cell);
@@ -181,9 +259,15 @@ test('kill -9 mid-sweep, then the same command: exactly the expected cells, each
   // 2 seeds x 2 strategies x 2 batches = 8 cells of 3 iterations.
   const config = writeConfig('kill.json', { ...TINY, scenarios: ['starve 1:0.2'], batches: [20, 30], iterations: [3] });
   const store = path.join(tmp, 'kill.sqlite');
-  const expected = expandCells(loadExperimentConfig(config)).map((c) => c.key).sort();
+  const expected = expandCells(loadExperimentConfig(config))
+    .map((c) => c.key)
+    .sort();
   assert.equal(expected.length, 8);
-  const child = spawn(process.execPath, [MAIN, '--engine', TEST_ENGINE, 'experiment', '--config', config, '--store', store, '--workers', '2'], { cwd: tmp, detached: true, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [MAIN, '--engine', TEST_ENGINE, 'experiment', '--config', config, '--store', store, '--workers', '2'],
+    { cwd: tmp, detached: true, stdio: 'ignore' },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const pid = child.pid!;
   let before: { key: string; finished_at: string }[] = [];
@@ -223,13 +307,20 @@ test('kill -9 mid-sweep, then the same command: exactly the expected cells, each
   assert.deepEqual(after.map((c) => c.key).sort(), expected, 'exactly the expected cells, each once');
   for (const b of before) assert.equal(after.find((a) => a.key === b.key)?.finished_at, b.finished_at, `cell ${b.key} was not rerun`);
   const counts = storeRows<{ n: number }>(store, 'SELECT count(*) AS n FROM iterations GROUP BY cell_key');
-  assert.deepEqual(counts.map((c) => c.n), new Array(8).fill(2 * 3), 'two arms x three iterations per cell, no leftovers of the killed cells');
+  assert.deepEqual(
+    counts.map((c) => c.n),
+    new Array(8).fill(2 * 3),
+    'two arms x three iterations per cell, no leftovers of the killed cells',
+  );
   assert.deepEqual(storeRows(store, 'SELECT * FROM failures'), []);
 
   // `mode results` on that store, in every format.
   const table = mode('results', '--store', store);
   assert.equal(table.status, 0, table.stderr);
-  assert.match(table.stdout, /strategy\s+n\s+Initial Acc\s+Final Acc\s+Control Acc\s+Finished Early\s+Diff I-F\s+Diff F-C\s+p t \(Holm\)\s+p W \(Holm\)\s+d_z\s+vs targeted-random/);
+  assert.match(
+    table.stdout,
+    /strategy\s+n\s+Initial Acc\s+Final Acc\s+Control Acc\s+Finished Early\s+Diff I-F\s+Diff F-C\s+p t \(Holm\)\s+p W \(Holm\)\s+d_z\s+vs targeted-random/,
+  );
   assert.match(table.stdout, /== batch 20\n/);
   assert.match(table.stdout, /== batch 30\n/);
   const markdown = mode('results', '--store', store, '--format', 'markdown', '--by', 'batch');
@@ -245,5 +336,8 @@ test('kill -9 mid-sweep, then the same command: exactly the expected cells, each
   assert.equal(json.tables.length, 2);
   assert.equal(json.tables[0].rows[0].seeds.length, 2);
   assert.deepEqual(JSON.parse(mode('results', '--store', store, '--json').stdout).by, ['strategy']);
-  assert.match(mode('results', '--store', store, '--by', 'colour').stderr, /unknown --by setting 'colour': must be one of \[dataset, class-subset/);
+  assert.match(
+    mode('results', '--store', store, '--by', 'colour').stderr,
+    /unknown --by setting 'colour': must be one of \[dataset, class-subset/,
+  );
 });

@@ -23,7 +23,11 @@ function buildProgram(): Command {
     .option('--json', 'print machine-readable results on stdout')
     .option('--quiet', 'no progress on stderr')
     .option('--verbose', 'stack traces on errors')
-    .option('--engine <name>', `compute engine: ${ENGINE_NAMES.join(' | ')} (auto: torch where its addon is built, else wasm)`, DEFAULT_ENGINE)
+    .option(
+      '--engine <name>',
+      `compute engine: ${ENGINE_NAMES.join(' | ')} (auto: torch where its addon is built, else wasm)`,
+      DEFAULT_ENGINE,
+    )
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => {} });
@@ -48,7 +52,13 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
-      process.stderr.write(`mode: ${error.message.replace(/^error: /, '').split('\n').filter((l) => l.trim() !== '').join(' ')}\n`);
+      process.stderr.write(
+        `mode: ${error.message
+          .replace(/^error: /, '')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .join(' ')}\n`,
+      );
       if (error.code === 'commander.executeSubCommandAsync') return error.exitCode;
       return 2;
     }

@@ -2,20 +2,31 @@
 import cliProgress from 'cli-progress';
 import type { ProgressCallback, ProgressEvent } from '../core/progress.js';
 
-export function progressReporter(options: { quiet: boolean; stream?: NodeJS.WriteStream }): { callback: ProgressCallback; stop: () => void } {
+export function progressReporter(options: { quiet: boolean; stream?: NodeJS.WriteStream }): {
+  callback: ProgressCallback;
+  stop: () => void;
+} {
   const stream = options.stream ?? process.stderr;
   if (options.quiet) return { callback: () => {}, stop: () => {} };
   if (!stream.isTTY) {
     return {
       callback: (event: ProgressEvent) => {
         if (event.type === 'stage') stream.write(`${event.message}\n`);
-        else if (event.type === 'epoch-end') stream.write(`  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, accuracy ${event.accuracy.toFixed(4)}\n`);
+        else if (event.type === 'epoch-end')
+          stream.write(
+            `  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, accuracy ${event.accuracy.toFixed(4)}\n`,
+          );
       },
       stop: () => {},
     };
   }
   const bar = new cliProgress.SingleBar(
-    { stream, format: '  {stage} epoch {epoch} |{bar}| {value}/{total} batches  loss {loss}  eta {eta_formatted}', hideCursor: true, clearOnComplete: true },
+    {
+      stream,
+      format: '  {stage} epoch {epoch} |{bar}| {value}/{total} batches  loss {loss}  eta {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let active = false;
@@ -36,11 +47,14 @@ export function progressReporter(options: { quiet: boolean; stream?: NodeJS.Writ
           active = true;
           break;
         case 'batch':
-          if (active && (event.batch % 8 === 0 || event.batch === event.batches - 1)) bar.update(event.batch + 1, { loss: event.loss.toFixed(4) });
+          if (active && (event.batch % 8 === 0 || event.batch === event.batches - 1))
+            bar.update(event.batch + 1, { loss: event.loss.toFixed(4) });
           break;
         case 'epoch-end':
           stop();
-          stream.write(`  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, accuracy ${event.accuracy.toFixed(4)}\n`);
+          stream.write(
+            `  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, accuracy ${event.accuracy.toFixed(4)}\n`,
+          );
           break;
         case 'done':
           stop();

@@ -20,7 +20,13 @@ import { defaultBy, DEFAULT_REFERENCE } from './commands/results.js';
 
 export type ReportSource =
   | { readonly kind: 'store'; readonly path: string }
-  | { readonly kind: 'folder'; readonly path: string; readonly analysisFile: string | null; readonly repairFile: string | null; readonly modelDir: string | null };
+  | {
+      readonly kind: 'folder';
+      readonly path: string;
+      readonly analysisFile: string | null;
+      readonly repairFile: string | null;
+      readonly modelDir: string | null;
+    };
 
 const WHAT_WE_READ = 'pass a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`';
 
@@ -47,7 +53,10 @@ export function detectSource(from: string): ReportSource {
   }
   if (analysisFile === null && repairFile === null) {
     const shown = entries.slice(0, 6).join(', ') + (entries.length > 6 ? ', ...' : '');
-    throw new ModeError('usage', `--from '${from}' is not a mode output folder: no ${ANALYSIS_FILE} or ${REPAIR_FILE} in it or in analysis/ and repair/ (it holds ${shown}); ${WHAT_WE_READ}`);
+    throw new ModeError(
+      'usage',
+      `--from '${from}' is not a mode output folder: no ${ANALYSIS_FILE} or ${REPAIR_FILE} in it or in analysis/ and repair/ (it holds ${shown}); ${WHAT_WE_READ}`,
+    );
   }
   return { kind: 'folder', path: from, analysisFile, repairFile, modelDir };
 }
@@ -81,10 +90,13 @@ export function sourceVersion(source: ReportSource): string {
       store.close();
     }
   }
-  return [source.analysisFile, source.repairFile].filter((f): f is string => f !== null && existsSync(f)).map((f) => {
-    const s = statSync(f);
-    return `${f}:${s.size}:${s.mtimeMs}`;
-  }).join(';');
+  return [source.analysisFile, source.repairFile]
+    .filter((f): f is string => f !== null && existsSync(f))
+    .map((f) => {
+      const s = statSync(f);
+      return `${f}:${s.size}:${s.mtimeMs}`;
+    })
+    .join(';');
 }
 
 function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: boolean): Pick<ReportContent, 'store' | 'notes'> {
@@ -93,14 +105,29 @@ function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: bool
     const cells = store.cells();
     const failures = store.openFailures().length;
     if (cells.length === 0) {
-      if (!allowEmpty) throw usageError(`${source.path} holds no finished cells yet; run \`mode experiment --store ${source.path}\` first, or watch it with \`mode serve --from ${source.path}\``);
-      return { store: null, notes: [`${source.path} holds no finished cells yet${failures > 0 ? ` (${failures} failed)` : ''}; this page reloads when the first cell is stored.`] };
+      if (!allowEmpty)
+        throw usageError(
+          `${source.path} holds no finished cells yet; run \`mode experiment --store ${source.path}\` first, or watch it with \`mode serve --from ${source.path}\``,
+        );
+      return {
+        store: null,
+        notes: [
+          `${source.path} holds no finished cells yet${failures > 0 ? ` (${failures} failed)` : ''}; this page reloads when the first cell is stored.`,
+        ],
+      };
     }
     const by = defaultBy(cells);
     const reference = DEFAULT_REFERENCE;
     const accuracy = summarizeResults(cells, { by, measure: 'accuracy', reference });
     return {
-      store: { file: source.path, cells, failures, accuracy, buggy: summarizeResults(cells, { by, measure: 'buggy', reference }), curves: validationCurves(cells, accuracy) },
+      store: {
+        file: source.path,
+        cells,
+        failures,
+        accuracy,
+        buggy: summarizeResults(cells, { by, measure: 'buggy', reference }),
+        curves: validationCurves(cells, accuracy),
+      },
       notes: [],
     };
   } finally {
@@ -126,7 +153,11 @@ async function computeGalleries(modelDir: string, labels: readonly number[], map
   const cached = options.galleryCache?.get(key);
   if (cached !== undefined) return cached;
   const engine = await options.engine();
-  options.onProgress({ type: 'stage', stage: 'report', message: `galleries: ranking the pool inputs of label${labels.length === 1 ? '' : 's'} ${labels.join(', ')} by similarity to ${map.toUpperCase()} under every metric` });
+  options.onProgress({
+    type: 'stage',
+    stage: 'report',
+    message: `galleries: ranking the pool inputs of label${labels.length === 1 ? '' : 's'} ${labels.join(', ')} by similarity to ${map.toUpperCase()} under every metric`,
+  });
   const run = await openModelRun(modelDir, engine);
   try {
     const content = await poolGalleries(run.model, run.data, labels, map);
@@ -144,17 +175,25 @@ export async function loadReportContent(source: ReportSource, options: LoadOptio
     const { store, notes } = storeContent(source, options.allowEmptyStore);
     return { title, source: source.path, analysis: null, repair: null, galleries: null, store, notes };
   }
-  const analysis: AnalysisDoc | null = source.analysisFile === null ? null : parseAnalysisDoc(readText(source.analysisFile), source.analysisFile);
+  const analysis: AnalysisDoc | null =
+    source.analysisFile === null ? null : parseAnalysisDoc(readText(source.analysisFile), source.analysisFile);
   const repair: RepairDoc | null = source.repairFile === null ? null : parseRepairDoc(readText(source.repairFile), source.repairFile);
   const notes: string[] = [];
   if (analysis === null) notes.push('No analysis.json here: the layer chart and the heat map sheets come from `mode analyze --out DIR`.');
-  if (repair === null) notes.push('No repair.json here: the repair table, the curves, the per-label accuracy and the confusion matrices come from `mode repair --out DIR`.');
-  const modelDir = source.modelDir ?? [analysis?.modelDir, repair?.model].find((d): d is string => d !== undefined && existsSync(path.join(d, 'model.json'))) ?? null;
+  if (repair === null)
+    notes.push(
+      'No repair.json here: the repair table, the curves, the per-label accuracy and the confusion matrices come from `mode repair --out DIR`.',
+    );
+  const modelDir =
+    source.modelDir ??
+    [analysis?.modelDir, repair?.model].find((d): d is string => d !== undefined && existsSync(path.join(d, 'model.json'))) ??
+    null;
   const labels = (analysis?.bugs ?? repair?.initial.bugs ?? []).map((b) => b.label);
   let galleries: Galleries | null = null;
   if (!options.galleries) notes.push('Galleries left out (--no-galleries).');
   else if (labels.length === 0) notes.push('No buggy label, so no galleries of similar pool inputs.');
-  else if (modelDir === null) notes.push(`The galleries need the model folder (${analysis?.modelDir ?? repair?.model ?? 'unknown'}), which is not there.`);
+  else if (modelDir === null)
+    notes.push(`The galleries need the model folder (${analysis?.modelDir ?? repair?.model ?? 'unknown'}), which is not there.`);
   else galleries = await computeGalleries(modelDir, labels, galleryMap(repair), options);
   return { title, source: source.path, analysis, repair, galleries, store: null, notes };
 }

@@ -21,11 +21,37 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 const SYNTH = 'synthetic:classes=3,size=8,n=900';
-const TRAIN = ['--dataset', SYNTH, '--model', 'mlp', '--epochs', '3', '--train-size', '500', '--validation-size', '100', '--pool-size', '150', '--starve', '1:0.1', '--seed', '3', '--quiet'];
+const TRAIN = [
+  '--dataset',
+  SYNTH,
+  '--model',
+  'mlp',
+  '--epochs',
+  '3',
+  '--train-size',
+  '500',
+  '--validation-size',
+  '100',
+  '--pool-size',
+  '150',
+  '--starve',
+  '1:0.1',
+  '--seed',
+  '3',
+  '--quiet',
+];
 /** Two seeds, two strategies, batch 20, 2 iterations on 3 noisy classes: a store in a few seconds. */
 const TINY = {
-  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'], models: ['mlp'], trainSizes: [{ train: 400, validation: 200, pool: 400 }], epochs: [3],
-  seeds: 2, strategies: ['mode', 'targeted-random'], batches: [20], iterations: [2], theta: 1, earlyStop: false,
+  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'],
+  models: ['mlp'],
+  trainSizes: [{ train: 400, validation: 200, pool: 400 }],
+  epochs: [3],
+  seeds: 2,
+  strategies: ['mode', 'targeted-random'],
+  batches: [20],
+  iterations: [2],
+  theta: 1,
+  earlyStop: false,
 };
 
 /**
@@ -47,7 +73,22 @@ function run(...args: string[]): string {
 before(() => {
   run('train', ...TRAIN, '--out', 'run/model');
   run('analyze', '--model', 'run/model', '--theta', '1', '--quiet', '--out', 'run/analysis');
-  run('repair', '--model', 'run/model', '--batch', '20', '--iterations', '2', '--theta', '1', '--compare', 'targeted-random', '--quiet', '--out', 'run/repair');
+  run(
+    'repair',
+    '--model',
+    'run/model',
+    '--batch',
+    '20',
+    '--iterations',
+    '2',
+    '--theta',
+    '1',
+    '--compare',
+    'targeted-random',
+    '--quiet',
+    '--out',
+    'run/repair',
+  );
   writeFileSync(path.join(tmp, 'tiny.json'), JSON.stringify(TINY));
   run('experiment', '--config', 'tiny.json', '--store', 'tiny.sqlite', '--workers', '1', '--quiet');
 });
@@ -63,22 +104,37 @@ interface RepairJson {
 }
 const repairJson = (): RepairJson => JSON.parse(readFileSync(path.join(tmp, 'run', 'repair', 'repair.json'), 'utf8')) as RepairJson;
 
-test('report of a demo-style folder: every view, the run\'s numbers, and the same page for the same run', () => {
+test("report of a demo-style folder: every view, the run's numbers, and the same page for the same run", () => {
   const out = run('report', '--from', 'run', '--out', 'rep', '--quiet');
   assert.equal(out, `wrote ${path.join('rep', 'index.html')}\n`);
   const page = html('rep');
-  for (const id of ['repair-results', 'repair-val-acc', 'repair-val-buggy', 'repair-per-label', 'repair-confusion-before', 'repair-confusion-after-0', 'analysis-layers', 'analysis-sheet-1', 'galleries-1']) {
+  for (const id of [
+    'repair-results',
+    'repair-val-acc',
+    'repair-val-buggy',
+    'repair-per-label',
+    'repair-confusion-before',
+    'repair-confusion-after-0',
+    'analysis-layers',
+    'analysis-sheet-1',
+    'galleries-1',
+  ]) {
     assert.match(page, new RegExp(`id="${id}`), `the page has ${id}`);
   }
   const repair = repairJson();
   for (const row of repair.table) {
-    for (const v of [fixed4(row.initialAcc), fixed4(row.finalAcc), fixed4(row.controlAcc), signed4(row.diffIF), signed4(row.diffFC)]) assert.ok(page.includes(`>${v}<`) || page.includes(`>${v} `), `${row.strategy}: ${v} in the page`);
+    for (const v of [fixed4(row.initialAcc), fixed4(row.finalAcc), fixed4(row.controlAcc), signed4(row.diffIF), signed4(row.diffFC)])
+      assert.ok(page.includes(`>${v}<`) || page.includes(`>${v} `), `${row.strategy}: ${v} in the page`);
   }
   assert.match(page, /Most similar per metric/);
   assert.match(page, /Least similar per metric/);
   assert.match(page, /cosine: most similar/);
   assert.match(page, /Chart\.js v4\.6\.1/, 'Chart.js is inlined');
-  assert.doesNotMatch(page, /\s(?:src|href)="(?!data:|#)/, 'every src and href is a data URI or a fragment: nothing is loaded from elsewhere');
+  assert.doesNotMatch(
+    page,
+    /\s(?:src|href)="(?!data:|#)/,
+    'every src and href is a data URI or a fragment: nothing is loaded from elsewhere',
+  );
   run('report', '--from', 'run', '--out', 'rep-again', '--quiet');
   assert.equal(html('rep-again'), page, 'same run, same page');
   // A second report into the same folder needs --force.
@@ -102,10 +158,15 @@ test('report of an analysis folder alone and of a repair folder alone says what 
 test('report of an experiment store: the results table matches `mode results`', () => {
   run('report', '--from', 'tiny.sqlite', '--out', 'srep', '--quiet');
   const page = html('srep');
-  const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as { tables: { rows: { final: { mean: number; ci95: number }; diffFC: { mean: number } }[] }[] };
+  const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as {
+    tables: { rows: { final: { mean: number; ci95: number }; diffFC: { mean: number } }[] }[];
+  };
   assert.equal(results.tables.length, 1);
   for (const row of results.tables[0]!.rows) {
-    assert.ok(page.includes(`>${fixed4(row.final.mean)}<span class="ci">\u00B1 ${fixed4(row.final.ci95)}</span>`), `Final ${fixed4(row.final.mean)} ± ${fixed4(row.final.ci95)} in the page`);
+    assert.ok(
+      page.includes(`>${fixed4(row.final.mean)}<span class="ci">\u00B1 ${fixed4(row.final.ci95)}</span>`),
+      `Final ${fixed4(row.final.mean)} ± ${fixed4(row.final.ci95)} in the page`,
+    );
     assert.ok(page.includes(signed4(row.diffFC.mean)), `Diff F-C ${signed4(row.diffFC.mean)} in the page`);
   }
   assert.match(page, /id="store-accuracy-0"/);
@@ -114,24 +175,55 @@ test('report of an experiment store: the results table matches `mode results`', 
 });
 
 const BAD: { name: string; setup: () => string; error: RegExp; status: number }[] = [
-  { name: 'a path that does not exist', setup: () => 'nowhere', error: /--from 'nowhere' does not exist; pass a folder written by `mode demo`/, status: 2 },
-  { name: 'an empty folder', setup: () => (mkdirSync(path.join(tmp, 'empty'), { recursive: true }), 'empty'), error: /--from 'empty' is an empty folder/, status: 2 },
+  {
+    name: 'a path that does not exist',
+    setup: () => 'nowhere',
+    error: /--from 'nowhere' does not exist; pass a folder written by `mode demo`/,
+    status: 2,
+  },
+  {
+    name: 'an empty folder',
+    setup: () => (mkdirSync(path.join(tmp, 'empty'), { recursive: true }), 'empty'),
+    error: /--from 'empty' is an empty folder/,
+    status: 2,
+  },
   {
     name: 'a folder that is not ours',
-    setup: () => (mkdirSync(path.join(tmp, 'photos'), { recursive: true }), writeFileSync(path.join(tmp, 'photos', 'cat.jpg'), 'jpeg'), 'photos'),
-    error: /--from 'photos' is not a mode output folder: no analysis\.json or repair\.json in it or in analysis\/ and repair\/ \(it holds cat\.jpg\)/, status: 2,
+    setup: () => (
+      mkdirSync(path.join(tmp, 'photos'), { recursive: true }),
+      writeFileSync(path.join(tmp, 'photos', 'cat.jpg'), 'jpeg'),
+      'photos'
+    ),
+    error:
+      /--from 'photos' is not a mode output folder: no analysis\.json or repair\.json in it or in analysis\/ and repair\/ \(it holds cat\.jpg\)/,
+    status: 2,
   },
   {
     name: 'an analysis.json of someone else',
-    setup: () => (mkdirSync(path.join(tmp, 'other'), { recursive: true }), writeFileSync(path.join(tmp, 'other', 'analysis.json'), '{"kind": "their-analysis"}'), 'other'),
-    error: /other\/analysis\.json is not an analysis\.json of this mode \(bad field at kind: .*\); pass a folder written by `mode analyze`/, status: 1,
+    setup: () => (
+      mkdirSync(path.join(tmp, 'other'), { recursive: true }),
+      writeFileSync(path.join(tmp, 'other', 'analysis.json'), '{"kind": "their-analysis"}'),
+      'other'
+    ),
+    error: /other\/analysis\.json is not an analysis\.json of this mode \(bad field at kind: .*\); pass a folder written by `mode analyze`/,
+    status: 1,
   },
   {
     name: 'a repair.json that is not JSON',
-    setup: () => (mkdirSync(path.join(tmp, 'broken'), { recursive: true }), writeFileSync(path.join(tmp, 'broken', 'repair.json'), '{"kind": "mode-rep'), 'broken'),
-    error: /broken\/repair\.json is not JSON/, status: 1,
+    setup: () => (
+      mkdirSync(path.join(tmp, 'broken'), { recursive: true }),
+      writeFileSync(path.join(tmp, 'broken', 'repair.json'), '{"kind": "mode-rep'),
+      'broken'
+    ),
+    error: /broken\/repair\.json is not JSON/,
+    status: 1,
   },
-  { name: 'a file that is not a database', setup: () => (writeFileSync(path.join(tmp, 'notes.txt'), 'not a database\n'.repeat(100)), 'notes.txt'), error: /notes\.txt is not a mode result store/, status: 1 },
+  {
+    name: 'a file that is not a database',
+    setup: () => (writeFileSync(path.join(tmp, 'notes.txt'), 'not a database\n'.repeat(100)), 'notes.txt'),
+    error: /notes\.txt is not a mode result store/,
+    status: 1,
+  },
   {
     name: 'an SQLite file of someone else',
     setup: () => {
@@ -140,12 +232,14 @@ const BAD: { name: string; setup: () => string; error: RegExp; status: number }[
       db.close();
       return 'theirs.sqlite';
     },
-    error: /theirs\.sqlite is an SQLite database but not a mode result store/, status: 1,
+    error: /theirs\.sqlite is an SQLite database but not a mode result store/,
+    status: 1,
   },
   {
     name: 'a store of ours with no cells',
     setup: () => (ResultStore.open(path.join(tmp, 'fresh.sqlite')).close(), 'fresh.sqlite'),
-    error: /fresh\.sqlite holds no finished cells yet; run `mode experiment --store fresh\.sqlite` first/, status: 2,
+    error: /fresh\.sqlite holds no finished cells yet; run `mode experiment --store fresh\.sqlite` first/,
+    status: 2,
   },
 ];
 
@@ -164,7 +258,10 @@ for (const bad of BAD) {
 
 /** Starts `mode serve` on a free port and returns its URL and a stop function. */
 async function serve(...args: string[]): Promise<{ url: string; stop: () => Promise<number | null>; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, '--engine', TEST_ENGINE, 'serve', ...args, '--port', '0', '--quiet'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, '--engine', TEST_ENGINE, 'serve', ...args, '--port', '0', '--quiet'], {
+    cwd: tmp,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -184,8 +281,11 @@ test('serve: the same report over loopback, updated when the store changes; bad 
   const server = await serve('--from', 'tiny.sqlite', '--no-galleries');
   try {
     const page = await (await fetch(server.url)).text();
-    const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as { tables: { rows: { final: { mean: number; ci95: number } }[] }[] };
-    for (const row of results.tables[0]!.rows) assert.ok(page.includes(`>${fixed4(row.final.mean)}<span class="ci">\u00B1 ${fixed4(row.final.ci95)}</span>`));
+    const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as {
+      tables: { rows: { final: { mean: number; ci95: number } }[] }[];
+    };
+    for (const row of results.tables[0]!.rows)
+      assert.ok(page.includes(`>${fixed4(row.final.mean)}<span class="ci">\u00B1 ${fixed4(row.final.ci95)}</span>`));
     assert.match(page, /id="live-badge"/);
     const state = (await (await fetch(new URL('/state', server.url))).json()) as { version: string };
     assert.equal(state.version, 'cells 4, failures 0');
@@ -218,31 +318,49 @@ async function assertOpensCleanly(url: string, screenshot: string, minimumImages
   return check;
 }
 
-test('browser: the demo-style report opens in headless Chromium with its numbers, decoded images and no console errors', { skip: browserSkip() }, async () => {
-  if (!existsSync(path.join(tmp, 'rep', 'index.html'))) run('report', '--from', 'run', '--out', 'rep', '--quiet');
-  const check = await assertOpensCleanly(pathToFileURL(path.join(tmp, 'rep', 'index.html')).href, 'report-folder.png', 10);
-  const repair = repairJson();
-  const table = check.tables['repair-results']!;
-  assert.equal(table.length, 1 + repair.table.length, 'a header and a row per strategy');
-  repair.table.forEach((row, i) => {
-    const cells = table[i + 1]!;
-    assert.equal(cells[3], fixed4(row.initialAcc));
-    assert.equal(cells[4]!.replace(/\s*\u2605$/, ''), fixed4(row.finalAcc));
-    assert.equal(cells[5], fixed4(row.controlAcc));
-  });
-  const before = check.tables['repair-confusion-before']!;
-  assert.deepEqual(before.slice(1).map((r) => r.slice(1).map(Number)), repair.initial.test.confusion);
-  const after = check.tables['repair-confusion-after-0']!;
-  assert.deepEqual(after.slice(1).map((r) => r.slice(1).map(Number)), repair.arms[0]!.iterations.at(-1)!.test.confusion);
-  assert.ok(check.images.some((i) => /Heat maps of label/.test(i.alt)), 'a heat map sheet');
-  assert.ok(check.images.some((i) => /most similar/.test(i.alt)) && check.images.some((i) => /least similar/.test(i.alt)), 'the galleries');
-});
+test(
+  'browser: the demo-style report opens in headless Chromium with its numbers, decoded images and no console errors',
+  { skip: browserSkip() },
+  async () => {
+    if (!existsSync(path.join(tmp, 'rep', 'index.html'))) run('report', '--from', 'run', '--out', 'rep', '--quiet');
+    const check = await assertOpensCleanly(pathToFileURL(path.join(tmp, 'rep', 'index.html')).href, 'report-folder.png', 10);
+    const repair = repairJson();
+    const table = check.tables['repair-results']!;
+    assert.equal(table.length, 1 + repair.table.length, 'a header and a row per strategy');
+    repair.table.forEach((row, i) => {
+      const cells = table[i + 1]!;
+      assert.equal(cells[3], fixed4(row.initialAcc));
+      assert.equal(cells[4]!.replace(/\s*\u2605$/, ''), fixed4(row.finalAcc));
+      assert.equal(cells[5], fixed4(row.controlAcc));
+    });
+    const before = check.tables['repair-confusion-before']!;
+    assert.deepEqual(
+      before.slice(1).map((r) => r.slice(1).map(Number)),
+      repair.initial.test.confusion,
+    );
+    const after = check.tables['repair-confusion-after-0']!;
+    assert.deepEqual(
+      after.slice(1).map((r) => r.slice(1).map(Number)),
+      repair.arms[0]!.iterations.at(-1)!.test.confusion,
+    );
+    assert.ok(
+      check.images.some((i) => /Heat maps of label/.test(i.alt)),
+      'a heat map sheet',
+    );
+    assert.ok(
+      check.images.some((i) => /most similar/.test(i.alt)) && check.images.some((i) => /least similar/.test(i.alt)),
+      'the galleries',
+    );
+  },
+);
 
 test('browser: the store report, file and served, opens cleanly', { skip: browserSkip() }, async () => {
   // The serve test adds cells to the store: report it as it is now.
   run('report', '--from', 'tiny.sqlite', '--out', 'srep-now', '--quiet');
   const check = await assertOpensCleanly(pathToFileURL(path.join(tmp, 'srep-now', 'index.html')).href, 'report-store.png', 0);
-  const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as { tables: { rows: { by: { strategy: string }; final: { mean: number; ci95: number }; control: { mean: number; ci95: number } }[] }[] };
+  const results = JSON.parse(run('results', '--store', 'tiny.sqlite', '--format', 'json')) as {
+    tables: { rows: { by: { strategy: string }; final: { mean: number; ci95: number }; control: { mean: number; ci95: number } }[] }[];
+  };
   const table = check.tables['store-accuracy-0']!;
   assert.equal(table.length, 1 + results.tables[0]!.rows.length);
   results.tables[0]!.rows.forEach((row, i) => {

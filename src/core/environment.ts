@@ -31,8 +31,15 @@ let commit: string | undefined;
 export function gitCommit(): string {
   if (commit === undefined) {
     try {
-      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-      const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd: packageRoot(),
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .toString()
+        .trim();
       if (dirty !== '') commit += '-dirty';
     } catch {
       commit = 'unknown';
@@ -50,5 +57,11 @@ export interface RunEnvironment {
 }
 
 export function runEnvironment(): RunEnvironment {
-  return { tool: 'mode', toolVersion: toolVersion(), node: process.version, platform: `${process.platform}-${process.arch}`, gitCommit: gitCommit() };
+  return {
+    tool: 'mode',
+    toolVersion: toolVersion(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    gitCommit: gitCommit(),
+  };
 }

@@ -10,11 +10,20 @@ import { writeIdx } from './idx.js';
 const root = mkdtempSync(path.join(os.tmpdir(), 'mode-datasets-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const usage = (pattern: RegExp) => (error: unknown): boolean => error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
-const data = (pattern: RegExp) => (error: unknown): boolean => error instanceof ModeError && error.code === 'data' && pattern.test(error.message);
+const usage =
+  (pattern: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
+const data =
+  (pattern: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof ModeError && error.code === 'data' && pattern.test(error.message);
 
 test('unknown and malformed dataset specs', async () => {
-  await assert.rejects(loadDataset('cifar'), usage(/^unknown dataset 'cifar': must be one of \[mnist, fashion-mnist, idx:DIR, images:DIR, synthetic\]$/));
+  await assert.rejects(
+    loadDataset('cifar'),
+    usage(/^unknown dataset 'cifar': must be one of \[mnist, fashion-mnist, idx:DIR, images:DIR, synthetic\]$/),
+  );
   assert.throws(() => parseDatasetSpec('idx'), usage(/idx needs a folder; use --dataset idx:DIR/));
   assert.throws(() => parseDatasetSpec('mnist:x'), usage(/mnist takes no argument/));
   assert.deepEqual(parseDatasetSpec('idx:C:/data'), { name: 'idx', argument: 'C:/data' });
@@ -75,18 +84,28 @@ test('mnist: 60000 train / 10000 test, 28x28x1, labels 0-9', async () => {
   assert.equal(max, 1);
 });
 
-test('fashion-mnist: 60000 train / 10000 test, 28x28x1, 10 named classes', { skip: !existsSync(FASHION_MNIST_DIR) && `${FASHION_MNIST_DIR} is not installed` }, async () => {
-  const fashion = await loadDataset('fashion-mnist');
-  assert.equal(fashion.train.count, 60000);
-  assert.equal(fashion.test?.count, 10000);
-  assert.deepEqual(fashion.inputShape, [28, 28, 1]);
-  assert.equal(fashion.classNames[9], 'Ankle boot');
-  assert.equal(Math.max(...(fashion.test?.y ?? [])), 9);
-});
+test(
+  'fashion-mnist: 60000 train / 10000 test, 28x28x1, 10 named classes',
+  { skip: !existsSync(FASHION_MNIST_DIR) && `${FASHION_MNIST_DIR} is not installed` },
+  async () => {
+    const fashion = await loadDataset('fashion-mnist');
+    assert.equal(fashion.train.count, 60000);
+    assert.equal(fashion.test?.count, 10000);
+    assert.deepEqual(fashion.inputShape, [28, 28, 1]);
+    assert.equal(fashion.classNames[9], 'Ankle boot');
+    assert.equal(Math.max(...(fashion.test?.y ?? [])), 9);
+  },
+);
 
-test('fashion-mnist missing: the error says how to install it', { skip: existsSync(FASHION_MNIST_DIR) && 'fashion-mnist is installed' }, async () => {
-  await assert.rejects(
-    loadDataset('fashion-mnist'),
-    data(/^fashion-mnist is not installed: run `sudo apt-get install dataset-fashion-mnist` \(Debian\/Ubuntu\), or use --dataset idx:DIR$/),
-  );
-});
+test(
+  'fashion-mnist missing: the error says how to install it',
+  { skip: existsSync(FASHION_MNIST_DIR) && 'fashion-mnist is installed' },
+  async () => {
+    await assert.rejects(
+      loadDataset('fashion-mnist'),
+      data(
+        /^fashion-mnist is not installed: run `sudo apt-get install dataset-fashion-mnist` \(Debian\/Ubuntu\), or use --dataset idx:DIR$/,
+      ),
+    );
+  },
+);

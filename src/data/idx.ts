@@ -53,8 +53,7 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
 }
 
-const hex = (bytes: Uint8Array): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 
 /** Reads a file and gunzips it when it starts with the gzip magic bytes. */
 function readMaybeGzip(file: string): { bytes: Uint8Array; gzipped: boolean } {
@@ -81,7 +80,9 @@ function readMaybeGzip(file: string): { bytes: Uint8Array; gzipped: boolean } {
 export function parseIdx(bytes: Uint8Array, file: string, gzipped = false): IdxArray {
   const after = gzipped ? ' after gunzip' : '';
   if (bytes.length < 4) {
-    throw dataError(`${file}: not an IDX file: it has ${bytes.length} bytes${after}, fewer than the 4-byte IDX header; re-download or re-extract it`);
+    throw dataError(
+      `${file}: not an IDX file: it has ${bytes.length} bytes${after}, fewer than the 4-byte IDX header; re-download or re-extract it`,
+    );
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw dataError(
@@ -140,7 +141,9 @@ export function readIdxImages(file: string): IdxImages {
   }
   const [count = 0, height = 0, width = 0, channels = 1] = dims;
   if (height === 0 || width === 0 || channels === 0) {
-    throw dataError(`${file}: IDX images have an empty dimension (${describeDims(dims)}); expected height, width and channels of at least 1; re-create the file`);
+    throw dataError(
+      `${file}: IDX images have an empty dimension (${describeDims(dims)}); expected height, width and channels of at least 1; re-create the file`,
+    );
   }
   return { count, inputShape: [height, width, channels], pixels: data };
 }
@@ -150,7 +153,9 @@ export function readIdxLabels(file: string): Uint8Array {
   const { dims, data } = readIdx(file);
   if (dims.length !== 1) {
     const hint = dims.length >= 3 ? ' (is this an images file?)' : '';
-    throw dataError(`${file}: expected an IDX labels file with 1 dimension (count), found ${dims.length} (${describeDims(dims)})${hint}; check the path`);
+    throw dataError(
+      `${file}: expected an IDX labels file with 1 dimension (count), found ${dims.length} (${describeDims(dims)})${hint}; check the path`,
+    );
   }
   return data;
 }

@@ -26,8 +26,10 @@ function writePng(file: string, width: number, height: number, rgb: (p: number) 
 }
 
 const grey = (v: number) => (): [number, number, number] => [v, v, v];
-const dataError = (pattern: RegExp) => (error: unknown): boolean =>
-  error instanceof ModeError && error.code === 'data' && pattern.test(error.message);
+const dataError =
+  (pattern: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof ModeError && error.code === 'data' && pattern.test(error.message);
 
 test('images:DIR with train and test folders: grey PNGs, sorted class names, 1 channel', async () => {
   const dir = path.join(root, 'split');
@@ -45,7 +47,10 @@ test('images:DIR with train and test folders: grey PNGs, sorted class names, 1 c
   assert.equal(dataset.train.count, 4);
   assert.deepEqual(Array.from(dataset.train.y), [0, 1, 2, 2]);
   // ant/a.png: pixel p = 51p / 255 = p / 5.
-  assert.deepEqual(Array.from(dataset.train.x.subarray(0, 6), (v) => Math.round(v * 5)), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    Array.from(dataset.train.x.subarray(0, 6), (v) => Math.round(v * 5)),
+    [0, 1, 2, 3, 4, 5],
+  );
   assert.equal(dataset.test?.count, 1);
   assert.deepEqual(Array.from(dataset.test?.y ?? []), [1]);
   assert.ok(Math.abs((dataset.test?.x[0] ?? 0) - 0.4) < 1e-6);
@@ -66,7 +71,10 @@ test('images of different sizes are an error naming the file', () => {
   const dir = path.join(root, 'sizes');
   writePng(path.join(dir, 'a', 'x.png'), 4, 4, grey(0));
   writePng(path.join(dir, 'b', 'y.png'), 5, 4, grey(0));
-  assert.throws(() => loadImageFolder(dir), dataError(/b[/\\]y\.png is 5x4 but .*a[/\\]x\.png is 4x4; all images must have the same size: resize them first/));
+  assert.throws(
+    () => loadImageFolder(dir),
+    dataError(/b[/\\]y\.png is 5x4 but .*a[/\\]x\.png is 4x4; all images must have the same size: resize them first/),
+  );
 });
 
 test('bad image folders are clear errors', () => {
@@ -87,5 +95,8 @@ test('bad image folders are clear errors', () => {
   writePng(path.join(stray, 'train', 'a', 'x.png'), 2, 2, grey(0));
   writePng(path.join(stray, 'train', 'b', 'x.png'), 2, 2, grey(0));
   writePng(path.join(stray, 'test', 'c', 'x.png'), 2, 2, grey(0));
-  assert.throws(() => loadImageFolder(stray), dataError(/test class folder 'c' .* has no training folder; expected test classes among \[a, b\]/));
+  assert.throws(
+    () => loadImageFolder(stray),
+    dataError(/test class folder 'c' .* has no training folder; expected test classes among \[a, b\]/),
+  );
 });

@@ -96,7 +96,9 @@ function decodeClasses(spec: string, dir: string, classes: readonly string[], al
       .map((entry) => entry.name)
       .sort();
     if (files.length === 0) {
-      throw dataError(`${spec}: class folder '${classDir}' has no .png files; expected PNG images (other formats are not read): add images or remove the folder`);
+      throw dataError(
+        `${spec}: class folder '${classDir}' has no .png files; expected PNG images (other formats are not read): add images or remove the folder`,
+      );
     }
     const label = allClasses.indexOf(name);
     for (const fileName of files) {

@@ -26,7 +26,14 @@ export {
   type LoadDatasetOptions,
 } from './datasets.js';
 export { loadImageFolder, type ImageFolderData } from './image-folder.js';
-export { SYNTHETIC_DEFAULTS, SYNTHETIC_PARAMS, makeSynthetic, parseSyntheticSpec, type SyntheticData, type SyntheticOptions } from './synthetic.js';
+export {
+  SYNTHETIC_DEFAULTS,
+  SYNTHETIC_PARAMS,
+  makeSynthetic,
+  parseSyntheticSpec,
+  type SyntheticData,
+  type SyntheticOptions,
+} from './synthetic.js';
 export {
   CARVED_TEST_SHARE,
   DEFAULT_SPLIT,

@@ -14,7 +14,10 @@ const TRAIN: LabeledSet = {
   numClasses: 10,
 };
 
-const usage = (pattern: RegExp) => (error: unknown): boolean => error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
+const usage =
+  (pattern: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
 
 test('parse and describe', () => {
   assert.deepEqual(parseScenario('starve', '3,8:0.02'), { kind: 'starve', labels: [3, 8], fraction: 0.02 });
@@ -37,9 +40,15 @@ test('bad scenario strings give the documented messages', () => {
   assert.throws(() => parseScenario('shrink', '1'), usage(/^unknown scenario 'shrink': must be one of \[small, starve, noise\]$/));
   // Checks that need the training set.
   const apply = (s: Scenario) => () => applyScenarios(TRAIN, [s], new Rng(1));
-  assert.throws(apply(parseScenario('starve', '3,12:0.1')), usage(/--starve '3,12:0\.1': label 12 is outside the dataset's labels \[0, 9\]/));
+  assert.throws(
+    apply(parseScenario('starve', '3,12:0.1')),
+    usage(/--starve '3,12:0\.1': label 12 is outside the dataset's labels \[0, 9\]/),
+  );
   assert.throws(apply(parseScenario('noise', '10:0.1')), usage(/--noise '10:0\.1': label 10 is outside/));
-  assert.throws(apply(parseScenario('small', '1001')), usage(/--small '1001': count 1001 is larger than the training split \(1000 examples\)/));
+  assert.throws(
+    apply(parseScenario('small', '1001')),
+    usage(/--small '1001': count 1001 is larger than the training split \(1000 examples\)/),
+  );
 });
 
 test('starve keeps round(f * n) of the starved labels, at least 1, and all others', () => {
@@ -53,7 +62,10 @@ test('starve keeps round(f * n) of the starved labels, at least 1, and all other
   assert.deepEqual(result.summary.scenarios, ['starve 3,8:0.02']);
   // Rows are the examples their source indices name.
   assert.deepEqual(Array.from(result.x), Array.from(result.sourceIndices));
-  assert.deepEqual(Array.from(result.y), Array.from(result.sourceIndices, (i) => i % 10));
+  assert.deepEqual(
+    Array.from(result.y),
+    Array.from(result.sourceIndices, (i) => i % 10),
+  );
   assert.equal(keptCount(100, 0.001), 1);
   assert.equal(keptCount(100, 0), 0);
   assert.equal(applyScenarios(TRAIN, [parseScenario('starve', '4:0.001')], new Rng(1)).summary.after.perLabel[4], 1);
@@ -82,7 +94,11 @@ test('noise relabels round(p * n) of the label, never to the same label', () => 
   let changed = 0;
   result.y.forEach((label, i) => (changed += label === TRAIN.y[result.sourceIndices[i] ?? 0] ? 0 : 1));
   assert.equal(changed, 30);
-  assert.deepEqual(TRAIN.y, Int32Array.from({ length: 1000 }, (_, i) => i % 10), 'the input is untouched');
+  assert.deepEqual(
+    TRAIN.y,
+    Int32Array.from({ length: 1000 }, (_, i) => i % 10),
+    'the input is untouched',
+  );
 });
 
 test('scenarios compose in the order small, starve, noise', () => {
@@ -95,7 +111,10 @@ test('scenarios compose in the order small, starve, noise', () => {
   const smallOnly = applyScenarios(TRAIN, [parseScenario('small', '500')], new Rng(9));
   const threes = smallOnly.summary.after.perLabel[3] ?? 0;
   const twos = smallOnly.summary.after.perLabel[2] ?? 0;
-  assert.equal(a.summary.after.perLabel[3], keptCount(threes, 0.5) + (a.y.filter((label, i) => label === 3 && a.relabelledRows.includes(i)).length));
+  assert.equal(
+    a.summary.after.perLabel[3],
+    keptCount(threes, 0.5) + a.y.filter((label, i) => label === 3 && a.relabelledRows.includes(i)).length,
+  );
   assert.equal(a.summary.relabelled, Math.round(twos * 0.5));
   assert.equal(a.count, 500 - (threes - keptCount(threes, 0.5)));
   const none = applyScenarios(TRAIN, [], new Rng(9));

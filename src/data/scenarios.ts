@@ -160,7 +160,9 @@ export function checkScenarios(train: LabeledSet, scenarios: readonly Scenario[]
         throw usageError(`${option}: count must be a positive integer, got ${scenario.count}`);
       }
       if (scenario.count > count) {
-        throw usageError(`${option}: count ${scenario.count} is larger than the training split (${count} examples); lower it or raise the train size`);
+        throw usageError(
+          `${option}: count ${scenario.count} is larger than the training split (${count} examples); lower it or raise the train size`,
+        );
       }
       count = scenario.count;
     }
@@ -190,7 +192,10 @@ export function applyScenarios(train: LabeledSet, scenarios: readonly Scenario[]
   ordered.forEach((scenario, position) => {
     const stream = rng.child(`scenario-${position}-${scenario.kind}`);
     if (scenario.kind === 'small') {
-      rows = stream.sample(rows.length, scenario.count).map((i) => rows[i] ?? 0).sort();
+      rows = stream
+        .sample(rows.length, scenario.count)
+        .map((i) => rows[i] ?? 0)
+        .sort();
     } else if (scenario.kind === 'starve') {
       const starved = new Set(scenario.labels);
       const drop = new Uint8Array(train.count);

@@ -25,7 +25,10 @@ function traceable(trainCount: number, testCount: number | null): Dataset {
   };
 }
 
-const usage = (pattern: RegExp) => (error: unknown): boolean => error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
+const usage =
+  (pattern: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
 
 test('default sizes for a 60k training file are 30000 / 5000 / 25000, test = the test file', () => {
   assert.deepEqual(resolveSplitSizes(60_000, 10_000, {}), { train: 30_000, validation: 5_000, pool: 25_000, test: 10_000 });
@@ -50,7 +53,10 @@ test('splits are disjoint, of the asked sizes and deterministic per seed', () =>
   assert.equal(new Set(all).size, 800, 'disjoint');
   // Each row holds the example its index names.
   assert.deepEqual(Array.from(a.train.x), Array.from(a.indices.train));
-  assert.deepEqual(Array.from(a.pool.y), Array.from(a.indices.pool, (i) => i % 3));
+  assert.deepEqual(
+    Array.from(a.pool.y),
+    Array.from(a.indices.pool, (i) => i % 3),
+  );
   assert.deepEqual(a.indices, b.indices);
   assert.notDeepEqual(a.indices.train, c.indices.train);
   // A different train size leaves validation as it was.
@@ -68,7 +74,10 @@ test('test is carved from train when the dataset has none, or subsampled when as
   assert.equal(all.size, 700);
   const sub = splitDataset(traceable(600, 200), { testSize: 50, seed: 3 });
   assert.equal(sub.test.count, 50);
-  assert.deepEqual(Array.from(sub.test.x), Array.from(sub.indices.test ?? [], (i) => i + 100_000));
+  assert.deepEqual(
+    Array.from(sub.test.x),
+    Array.from(sub.indices.test ?? [], (i) => i + 100_000),
+  );
 });
 
 test('sizes larger than available are errors with the available count', () => {
@@ -77,7 +86,10 @@ test('sizes larger than available are errors with the available count', () => {
     () => splitDataset(dataset, { trainSize: 900, validationSize: 100, poolSize: 300, seed: 1 }),
     usage(/split sizes need 1300 training examples \(train 900 \+ validation 100 \+ pool 300\) but the training file has 1000/),
   );
-  assert.throws(() => splitDataset(dataset, { testSize: 500, seed: 1 }), usage(/testSize 500 is larger than the test file, which has 200 examples/));
+  assert.throws(
+    () => splitDataset(dataset, { testSize: 500, seed: 1 }),
+    usage(/testSize 500 is larger than the test file, which has 200 examples/),
+  );
   assert.throws(() => splitDataset(dataset, { trainSize: 0, seed: 1 }), usage(/trainSize must be an integer of at least 1, got 0/));
   assert.throws(() => splitDataset(dataset, { seed: -1 }), usage(/seed must be an integer/));
 });

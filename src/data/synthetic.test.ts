@@ -56,9 +56,15 @@ test('synthetic classes are separable: nearest class mean scores high on test', 
 });
 
 test('bad synthetic parameters are usage errors', () => {
-  const usage = (pattern: RegExp) => (error: unknown): boolean => error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
+  const usage =
+    (pattern: RegExp) =>
+    (error: unknown): boolean =>
+      error instanceof ModeError && error.code === 'usage' && pattern.test(error.message);
   assert.throws(() => parseSyntheticSpec('classes=1'), usage(/classes must be an integer in \[2, 1000\], got '1'/));
-  assert.throws(() => parseSyntheticSpec('colour=3'), usage(/unknown parameter 'colour': must be one of \[classes, size, n, test, noise, seed\]/));
+  assert.throws(
+    () => parseSyntheticSpec('colour=3'),
+    usage(/unknown parameter 'colour': must be one of \[classes, size, n, test, noise, seed\]/),
+  );
   assert.throws(() => parseSyntheticSpec('noise=2'), usage(/noise must be a number in \[0, 1\], got '2'/));
   assert.throws(() => parseSyntheticSpec('size'), usage(/'size' is not key=value/));
   assert.throws(() => parseSyntheticSpec('classes=5,n=3'), usage(/n \(3\) must be at least the number of classes \(5\)/));

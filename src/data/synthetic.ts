@@ -54,7 +54,10 @@ type SyntheticParam = (typeof SYNTHETIC_PARAMS)[number];
 export function parseSyntheticSpec(text: string, seed: number = SYNTHETIC_DEFAULTS.seed): SyntheticOptions {
   const values: Partial<Record<SyntheticParam, number>> = {};
   const spec = `synthetic:${text}`;
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const match = /^([a-z]+)=(.+)$/.exec(part);
     if (match === null) {
       throw usageError(`dataset '${spec}': '${part}' is not key=value; expected e.g. synthetic:classes=3,size=8,n=600`);
@@ -91,7 +94,9 @@ export function parseSyntheticSpec(text: string, seed: number = SYNTHETIC_DEFAUL
     throw usageError(`dataset '${spec}': n (${options.count}) must be at least the number of classes (${options.classes})`);
   }
   if (2 ** (options.size * options.size) < options.classes) {
-    throw usageError(`dataset '${spec}': ${options.size}x${options.size} images cannot hold ${options.classes} distinct prototypes; raise size`);
+    throw usageError(
+      `dataset '${spec}': ${options.size}x${options.size} images cannot hold ${options.classes} distinct prototypes; raise size`,
+    );
   }
   return options;
 }

@@ -18,7 +18,9 @@ export function firstNonFinite(values: Float32Array): number {
 export function checkInput(x: Float32Array, count: number, inputShape: InputShape): void {
   const rowSize = inputShape[0] * inputShape[1] * inputShape[2];
   if (!Number.isInteger(count) || count < 0 || x.length !== count * rowSize) {
-    throw shapeError(`input holds ${x.length} values but ${count} inputs of shape [${inputShape.join(', ')}] need ${count * rowSize}; the dataset does not fit this model`);
+    throw shapeError(
+      `input holds ${x.length} values but ${count} inputs of shape [${inputShape.join(', ')}] need ${count * rowSize}; the dataset does not fit this model`,
+    );
   }
 }
 
@@ -27,7 +29,10 @@ export function checkTraining(data: TrainingData, options: FitOptions, inputShap
   checkInput(data.x, data.count, inputShape);
   const rowSize = inputShape[0] * inputShape[1] * inputShape[2];
   const bad = firstNonFinite(data.x);
-  if (bad >= 0) throw shapeError(`training input ${Math.floor(bad / rowSize)} holds ${data.x[bad]} at value ${bad % rowSize}; inputs must be finite numbers (clean or drop that input)`);
+  if (bad >= 0)
+    throw shapeError(
+      `training input ${Math.floor(bad / rowSize)} holds ${data.x[bad]} at value ${bad % rowSize}; inputs must be finite numbers (clean or drop that input)`,
+    );
   if (data.y.length < data.count) throw shapeError(`${data.y.length} labels for ${data.count} training inputs; each input needs a label`);
   for (let i = 0; i < data.count; i++) {
     const label = data.y[i]!;
@@ -52,12 +57,20 @@ export class EpochTally {
   private lossSum = 0;
   private correctSum = 0;
 
-  constructor(private readonly stage: string, private readonly epoch: number, private readonly options: FitOptions, private readonly batches: number) {}
+  constructor(
+    private readonly stage: string,
+    private readonly epoch: number,
+    private readonly options: FitOptions,
+    private readonly batches: number,
+  ) {}
 
   /** A finished batch: its mean loss, how many of its `size` inputs it got right. */
   add(batch: number, loss: number, correct: number, size: number): void {
     if (!Number.isFinite(loss)) {
-      throw new ModeError('model', `${this.stage}: training diverged (loss ${loss}) at epoch ${this.epoch + 1}, batch ${batch + 1}; lower the learning rate or check the data for NaN`);
+      throw new ModeError(
+        'model',
+        `${this.stage}: training diverged (loss ${loss}) at epoch ${this.epoch + 1}, batch ${batch + 1}; lower the learning rate or check the data for NaN`,
+      );
     }
     this.lossSum += loss * size;
     this.correctSum += correct;

@@ -32,7 +32,11 @@ const adam = { kind: 'adam', learningRate: 0.01 } as const;
 export function engineContract(name: string, makeEngine: () => Promise<Engine>): void {
   const side = 8;
   const numClasses = 3;
-  const mlp: ArchitectureSpec = { inputShape: [side, side, 1], numClasses, layers: [{ type: 'flatten' }, { type: 'dense', units: 16, activation: 'relu' }] };
+  const mlp: ArchitectureSpec = {
+    inputShape: [side, side, 1],
+    numClasses,
+    layers: [{ type: 'flatten' }, { type: 'dense', units: 16, activation: 'relu' }],
+  };
   const cnn: ArchitectureSpec = {
     inputShape: [side, side, 1],
     numClasses,
@@ -79,7 +83,10 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
     };
     const model = engine.buildModel(spec, 8);
     const result = await model.fit(data, { epochs: 4, batchSize: 32, optimizer: adam, seed: 3 });
-    assert.ok(result.loss[3]! < result.loss[0]! && result.accuracy[3]! > 0.8, `loss ${result.loss.join(', ')}, accuracy ${result.accuracy.join(', ')}`);
+    assert.ok(
+      result.loss[3]! < result.loss[0]! && result.accuracy[3]! > 0.8,
+      `loss ${result.loss.join(', ')}, accuracy ${result.accuracy.join(', ')}`,
+    );
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mode-bn-'));
     try {
       await model.save(dir);
@@ -97,17 +104,29 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
   test(`${name}: layers, activations of every layer and of the input`, async () => {
     const engine = await makeEngine();
     const model = engine.buildModel(cnn, 1);
-    assert.deepEqual(model.layers.map((l) => l.type), ['conv2d', 'maxPool2d', 'flatten', 'dropout', 'dense', 'dense']);
+    assert.deepEqual(
+      model.layers.map((l) => l.type),
+      ['conv2d', 'maxPool2d', 'flatten', 'dropout', 'dense', 'dense'],
+    );
     assert.deepEqual(model.layers[0]!.outputShape, [6, 6, 4]);
-    assert.deepEqual(model.layers.map((l) => l.hasWeights), [true, false, false, false, true, true]);
+    assert.deepEqual(
+      model.layers.map((l) => l.hasWeights),
+      [true, false, false, false, true, true],
+    );
     const input = await model.activations(-1, data.x.subarray(0, 10 * 64), 10);
     assert.equal(input.size, 64);
     const conv = await model.activations(0, data.x.subarray(0, 10 * 64), 10, 3);
     assert.equal(conv.size, 144);
     assert.equal(conv.values.length, 1440);
-    assert.ok(conv.values.every((v) => v >= 0), 'relu outputs are non-negative');
+    assert.ok(
+      conv.values.every((v) => v >= 0),
+      'relu outputs are non-negative',
+    );
     const many = await model.layerOutputs([1, -1, 0], data.x.subarray(0, 10 * 64), 10, 4);
-    assert.deepEqual(many.map((a) => a.size), [36, 64, 144]);
+    assert.deepEqual(
+      many.map((a) => a.size),
+      [36, 64, 144],
+    );
     assert.deepEqual(many[2]!.values, conv.values);
     assert.deepEqual(many[1]!.values, input.values);
     await assert.rejects(model.activations(9, data.x.subarray(0, 64), 1), /layer index 9 is out of range/);
@@ -147,7 +166,10 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
       await model.fit(data, { epochs: 1, batchSize: 32, optimizer: adam, seed: 1 });
       await model.save(dir);
       const loaded = await engine.loadModel(dir);
-      assert.deepEqual(loaded.layers.map((l) => l.type), model.layers.map((l) => l.type));
+      assert.deepEqual(
+        loaded.layers.map((l) => l.type),
+        model.layers.map((l) => l.type),
+      );
       const a = await model.predict(data.x, data.count);
       const b = await loaded.predict(data.x, data.count);
       assert.ok(a.every((v, i) => Math.abs(v - b[i]!) < 1e-6));
@@ -199,7 +221,10 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
     const engine = await makeEngine();
     const model = engine.buildModel(mlp, 1);
     const bad = { ...data, x: data.x.map((v, i) => (i === 5 ? NaN : v)) };
-    await assert.rejects(model.fit(bad, { epochs: 1, batchSize: 32, optimizer: adam, seed: 1 }), /training input 0 holds NaN at value 5; inputs must be finite/);
+    await assert.rejects(
+      model.fit(bad, { epochs: 1, batchSize: 32, optimizer: adam, seed: 1 }),
+      /training input 0 holds NaN at value 5; inputs must be finite/,
+    );
     model.dispose();
   });
 }

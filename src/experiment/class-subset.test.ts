@@ -23,7 +23,8 @@ test('a class subset keeps labels 0..k-1 of train and test, is written once and 
   assert.equal(subset.test!.count, full.test!.y.filter((y) => y < 2).length);
   // pixels are stored as bytes: within half a step of 1/255 of the source
   const first = full.train.y.findIndex((y) => y < 2);
-  for (let j = 0; j < 64; j++) assert.ok(Math.abs(subset.train.x[j]! - Math.min(1, Math.max(0, full.train.x[first * 64 + j]!))) <= 0.5 / 255 + 1e-6);
+  for (let j = 0; j < 64; j++)
+    assert.ok(Math.abs(subset.train.x[j]! - Math.min(1, Math.max(0, full.train.x[first * 64 + j]!))) <= 0.5 / 255 + 1e-6);
   const written = statSync(path.join(dir, SUBSET_FILE)).mtimeMs;
   assert.equal(await materializeClassSubset(source, 2, dir), spec);
   assert.equal(statSync(path.join(dir, SUBSET_FILE)).mtimeMs, written, 'reused, not rewritten');
@@ -44,5 +45,8 @@ test('a list subset keeps its labels, relabelled by their place in the list, wit
   assert.ok(Math.abs(subset.train.x[10]! - Math.min(1, Math.max(0, full.train.x[first * 64 + 10]!))) <= 0.5 / 255 + 1e-6);
   assert.equal(describeClassSubset([3, 1]), '3/1');
   assert.equal(describeClassSubset(4), '4');
-  await assert.rejects(materializeClassSubset(source, [0, 7], path.join(tmp, 'bad')), /class subset 0\/7 of synthetic.*label 7 is not a class of the dataset \(labels 0\.\.3\)/);
+  await assert.rejects(
+    materializeClassSubset(source, [0, 7], path.join(tmp, 'bad')),
+    /class subset 0\/7 of synthetic.*label 7 is not a class of the dataset \(labels 0\.\.3\)/,
+  );
 });

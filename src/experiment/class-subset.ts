@@ -43,13 +43,17 @@ export async function materializeClassSubset(dataset: string, subset: ClassSubse
   const what = `class subset ${describeClassSubset(subset)} of ${dataset}`;
   const missing = labels.filter((l) => l >= source.numClasses);
   if (missing.length > 0) {
-    throw dataError(typeof subset === 'number'
-      ? `${what}: the dataset has only ${source.numClasses} classes; use a subset of at most ${source.numClasses}`
-      : `${what}: label ${missing[0]} is not a class of the dataset (labels 0..${source.numClasses - 1}); list labels of the dataset only`);
+    throw dataError(
+      typeof subset === 'number'
+        ? `${what}: the dataset has only ${source.numClasses} classes; use a subset of at most ${source.numClasses}`
+        : `${what}: label ${missing[0]} is not a class of the dataset (labels 0..${source.numClasses - 1}); list labels of the dataset only`,
+    );
   }
   // new label of each source label; -1: dropped
   const newLabel = new Int32Array(source.numClasses).fill(-1);
-  labels.forEach((l, i) => { newLabel[l] = i; });
+  labels.forEach((l, i) => {
+    newLabel[l] = i;
+  });
   await writeOutputFolder(dir, false, async (staging) => {
     const counts: Record<string, number> = {};
     const write = async (set: LabeledSet, imagesName: string, labelsName: string, part: string): Promise<void> => {
@@ -71,7 +75,14 @@ export async function materializeClassSubset(dataset: string, subset: ClassSubse
     if (source.test !== null) await write(source.test, IDX_FILE_NAMES.testImages, IDX_FILE_NAMES.testLabels, 'test');
     const classNames = labels.map((l) => source.classNames[l]!);
     await fs.writeFile(path.join(staging, 'classes.txt'), classNames.join('\n') + '\n');
-    await writeJson(path.join(staging, SUBSET_FILE), { kind: 'mode-class-subset', dataset, classes: labels.length, labels, classNames, counts });
+    await writeJson(path.join(staging, SUBSET_FILE), {
+      kind: 'mode-class-subset',
+      dataset,
+      classes: labels.length,
+      labels,
+      classNames,
+      counts,
+    });
   });
   return spec;
 }

@@ -6,26 +6,40 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { ModeError } from '../core/errors.js';
 import { formatStrategy, parseStrategy } from '../select/strategies.js';
-import { canonicalScenario, cellDimensions, expandCells, loadExperimentConfig, parseExperimentConfig, repairInputOf, seedList } from './experiment-config.js';
+import {
+  canonicalScenario,
+  cellDimensions,
+  expandCells,
+  loadExperimentConfig,
+  parseExperimentConfig,
+  repairInputOf,
+  seedList,
+} from './experiment-config.js';
 import { PRESETS, PRESET_NAMES, presetConfig, REPLICATION_METRICS, unavailableDataset } from './presets.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mode-exp-config-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const bad = (input: unknown, pattern: RegExp): void => {
-  assert.throws(() => parseExperimentConfig(input, 'exp.json'), (error: unknown) => {
-    assert.ok(error instanceof ModeError, String(error));
-    assert.equal(error.code, 'config');
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseExperimentConfig(input, 'exp.json'),
+    (error: unknown) => {
+      assert.ok(error instanceof ModeError, String(error));
+      assert.equal(error.code, 'config');
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 };
 
 test('an invalid config names the field path and the reason', () => {
   bad({ alphas: [0.25, 2] }, /^exp\.json: bad experiment config at alphas\.1: Too big: expected number to be <=1$/);
   bad({ batches: [0] }, /at batches\.0: Too small/);
   bad({ metrics: ['cosine', 'cosinus'] }, /at metrics\.1: Invalid option: expected one of "dot"\|"cosine"/);
-  bad({ strategies: ['targeted-random', 'mode:dhm:sideways'] }, /at strategies\.1: unknown order 'sideways': must be one of \[most, least\]/);
+  bad(
+    { strategies: ['targeted-random', 'mode:dhm:sideways'] },
+    /at strategies\.1: unknown order 'sideways': must be one of \[most, least\]/,
+  );
   bad({ scenarios: ['starve 3,8:1.5'] }, /at scenarios\.0: .*1\.5/);
   bad({ scenarios: ['starv 3:0.1'] }, /at scenarios\.0: scenario 'starv 3:0\.1': expected KIND TEXT/);
   bad({ models: ['mlp', 'resnet'] }, /at models\.1: unknown model 'resnet'/);
@@ -39,7 +53,10 @@ test('an invalid config names the field path and the reason', () => {
   bad({ classSubsets: [[3, 5, 3]] }, /at classSubsets\.0: a label is listed twice$/);
   bad({ classSubsets: [[3]] }, /at classSubsets\.0: a list of labels must name at least 2$/);
   bad({ classSubsets: [[3, -1]] }, /at classSubsets\.0\.1: Too small: expected number to be >=0/);
-  bad({ classSubsets: ['3/5'] }, /at classSubsets\.0: expected a class count \(an integer >= 2\), a list of at least 2 distinct labels, or null/);
+  bad(
+    { classSubsets: ['3/5'] },
+    /at classSubsets\.0: expected a class count \(an integer >= 2\), a list of at least 2 distinct labels, or null/,
+  );
 });
 
 test('config files: YAML and JSON, scalars read as lists of one; unreadable and malformed files are refused', () => {
@@ -69,8 +86,13 @@ test('scenarios: text and object forms are the same scenario', () => {
 
 test('expansion: the grid in a fixed order, settings that do not apply collapse, models are shared', () => {
   const config = parseExperimentConfig({
-    strategies: ['mode:dhm', 'targeted-random', 'entropy'], metrics: ['cosine', 'euclidean'], layerSelections: ['saturation', 'none'],
-    alphas: [0.25, 0.5], batches: [200, 2000], seeds: 3, models: ['mlp', 'cnn'],
+    strategies: ['mode:dhm', 'targeted-random', 'entropy'],
+    metrics: ['cosine', 'euclidean'],
+    layerSelections: ['saturation', 'none'],
+    alphas: [0.25, 0.5],
+    batches: [200, 2000],
+    seeds: 3,
+    models: ['mlp', 'cnn'],
   });
   const cells = expandCells(config);
   // per model and seed: mode 2 metrics x 2 rules x 2 alphas x 2 batches = 16; targeted-random 2 alphas x 2 batches = 4
@@ -81,38 +103,68 @@ test('expansion: the grid in a fixed order, settings that do not apply collapse,
   const entropy = cells.filter((c) => c.config.strategy === 'entropy');
   assert.ok(entropy.every((c) => c.config.layerSelection === null && c.config.alpha === null));
   assert.equal(cellDimensions(entropy[0]!).metric, null);
-  assert.deepEqual(cells.map((c) => c.key), expandCells(config).map((c) => c.key), 'deterministic order');
+  assert.deepEqual(
+    cells.map((c) => c.key),
+    expandCells(config).map((c) => c.key),
+    'deterministic order',
+  );
   // a metric written in the strategy text wins over the metrics axis, and the duplicate disappears
   const pinned = expandCells(parseExperimentConfig({ strategies: ['mode:dhm:most:dot'], metrics: ['cosine', 'euclidean'], seeds: 1 }));
-  assert.deepEqual(pinned.map((c) => c.config.strategy), ['mode:dhm:most:dot:importance:top']);
+  assert.deepEqual(
+    pinned.map((c) => c.config.strategy),
+    ['mode:dhm:most:dot:importance:top'],
+  );
   assert.equal(repairInputOf(entropy[0]!).compare?.length, 0);
 });
 
 test('cell keys are stable: derived from the resolved settings only', () => {
   const a = expandCells(parseExperimentConfig({ strategies: ['mode'], batches: [20], seeds: [7], scenarios: ['starve 3,8:0.02'] }));
   const resolved = formatStrategy(parseStrategy('mode'));
-  const b = expandCells(parseExperimentConfig({ seeds: [7], scenarios: [{ starve: '3,8:0.02' }], batches: 20, strategies: resolved, name: 'other' }));
+  const b = expandCells(
+    parseExperimentConfig({ seeds: [7], scenarios: [{ starve: '3,8:0.02' }], batches: 20, strategies: resolved, name: 'other' }),
+  );
   assert.equal(a.length, 1);
   assert.equal(a[0]!.key, b[0]!.key, 'same settings written differently, same key');
-  const c = expandCells(parseExperimentConfig({ strategies: ['mode'], batches: [20], seeds: [7], scenarios: ['starve 3,8:0.02'], alphas: [0.3] }));
+  const c = expandCells(
+    parseExperimentConfig({ strategies: ['mode'], batches: [20], seeds: [7], scenarios: ['starve 3,8:0.02'], alphas: [0.3] }),
+  );
   assert.notEqual(c[0]!.key, a[0]!.key);
   assert.equal(c[0]!.modelKey, a[0]!.modelKey, 'alpha does not change the initial model');
   // Golden keys of a cell with every setting written out (sha256 of the canonical JSON of the resolved
   // cell, first 16 hex digits): a change here means existing stores no longer recognise their cells.
-  const pinned = expandCells(parseExperimentConfig({
-    datasets: 'mnist', classSubsets: null, scenarios: 'starve 3,8:0.02', models: 'mlp', trainSizes: {}, epochs: 3, seeds: [7],
-    strategies: 'mode:contrast:most:cosine:importance:top', layerSelections: 'saturation', alphas: 0.25, batches: 20, iterations: 5, retrain: 'cumulative',
-    fineTuneEpochs: 2, theta: 0.92, gamma: 0.1, earlyStop: true, layerOnce: false,
-  }));
+  const pinned = expandCells(
+    parseExperimentConfig({
+      datasets: 'mnist',
+      classSubsets: null,
+      scenarios: 'starve 3,8:0.02',
+      models: 'mlp',
+      trainSizes: {},
+      epochs: 3,
+      seeds: [7],
+      strategies: 'mode:contrast:most:cosine:importance:top',
+      layerSelections: 'saturation',
+      alphas: 0.25,
+      batches: 20,
+      iterations: 5,
+      retrain: 'cumulative',
+      fineTuneEpochs: 2,
+      theta: 0.92,
+      gamma: 0.1,
+      earlyStop: true,
+      layerOnce: false,
+    }),
+  );
   assert.equal(pinned[0]!.key, 'f04a7113d5fa630a');
   assert.equal(pinned[0]!.modelKey, 'f1cafbae0c5950ac');
 });
 
-test('presets parse and expand to the issue\'s grids; --seeds replaces the seed count', () => {
+test("presets parse and expand to the issue's grids; --seeds replaces the seed count", () => {
   for (const name of PRESET_NAMES) assert.doesNotThrow(() => parseExperimentConfig(presetConfig(name), name), name);
   const replication = expandCells(parseExperimentConfig(presetConfig('replication')));
   assert.equal(replication.length, REPLICATION_METRICS.length * 2 * 2 * 5);
-  assert.ok(replication.every((c) => c.config.model === 'mlp28' && c.config.batch === 2000 && c.config.alpha === 0.25 && c.config.theta === 0.92));
+  assert.ok(
+    replication.every((c) => c.config.model === 'mlp28' && c.config.batch === 2000 && c.config.alpha === 0.25 && c.config.theta === 0.92),
+  );
   assert.deepEqual(replication[0]!.config.sizes, { train: 25000, validation: 5000, pool: 30000 });
   assert.equal(new Set(replication.map((c) => c.modelKey)).size, 5, 'one model per seed');
   const buggy = expandCells(parseExperimentConfig({ ...presetConfig('buggy'), seeds: 2 }));
@@ -121,15 +173,29 @@ test('presets parse and expand to the issue\'s grids; --seeds replaces the seed 
   assert.equal(ratio.length, 3 * 5 * 2 * 10);
   // Every subset starts with the starved digit 3, which the scenario starves as the subset's label 0.
   assert.deepEqual([...new Set(ratio.map((c) => cellDimensions(c).classSubset))], ['3/5', '3/5/8/2/9', '3/5/8/2/9/7/1/0/4/6']);
-  assert.ok(ratio.every((c) => Array.isArray(c.config.classSubset) && c.config.classSubset[0] === 3 && c.config.scenario.starve === '0:0.02'));
+  assert.ok(
+    ratio.every((c) => Array.isArray(c.config.classSubset) && c.config.classSubset[0] === 3 && c.config.scenario.starve === '0:0.02'),
+  );
   // A count keeps the keys it had before lists were allowed (commit 65c4b52), so older stores still resume.
   const counted = expandCells(parseExperimentConfig({ classSubsets: [2, [1, 0]], seeds: 1 }));
-  assert.deepEqual(counted.map((c) => cellDimensions(c).classSubset), ['2', '1/0']);
+  assert.deepEqual(
+    counted.map((c) => cellDimensions(c).classSubset),
+    ['2', '1/0'],
+  );
   assert.deepEqual([counted[0]!.modelKey, counted[0]!.key], ['8055f862da26e7a2', 'bcb437e9fe6a8559']);
   assert.notEqual(counted[0]!.modelKey, counted[1]!.modelKey, 'a list is a subset of its own');
   // Fashion-MNIST cells are skipped with a note where the Debian package is not installed.
-  assert.match(unavailableDataset('fashion-mnist', () => false) ?? '', /fashion-mnist is not installed \(\/usr\/share\/datasets\/fashion-mnist is absent/);
-  assert.equal(unavailableDataset('fashion-mnist', () => true), null);
-  assert.equal(unavailableDataset('mnist', () => false), null);
+  assert.match(
+    unavailableDataset('fashion-mnist', () => false) ?? '',
+    /fashion-mnist is not installed \(\/usr\/share\/datasets\/fashion-mnist is absent/,
+  );
+  assert.equal(
+    unavailableDataset('fashion-mnist', () => true),
+    null,
+  );
+  assert.equal(
+    unavailableDataset('mnist', () => false),
+    null,
+  );
   assert.throws(() => presetConfig('replicaton'), /unknown preset 'replicaton': must be one of \[replication, buggy, ratio\]/);
 });

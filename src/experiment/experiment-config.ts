@@ -20,9 +20,29 @@ import { parseDatasetSpec, parseScenario, SCENARIO_KINDS } from '../data/index.j
 import { checkArchitectureName } from '../model/architectures.js';
 import { DEFAULT_EPOCHS, MAX_SEED } from '../model/train-config.js';
 import { METRIC_NAMES } from '../select/metrics.js';
-import { formatStrategy, parseStrategy, SCORE_SPACES, STRATEGIES, STRATEGY_SETTING_KEYS, strategyNeeds, strategySettings, type SettingValues, type StrategySpec } from '../select/strategies.js';
+import {
+  formatStrategy,
+  parseStrategy,
+  SCORE_SPACES,
+  STRATEGIES,
+  STRATEGY_SETTING_KEYS,
+  strategyNeeds,
+  strategySettings,
+  type SettingValues,
+  type StrategySpec,
+} from '../select/strategies.js';
 import { describeClassSubset, type ClassSubset } from './class-subset.js';
-import { controlSettingsOf, DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RepairConfigSchema, RETRAIN_REGIMES, type RepairConfigInput, type RetrainRegime } from './repair-config.js';
+import {
+  controlSettingsOf,
+  DEFAULT_ALPHA,
+  DEFAULT_BATCH,
+  DEFAULT_FINE_TUNE_EPOCHS,
+  DEFAULT_ITERATIONS,
+  RepairConfigSchema,
+  RETRAIN_REGIMES,
+  type RepairConfigInput,
+  type RetrainRegime,
+} from './repair-config.js';
 
 /** Seeds when a config names none: calibration.md's five. */
 export const DEFAULT_SEED_COUNT = 5;
@@ -30,13 +50,22 @@ export const DEFAULT_SEED_COUNT = 5;
 /** A scalar where a list is expected is read as a list of one. */
 const asList = (v: unknown): unknown => (v === undefined || Array.isArray(v) ? v : [v]);
 const list = <T extends z.ZodType>(item: T, fallback: z.output<T>[]) =>
-  z.preprocess(asList, z.array(item).min(1, 'must list at least one value').default(fallback as never));
+  z.preprocess(
+    asList,
+    z
+      .array(item)
+      .min(1, 'must list at least one value')
+      .default(fallback as never),
+  );
 /** An axis that, when absent, does not cross anything. */
-const optionalList = <T extends z.ZodType>(item: T) => z.preprocess(asList, z.array(item).min(1, 'must list at least one value').optional());
+const optionalList = <T extends z.ZodType>(item: T) =>
+  z.preprocess(asList, z.array(item).min(1, 'must list at least one value').optional());
 
 const ScenarioObjectSchema = z.strictObject({ small: z.string().optional(), starve: z.string().optional(), noise: z.string().optional() });
 /** A bug scenario: 'none', 'starve 3,8:0.02' (several joined by ';'), or { starve: '3,8:0.02' }. */
-const ScenarioSchema = z.union([z.string(), ScenarioObjectSchema], { error: "expected 'none', a text such as 'starve 3,8:0.02', or an object such as { starve: '3,8:0.02' }" });
+const ScenarioSchema = z.union([z.string(), ScenarioObjectSchema], {
+  error: "expected 'none', a text such as 'starve 3,8:0.02', or an object such as { starve: '3,8:0.02' }",
+});
 
 const SizesSchema = z.strictObject({
   train: z.number().int().positive().optional(),
@@ -44,63 +73,75 @@ const SizesSchema = z.strictObject({
   pool: z.number().int().nonnegative().optional(),
 });
 
-const ClassSubsetSchema = z.union([
-  z.number().int().min(2),
-  z.array(z.number().int().min(0)).min(2, 'a list of labels must name at least 2').refine((l) => new Set(l).size === l.length, 'a label is listed twice'),
-  z.null(),
-], { error: 'expected a class count (an integer >= 2), a list of at least 2 distinct labels, or null (every class)' });
+const ClassSubsetSchema = z.union(
+  [
+    z.number().int().min(2),
+    z
+      .array(z.number().int().min(0))
+      .min(2, 'a list of labels must name at least 2')
+      .refine((l) => new Set(l).size === l.length, 'a label is listed twice'),
+    z.null(),
+  ],
+  { error: 'expected a class count (an integer >= 2), a list of at least 2 distinct labels, or null (every class)' },
+);
 
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
-export const ExperimentConfigSchema = z.strictObject({
-  /** A name for the experiment (the default store is runs/NAME.sqlite). */
-  name: z.string().min(1).optional(),
-  /** Dataset specs as `--dataset` takes them. */
-  datasets: list(z.string().min(1), ['mnist']),
-  /**
-   * Class subsets: k keeps the labels 0..k-1; a list of labels keeps those, relabelled by their place
-   * in the list ([[3, 5]] is one subset, [3, 5] two); null: every class. See class-subset.ts.
-   */
-  classSubsets: list(ClassSubsetSchema, [null]),
-  scenarios: list(ScenarioSchema, ['none']),
-  models: list(z.string().min(1), ['mlp']),
-  /** Training split sizes; {} uses the data defaults (train 30000 / validation 5000 / pool 25000 of 60k). */
-  trainSizes: list(SizesSchema, [{}]),
-  epochs: list(z.number().int().positive(), [DEFAULT_EPOCHS]),
-  /** A count N (seeds 1..N) or a list of seeds. */
-  seeds: z.union([z.number().int().positive(), z.array(SeedSchema).min(1)], { error: 'expected a seed count (an integer >= 1) or a list of seeds (integers in [0, 2^32))' }).default(DEFAULT_SEED_COUNT),
-  /** Strategies as `--strategy` / `--compare` take them: 'targeted-random', 'mode:dhm:least:cosine', ... */
-  strategies: list(z.string().min(1), ['mode']),
-  /** Metrics crossed with every mode strategy (a metric written in the strategy text wins). */
-  metrics: optionalList(z.enum(METRIC_NAMES)),
-  /** Score spaces (heat-map variants) crossed with every mode strategy (one written in the strategy text wins). */
-  scoreSpaces: optionalList(z.enum(SCORE_SPACES)),
-  layerSelections: list(z.enum(LAYER_SELECTION_RULES), ['saturation']),
-  alphas: list(z.number().min(0).max(1), [DEFAULT_ALPHA]),
-  batches: list(z.number().int().positive(), [DEFAULT_BATCH]),
-  iterations: list(z.number().int().positive(), [DEFAULT_ITERATIONS]),
-  retrain: list(z.enum(RETRAIN_REGIMES), ['cumulative']),
-  fineTuneEpochs: z.number().int().positive().default(DEFAULT_FINE_TUNE_EPOCHS),
-  theta: z.number().min(0).max(1).default(DEFAULT_THETA),
-  gamma: z.number().min(0).max(1).default(DEFAULT_GAMMA),
-  /** Stop an arm once no buggy label remains (the slides' "Finished Early"); false: every arm spends the whole budget. */
-  earlyStop: z.boolean().default(true),
-  layerOnce: z.boolean().default(false),
-}).superRefine((config, ctx) => {
-  // Names that other modules own are checked by their own parsers, and reported at their path here.
-  const check = (where: (string | number)[], work: () => unknown): void => {
-    try {
-      work();
-    } catch (error) {
-      if (!(error instanceof ModeError)) throw error;
-      ctx.addIssue({ code: 'custom', path: where, message: error.message });
-    }
-  };
-  config.datasets.forEach((d, i) => check(['datasets', i], () => parseDatasetSpec(d)));
-  config.scenarios.forEach((s, i) => check(['scenarios', i], () => canonicalScenario(s)));
-  config.models.forEach((m, i) => check(['models', i], () => checkArchitectureName(m)));
-  config.strategies.forEach((s, i) => check(['strategies', i], () => parseStrategy(s)));
-});
+export const ExperimentConfigSchema = z
+  .strictObject({
+    /** A name for the experiment (the default store is runs/NAME.sqlite). */
+    name: z.string().min(1).optional(),
+    /** Dataset specs as `--dataset` takes them. */
+    datasets: list(z.string().min(1), ['mnist']),
+    /**
+     * Class subsets: k keeps the labels 0..k-1; a list of labels keeps those, relabelled by their place
+     * in the list ([[3, 5]] is one subset, [3, 5] two); null: every class. See class-subset.ts.
+     */
+    classSubsets: list(ClassSubsetSchema, [null]),
+    scenarios: list(ScenarioSchema, ['none']),
+    models: list(z.string().min(1), ['mlp']),
+    /** Training split sizes; {} uses the data defaults (train 30000 / validation 5000 / pool 25000 of 60k). */
+    trainSizes: list(SizesSchema, [{}]),
+    epochs: list(z.number().int().positive(), [DEFAULT_EPOCHS]),
+    /** A count N (seeds 1..N) or a list of seeds. */
+    seeds: z
+      .union([z.number().int().positive(), z.array(SeedSchema).min(1)], {
+        error: 'expected a seed count (an integer >= 1) or a list of seeds (integers in [0, 2^32))',
+      })
+      .default(DEFAULT_SEED_COUNT),
+    /** Strategies as `--strategy` / `--compare` take them: 'targeted-random', 'mode:dhm:least:cosine', ... */
+    strategies: list(z.string().min(1), ['mode']),
+    /** Metrics crossed with every mode strategy (a metric written in the strategy text wins). */
+    metrics: optionalList(z.enum(METRIC_NAMES)),
+    /** Score spaces (heat-map variants) crossed with every mode strategy (one written in the strategy text wins). */
+    scoreSpaces: optionalList(z.enum(SCORE_SPACES)),
+    layerSelections: list(z.enum(LAYER_SELECTION_RULES), ['saturation']),
+    alphas: list(z.number().min(0).max(1), [DEFAULT_ALPHA]),
+    batches: list(z.number().int().positive(), [DEFAULT_BATCH]),
+    iterations: list(z.number().int().positive(), [DEFAULT_ITERATIONS]),
+    retrain: list(z.enum(RETRAIN_REGIMES), ['cumulative']),
+    fineTuneEpochs: z.number().int().positive().default(DEFAULT_FINE_TUNE_EPOCHS),
+    theta: z.number().min(0).max(1).default(DEFAULT_THETA),
+    gamma: z.number().min(0).max(1).default(DEFAULT_GAMMA),
+    /** Stop an arm once no buggy label remains (the slides' "Finished Early"); false: every arm spends the whole budget. */
+    earlyStop: z.boolean().default(true),
+    layerOnce: z.boolean().default(false),
+  })
+  .superRefine((config, ctx) => {
+    // Names that other modules own are checked by their own parsers, and reported at their path here.
+    const check = (where: (string | number)[], work: () => unknown): void => {
+      try {
+        work();
+      } catch (error) {
+        if (!(error instanceof ModeError)) throw error;
+        ctx.addIssue({ code: 'custom', path: where, message: error.message });
+      }
+    };
+    config.datasets.forEach((d, i) => check(['datasets', i], () => parseDatasetSpec(d)));
+    config.scenarios.forEach((s, i) => check(['scenarios', i], () => canonicalScenario(s)));
+    config.models.forEach((m, i) => check(['models', i], () => checkArchitectureName(m)));
+    config.strategies.forEach((s, i) => check(['strategies', i], () => parseStrategy(s)));
+  });
 
 export type ExperimentConfig = z.output<typeof ExperimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof ExperimentConfigSchema>;
@@ -120,7 +161,10 @@ export function loadExperimentConfig(file: string): ExperimentConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ModeError('usage', `cannot read experiment config '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; pass an existing JSON or YAML file`);
+    throw new ModeError(
+      'usage',
+      `cannot read experiment config '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; pass an existing JSON or YAML file`,
+    );
   }
   const ext = path.extname(file).toLowerCase();
   let raw: unknown;
@@ -148,10 +192,15 @@ export function canonicalScenario(input: string | ScenarioText): ScenarioText {
   if (typeof input === 'string') {
     const text = input.trim();
     if (text !== 'none' && text !== '') {
-      for (const part of text.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+      for (const part of text
+        .split(';')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')) {
         const [kind, ...rest] = part.split(/\s+/);
         if (!(SCENARIO_KINDS as readonly string[]).includes(kind ?? '') || rest.length !== 1) {
-          throw configError(`scenario '${part}': expected KIND TEXT with KIND one of [${SCENARIO_KINDS.join(', ')}], e.g. 'starve 3,8:0.02'`);
+          throw configError(
+            `scenario '${part}': expected KIND TEXT with KIND one of [${SCENARIO_KINDS.join(', ')}], e.g. 'starve 3,8:0.02'`,
+          );
         }
         if (object[kind!] !== undefined) throw configError(`scenario '${text}' names ${kind} twice`);
         object[kind!] = rest[0]!;
@@ -232,7 +281,11 @@ export function seedList(seeds: ExperimentConfig['seeds']): number[] {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .filter(([, x]) => x !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
   });
 }
 
@@ -251,7 +304,8 @@ export function modelConfigOf(cell: ModelConfig): ModelConfig {
 export const modelKey = (m: ModelConfig): string => hashKey({ kind: 'model', ...modelConfigOf(m) });
 export const cellKey = (c: CellConfig): string => hashKey({ kind: 'cell', ...c });
 /** Cells with the same control key share one control arm (random selection does not depend on the strategy, layer selection or alpha). */
-export const controlKeyOf = (c: CellSettings): string => hashKey({ kind: 'control', model: modelKey(c.config), ...controlSettingsOf(RepairConfigSchema.parse(repairInputOf(c))) });
+export const controlKeyOf = (c: CellSettings): string =>
+  hashKey({ kind: 'control', model: modelKey(c.config), ...controlSettingsOf(RepairConfigSchema.parse(repairInputOf(c))) });
 
 /** The strategies of the grid: each text crossed with the metric and score-space axes (for the strategies that have those settings), deduplicated. */
 function expandStrategies(config: ExperimentConfig): StrategySpec[] {
@@ -277,25 +331,48 @@ function expandStrategies(config: ExperimentConfig): StrategySpec[] {
 export function expandCells(config: ExperimentConfig): Cell[] {
   const strategies = expandStrategies(config);
   const cells: { config: CellConfig; spec: StrategySpec }[] = [];
-  for (const dataset of config.datasets) for (const classSubset of config.classSubsets) for (const scenarioInput of config.scenarios)
-    for (const model of config.models) for (const sizes of config.trainSizes) for (const epochs of config.epochs) for (const seed of seedList(config.seeds)) {
-      const scenario = canonicalScenario(scenarioInput);
-      for (const spec of strategies) {
-        // Layer selection applies to strategies that score against the analysis' maps; alpha to targeted ones.
-        const layerSelections = strategyNeeds(spec).maps !== undefined ? config.layerSelections : [null];
-        for (const layerSelection of layerSelections) for (const alpha of STRATEGIES[spec.kind].targeted ? config.alphas : [null])
-          for (const batch of config.batches) for (const iterations of config.iterations) for (const retrain of config.retrain) {
-            cells.push({
-              spec,
-              config: {
-                dataset, classSubset, scenario, model, sizes: { ...sizes }, epochs, seed,
-                strategy: formatStrategy(spec), layerSelection, alpha, batch, iterations, retrain,
-                fineTuneEpochs: config.fineTuneEpochs, theta: config.theta, gamma: config.gamma, earlyStop: config.earlyStop, layerOnce: config.layerOnce,
-              },
-            });
-          }
-      }
-    }
+  for (const dataset of config.datasets)
+    for (const classSubset of config.classSubsets)
+      for (const scenarioInput of config.scenarios)
+        for (const model of config.models)
+          for (const sizes of config.trainSizes)
+            for (const epochs of config.epochs)
+              for (const seed of seedList(config.seeds)) {
+                const scenario = canonicalScenario(scenarioInput);
+                for (const spec of strategies) {
+                  // Layer selection applies to strategies that score against the analysis' maps; alpha to targeted ones.
+                  const layerSelections = strategyNeeds(spec).maps !== undefined ? config.layerSelections : [null];
+                  for (const layerSelection of layerSelections)
+                    for (const alpha of STRATEGIES[spec.kind].targeted ? config.alphas : [null])
+                      for (const batch of config.batches)
+                        for (const iterations of config.iterations)
+                          for (const retrain of config.retrain) {
+                            cells.push({
+                              spec,
+                              config: {
+                                dataset,
+                                classSubset,
+                                scenario,
+                                model,
+                                sizes: { ...sizes },
+                                epochs,
+                                seed,
+                                strategy: formatStrategy(spec),
+                                layerSelection,
+                                alpha,
+                                batch,
+                                iterations,
+                                retrain,
+                                fineTuneEpochs: config.fineTuneEpochs,
+                                theta: config.theta,
+                                gamma: config.gamma,
+                                earlyStop: config.earlyStop,
+                                layerOnce: config.layerOnce,
+                              },
+                            });
+                          }
+                }
+              }
   const seen = new Set<string>();
   const unique = cells.filter((c) => {
     const key = cellKey(c.config);
@@ -304,7 +381,13 @@ export function expandCells(config: ExperimentConfig): Cell[] {
     return true;
   });
   const varying = varyingDimensions(unique.map(cellDimensions));
-  return unique.map((c) => ({ key: cellKey(c.config), modelKey: modelKey(c.config), controlKey: controlKeyOf(c), ...c, label: cellLabel(c, varying) }));
+  return unique.map((c) => ({
+    key: cellKey(c.config),
+    modelKey: modelKey(c.config),
+    controlKey: controlKeyOf(c),
+    ...c,
+    label: cellLabel(c, varying),
+  }));
 }
 
 /** The parts of `strategy`: its kind and each strategy setting. Grouping by one of them never splits by `strategy`, and the other way round. */
@@ -315,16 +398,32 @@ export const STRATEGY_PARTS = ['strategyName', ...STRATEGY_SETTING_KEYS] as cons
  * whole strategy; STRATEGY_PARTS are its parts (null where the strategy has no such setting).
  */
 export const DIMENSIONS = [
-  'dataset', 'classSubset', 'scenario', 'model', 'sizes', 'epochs',
-  'strategy', ...STRATEGY_PARTS,
-  'layerSelection', 'alpha', 'batch', 'iterations', 'retrain', 'fineTuneEpochs', 'theta', 'gamma', 'earlyStop', 'layerOnce',
+  'dataset',
+  'classSubset',
+  'scenario',
+  'model',
+  'sizes',
+  'epochs',
+  'strategy',
+  ...STRATEGY_PARTS,
+  'layerSelection',
+  'alpha',
+  'batch',
+  'iterations',
+  'retrain',
+  'fineTuneEpochs',
+  'theta',
+  'gamma',
+  'earlyStop',
+  'layerOnce',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 export function cellDimensions({ config: c, spec }: CellSettings): Record<Dimension, string | null> {
-  const sizes = c.sizes.train === undefined && c.sizes.validation === undefined && c.sizes.pool === undefined
-    ? 'default'
-    : `${c.sizes.train ?? 'default'}/${c.sizes.validation ?? 'default'}/${c.sizes.pool ?? 'default'}`;
+  const sizes =
+    c.sizes.train === undefined && c.sizes.validation === undefined && c.sizes.pool === undefined
+      ? 'default'
+      : `${c.sizes.train ?? 'default'}/${c.sizes.validation ?? 'default'}/${c.sizes.pool ?? 'default'}`;
   return {
     dataset: c.dataset,
     classSubset: c.classSubset === null ? 'all' : describeClassSubset(c.classSubset),
@@ -364,14 +463,22 @@ export type CellFilter = (c: CellSettings) => boolean;
 export function parseWhere(clauses: readonly string[], cells: readonly CellSettings[]): CellFilter {
   const tests = clauses.map((clause) => {
     const eq = clause.indexOf('=');
-    if (eq <= 0 || eq === clause.length - 1) throw usageError(`--where '${clause}': expected SETTING=VALUE[,VALUE...], e.g. --where model=mlp`);
+    if (eq <= 0 || eq === clause.length - 1)
+      throw usageError(`--where '${clause}': expected SETTING=VALUE[,VALUE...], e.g. --where model=mlp`);
     const name = clause.slice(0, eq).trim();
     const dimension = name === 'seed' ? null : DIMENSION_FLAGS[oneOf('--where setting', name, [...Object.keys(DIMENSION_FLAGS), 'seed'])]!;
     const valueOf = (c: CellSettings): string | null => (dimension === null ? String(c.config.seed) : cellDimensions(c)[dimension]);
-    const values = clause.slice(eq + 1).split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = clause
+      .slice(eq + 1)
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     const present = [...new Set(cells.map(valueOf).filter((v): v is string => v !== null))];
     for (const v of values) {
-      if (!present.includes(v)) throw usageError(`--where ${name}=${v}: no cell of this experiment has that value; its values: ${present.join(', ') || '(none: the setting does not apply)'}`);
+      if (!present.includes(v))
+        throw usageError(
+          `--where ${name}=${v}: no cell of this experiment has that value; its values: ${present.join(', ') || '(none: the setting does not apply)'}`,
+        );
     }
     return (c: CellSettings): boolean => values.includes(valueOf(c) ?? '');
   });
@@ -387,7 +494,11 @@ function cellLabel(c: CellSettings, varying: readonly Dimension[]): string {
   const dims = cellDimensions(c);
   // The strategy is shown whole; its parts would repeat it.
   const shown = varying.filter((d) => !(STRATEGY_PARTS as readonly string[]).includes(d) || !varying.includes('strategy'));
-  const parts = shown.map((d) => (dims[d] === null ? null : d === 'strategy' || d === 'model' || d === 'dataset' || d === 'scenario' ? dims[d] : `${d}=${dims[d]}`)).filter((p) => p !== null);
+  const parts = shown
+    .map((d) =>
+      dims[d] === null ? null : d === 'strategy' || d === 'model' || d === 'dataset' || d === 'scenario' ? dims[d] : `${d}=${dims[d]}`,
+    )
+    .filter((p) => p !== null);
   return [...parts, `seed ${c.config.seed}`].join(' ');
 }
 

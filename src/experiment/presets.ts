@@ -9,7 +9,16 @@ import type { ExperimentConfigInput } from './experiment-config.js';
 
 /** The nine metrics of the replication slides' table, in its order ("earth mover" is its histogram variant), plus bhattacharyya. */
 export const REPLICATION_METRICS = [
-  'dot', 'cosine', 'manhattan', 'euclidean', 'minkowski', 'chebyshev', 'earth-mover-histogram', 'canberra', 'bray-curtis', 'bhattacharyya',
+  'dot',
+  'cosine',
+  'manhattan',
+  'euclidean',
+  'minkowski',
+  'chebyshev',
+  'earth-mover-histogram',
+  'canberra',
+  'bray-curtis',
+  'bhattacharyya',
 ] as const satisfies readonly (typeof METRIC_NAMES)[number][];
 
 export const PRESETS = {
@@ -57,7 +66,16 @@ export const PRESETS = {
     models: ['mlp', 'cnn'],
     seeds: 10,
     // The maps of the repair issue, plus mode's default (hc, least similar: src/select/strategies.ts).
-    strategies: ['mode:contrast:most:cosine', 'mode:dhm:most:cosine', 'mode:hm:most:cosine', 'mode:dhm:least', 'mode:hc:least:cosine', 'targeted-random', 'targeted-uncertainty', 'entropy'],
+    strategies: [
+      'mode:contrast:most:cosine',
+      'mode:dhm:most:cosine',
+      'mode:hm:most:cosine',
+      'mode:dhm:least',
+      'mode:hc:least:cosine',
+      'targeted-random',
+      'targeted-uncertainty',
+      'entropy',
+    ],
     layerSelections: ['saturation'],
     alphas: [0.25],
     batches: [200, 2000],
@@ -80,7 +98,11 @@ export const PRESETS = {
   ratio: {
     name: 'ratio',
     datasets: ['mnist'],
-    classSubsets: [[3, 5], [3, 5, 8, 2, 9], [3, 5, 8, 2, 9, 7, 1, 0, 4, 6]],
+    classSubsets: [
+      [3, 5],
+      [3, 5, 8, 2, 9],
+      [3, 5, 8, 2, 9, 7, 1, 0, 4, 6],
+    ],
     scenarios: ['starve 0:0.02'],
     models: ['mlp'],
     trainSizes: [{ train: 5000, validation: 1000, pool: 5000 }],
@@ -105,6 +127,7 @@ export function presetConfig(name: string): ExperimentConfigInput {
 
 /** Datasets a sweep cannot load here, with the reason: their cells are skipped with a note. */
 export function unavailableDataset(spec: string, exists: (file: string) => boolean): string | null {
-  if (spec === 'fashion-mnist' && !exists(FASHION_MNIST_DIR)) return `fashion-mnist is not installed (${FASHION_MNIST_DIR} is absent; \`sudo apt-get install dataset-fashion-mnist\`)`;
+  if (spec === 'fashion-mnist' && !exists(FASHION_MNIST_DIR))
+    return `fashion-mnist is not installed (${FASHION_MNIST_DIR} is absent; \`sudo apt-get install dataset-fashion-mnist\`)`;
   return null;
 }

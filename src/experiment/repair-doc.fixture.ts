@@ -14,7 +14,17 @@ export interface FakeRepair {
 
 /** Three labels; label 1 is buggy and `gap` below the others in every measurement. */
 export function fakeRepairDoc({ strategy, initial, final, control, iterations = 2, gap = 0.2 }: FakeRepair): RepairDocInput {
-  const metrics = (accuracy: number) => ({ count: 30, accuracy, perLabel: [accuracy, accuracy - gap, accuracy], support: [10, 10, 10], confusion: [[10, 0, 0], [0, 10, 0], [0, 0, 10]] });
+  const metrics = (accuracy: number) => ({
+    count: 30,
+    accuracy,
+    perLabel: [accuracy, accuracy - gap, accuracy],
+    support: [10, 10, 10],
+    confusion: [
+      [10, 0, 0],
+      [0, 10, 0],
+      [0, 0, 10],
+    ],
+  });
   const arm = (name: string, isControl: boolean, accuracy: number) => ({
     name,
     control: isControl,
@@ -33,8 +43,20 @@ export function fakeRepairDoc({ strategy, initial, final, control, iterations = 
     })),
   });
   const row = (name: string, finalAcc: number) => ({
-    strategy: name, initialAcc: initial, finalAcc, controlAcc: control, finishedEarly: false, diffIF: finalAcc - initial, diffFC: finalAcc - control, iterations,
-    targetLabel: 1, targetBefore: initial - gap, targetAfter: finalAcc - gap, controlTargetAfter: control - gap, buggyBefore: initial - gap, buggyAfter: finalAcc - gap,
+    strategy: name,
+    initialAcc: initial,
+    finalAcc,
+    controlAcc: control,
+    finishedEarly: false,
+    diffIF: finalAcc - initial,
+    diffFC: finalAcc - control,
+    iterations,
+    targetLabel: 1,
+    targetBefore: initial - gap,
+    targetAfter: finalAcc - gap,
+    controlTargetAfter: control - gap,
+    buggyBefore: initial - gap,
+    buggyAfter: finalAcc - gap,
     perLabelDelta: [finalAcc - initial, finalAcc - initial, finalAcc - initial],
   });
   return {
@@ -46,8 +68,22 @@ export function fakeRepairDoc({ strategy, initial, final, control, iterations = 
     classNames: ['0', '1', '2'],
     seed: 1,
     config: {
-      strategy, compare: [], iterations, batch: 1, alpha: 0.25, retrain: 'cumulative', fineTuneEpochs: 1, layerSelection: 'saturation', layerOnce: false,
-      theta: 0.92, gamma: 0.1, delta: 0.05, rollback: false, earlyStop: false, minkowskiP: 3, seed: 1,
+      strategy,
+      compare: [],
+      iterations,
+      batch: 1,
+      alpha: 0.25,
+      retrain: 'cumulative',
+      fineTuneEpochs: 1,
+      layerSelection: 'saturation',
+      layerOnce: false,
+      theta: 0.92,
+      gamma: 0.1,
+      delta: 0.05,
+      rollback: false,
+      earlyStop: false,
+      minkowskiP: 3,
+      seed: 1,
     },
     initial: { validation: metrics(initial), test: metrics(initial), bugs: [{ label: 1, kind: 'underfitting' }] },
     table: [row(strategy, final), row('control', control)],

@@ -69,13 +69,22 @@ export const RepairRowSchema = z.object({
 });
 
 /** One arm of a repair: a strategy's iterations, or the control's (named 'control'). */
-export const ArmDocSchema = z.object({ name: z.string(), control: z.boolean(), finishedEarly: z.boolean(), iterations: z.array(IterationDocSchema) });
+export const ArmDocSchema = z.object({
+  name: z.string(),
+  control: z.boolean(),
+  finishedEarly: z.boolean(),
+  iterations: z.array(IterationDocSchema),
+});
 
 /**
  * An arm as the repair loop returns it: its strategy and timings too. A result store keeps the
  * control arms in this shape (`controls.arm`), so later cells of the same control key reuse them.
  */
-export const ArmResultSchema = ArmDocSchema.extend({ strategy: StrategySpecSchema, seconds: z.number(), stageSeconds: z.record(z.string(), z.number()) });
+export const ArmResultSchema = ArmDocSchema.extend({
+  strategy: StrategySpecSchema,
+  seconds: z.number(),
+  stageSeconds: z.record(z.string(), z.number()),
+});
 export type ArmResult = z.output<typeof ArmResultSchema>;
 
 export const RepairDocSchema = z.object({
@@ -106,7 +115,11 @@ export const RepairDocSchema = z.object({
     minkowskiP: z.number().optional(),
     seed: z.number().int().optional(),
   }),
-  initial: z.object({ validation: MetricsSchema, test: MetricsSchema, bugs: z.array(z.object({ label: labelIndex, kind: z.enum(['underfitting', 'overfitting']) })) }),
+  initial: z.object({
+    validation: MetricsSchema,
+    test: MetricsSchema,
+    bugs: z.array(z.object({ label: labelIndex, kind: z.enum(['underfitting', 'overfitting']) })),
+  }),
   table: z.array(RepairRowSchema).min(1),
   arms: z.array(ArmDocSchema).min(1),
 });
@@ -132,5 +145,8 @@ export function checkRepairDoc(value: unknown, where: string): RepairDoc {
 
 /** A stored control arm. */
 export function checkArmResult(value: unknown, where: string): ArmResult {
-  return checkDoc(ArmResultSchema, value, where, { what: 'a control arm', fix: 'the store was written by another version of mode; rerun the experiment into a new --store' });
+  return checkDoc(ArmResultSchema, value, where, {
+    what: 'a control arm',
+    fix: 'the store was written by another version of mode; rerun the experiment into a new --store',
+  });
 }

@@ -17,17 +17,40 @@ export interface RepairRun {
   manifest: Record<string, unknown>;
 }
 
-export async function repairModel(modelDir: string, engine: Engine, input: RepairConfigInput, options: { dataset?: string; onProgress?: ProgressCallback; control?: ArmResult } = {}): Promise<RepairRun> {
+export async function repairModel(
+  modelDir: string,
+  engine: Engine,
+  input: RepairConfigInput,
+  options: { dataset?: string; onProgress?: ProgressCallback; control?: ArmResult } = {},
+): Promise<RepairRun> {
   const config = RepairConfigSchema.parse(input);
   const started = performance.now();
   const run = await openModelRun(modelDir, engine, options.dataset !== undefined ? { dataset: options.dataset } : {});
   try {
     const { data, manifest } = run;
-    const result = await runRepair({
-      engine, initial: run.model, train: data.train, validation: data.validation, pool: data.pool, test: data.test,
-      training: { epochs: run.config.epochs, batchSize: run.config.batchSize, learningRate: run.config.learningRate, optimizer: run.config.optimizer },
-      architecture: manifest === null ? null : { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, layers: manifest.architecture.layers },
-    }, config, options.onProgress, options.control === undefined ? {} : { control: options.control });
+    const result = await runRepair(
+      {
+        engine,
+        initial: run.model,
+        train: data.train,
+        validation: data.validation,
+        pool: data.pool,
+        test: data.test,
+        training: {
+          epochs: run.config.epochs,
+          batchSize: run.config.batchSize,
+          learningRate: run.config.learningRate,
+          optimizer: run.config.optimizer,
+        },
+        architecture:
+          manifest === null
+            ? null
+            : { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, layers: manifest.architecture.layers },
+      },
+      config,
+      options.onProgress,
+      options.control === undefined ? {} : { control: options.control },
+    );
     const json: RepairDocInput = {
       kind: REPAIR_KIND,
       version: REPAIR_VERSION,
@@ -46,7 +69,10 @@ export async function repairModel(modelDir: string, engine: Engine, input: Repai
       seed: config.seed,
       engine: engine.info,
       environment: runEnvironment(),
-      timings: { total: (performance.now() - started) / 1000, arms: Object.fromEntries(result.arms.map((a) => [a.name, { total: a.seconds, ...a.stageSeconds }])) },
+      timings: {
+        total: (performance.now() - started) / 1000,
+        arms: Object.fromEntries(result.arms.map((a) => [a.name, { total: a.seconds, ...a.stageSeconds }])),
+      },
     };
     return { config, result, json, manifest: manifestOut };
   } finally {

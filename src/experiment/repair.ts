@@ -9,11 +9,27 @@ import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { concatSets, subsetUnchecked } from '../data/index.js';
 import type { ArchitectureSpec, Engine, Model } from '../engine/index.js';
-import { analyzeModel, detectBugs, mapSpaceVectors, probePoints, type BugKind, type HeatmapVariant, type Probe } from '../analysis/index.js';
+import {
+  analyzeModel,
+  detectBugs,
+  mapSpaceVectors,
+  probePoints,
+  type BugKind,
+  type HeatmapVariant,
+  type Probe,
+} from '../analysis/index.js';
 import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
 import { argmaxRows, type ClassificationMetrics } from '../model/metrics.js';
 import { meanPairwiseSimilarity } from '../select/metrics.js';
-import { formatStrategy, selectBatch, strategyNeeds, strategySpec, type MapsInSpace, type ScoreSpace, type StrategySpec } from '../select/strategies.js';
+import {
+  formatStrategy,
+  selectBatch,
+  strategyNeeds,
+  strategySpec,
+  type MapsInSpace,
+  type ScoreSpace,
+  type StrategySpec,
+} from '../select/strategies.js';
 import type { RepairConfig } from './repair-config.js';
 import type { ArmResult, IterationDoc, RepairRow } from './repair-doc.js';
 
@@ -56,16 +72,27 @@ export interface RepairOptions {
   readonly control?: ArmResult;
 }
 
-export async function runRepair(inputs: RepairInputs, config: RepairConfig, onProgress: ProgressCallback = noProgress, options: RepairOptions = {}): Promise<RepairResult> {
+export async function runRepair(
+  inputs: RepairInputs,
+  config: RepairConfig,
+  onProgress: ProgressCallback = noProgress,
+  options: RepairOptions = {},
+): Promise<RepairResult> {
   const budget = config.iterations * config.batch;
   if (budget > inputs.pool.count) {
-    throw new ModeError('usage', `budget of ${config.iterations} iterations x batch ${config.batch} = ${budget} inputs is larger than the pool (${inputs.pool.count}); lower --iterations or --batch, or train with a larger --pool-size`);
+    throw new ModeError(
+      'usage',
+      `budget of ${config.iterations} iterations x batch ${config.batch} = ${budget} inputs is larger than the pool (${inputs.pool.count}); lower --iterations or --batch, or train with a larger --pool-size`,
+    );
   }
   const root = new Rng(config.seed);
   const initialValidation = await evaluate(inputs.initial, inputs.validation);
   const initialTest = await evaluate(inputs.initial, inputs.test);
   const initialTrain = await evaluate(inputs.initial, inputs.train);
-  const initialBugs = detectBugs(initialTrain.perLabel, initialValidation.perLabel, { theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma }).bugs;
+  const initialBugs = detectBugs(initialTrain.perLabel, initialValidation.perLabel, {
+    theta: { kind: 'absolute', value: config.theta },
+    gamma: config.gamma,
+  }).bugs;
 
   const start = { validation: initialValidation, test: initialTest };
   const arms: ArmResult[] = [];
@@ -78,7 +105,10 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
   if (options.control !== undefined) {
     control = options.control;
     if (!control.control || control.iterations.length !== config.iterations) {
-      throw new ModeError('internal', `a shared control arm must be a control of ${config.iterations} iterations (got '${control.name}' with ${control.iterations.length})`);
+      throw new ModeError(
+        'internal',
+        `a shared control arm must be a control of ${config.iterations} iterations (got '${control.name}' with ${control.iterations.length})`,
+      );
     }
   } else {
     onProgress({ type: 'stage', stage: 'repair', message: 'control: random selection at the same budget' });
@@ -88,7 +118,8 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
 
   const buggy = initialBugs.map((b) => b.label);
   const target = buggy[0] ?? null;
-  const meanOf = (perLabel: readonly number[]): number | null => (buggy.length === 0 ? null : buggy.reduce((s, l) => s + perLabel[l]!, 0) / buggy.length);
+  const meanOf = (perLabel: readonly number[]): number | null =>
+    buggy.length === 0 ? null : buggy.reduce((s, l) => s + perLabel[l]!, 0) / buggy.length;
   // A control read back from a store has null where JSON wrote NaN.
   const testAfter = (arm: ArmResult, iterations: number): { accuracy: number; perLabel: readonly number[] } => {
     if (iterations === 0) return initialTest;
@@ -117,7 +148,11 @@ export async function runRepair(inputs: RepairInputs, config: RepairConfig, onPr
     };
   });
   return {
-    initial: { validation: summarize(initialValidation), test: summarize(initialTest), bugs: initialBugs.map((b) => ({ label: b.label, kind: b.kind })) },
+    initial: {
+      validation: summarize(initialValidation),
+      test: summarize(initialTest),
+      bugs: initialBugs.map((b) => ({ label: b.label, kind: b.kind })),
+    },
     arms,
     rows,
   };
@@ -158,7 +193,10 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
     for (let it = 0; it < config.iterations; it++) {
       const trainNow = selected.length === 0 ? inputs.train : concatSets([inputs.train, subsetUnchecked(pool, selected)]);
       const trainEval = await time('detect', () => evaluate(model, trainNow));
-      const bugs = detectBugs(trainEval.perLabel, previous.perLabel, { theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma }).bugs;
+      const bugs = detectBugs(trainEval.perLabel, previous.perLabel, {
+        theta: { kind: 'absolute', value: config.theta },
+        gamma: config.gamma,
+      }).bugs;
       if (!arm.control && config.earlyStop && bugs.length === 0) {
         finishedEarly = true;
         break;
@@ -169,21 +207,44 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       let layer: string | null = null;
       let mapsInput = {};
       if (needs.maps !== undefined && bug !== null) {
-        const analysis = await time('analysis', () => targetMaps(inputs, config, model, { trainNow, trainEval, validationEval: previous }, bug, needs.maps!.space, rng.child(`heads-${it}`).seed, fixedProbe));
+        const analysis = await time('analysis', () =>
+          targetMaps(
+            inputs,
+            config,
+            model,
+            { trainNow, trainEval, validationEval: previous },
+            bug,
+            needs.maps!.space,
+            rng.child(`heads-${it}`).seed,
+            fixedProbe,
+          ),
+        );
         if (config.layerOnce) fixedProbe = analysis.probe;
         layer = analysis.probe.name;
         mapsInput = { maps: analysis.maps, vectors: analysis.vectors };
       }
-      const selection = await time('select', () => selectBatch(spec, {
-        labels: pool.y, available, probabilities: poolProbabilities, numClasses: model.numClasses, target: bug === null ? null : { label: bug.label, kind: bug.kind }, ...mapsInput,
-      }, { batch: config.batch, alpha: config.alpha, rng: rng.child(`select-${it}`), metricOptions: { p: config.minkowskiP } }));
+      const selection = await time('select', () =>
+        selectBatch(
+          spec,
+          {
+            labels: pool.y,
+            available,
+            probabilities: poolProbabilities,
+            numClasses: model.numClasses,
+            target: bug === null ? null : { label: bug.label, kind: bug.kind },
+            ...mapsInput,
+          },
+          { batch: config.batch, alpha: config.alpha, rng: rng.child(`select-${it}`), metricOptions: { p: config.minkowskiP } },
+        ),
+      );
       for (const i of selection.indices) available[i] = 0;
       selected.push(...selection.indices);
 
       const poolPredictions = argmaxRows(poolProbabilities, model.numClasses);
       const alreadyCorrect = Array.from(selection.indices, (i) => (poolPredictions[i] === pool.y[i] ? 1 : 0));
       const targetedPositions = Array.from(selection.targeted, (t, k) => (t === 1 ? k : -1)).filter((k) => k >= 0);
-      const diversityOf = targetedPositions.length >= 2 ? targetedPositions.map((k) => selection.indices[k]!) : Array.from(selection.indices);
+      const diversityOf =
+        targetedPositions.length >= 2 ? targetedPositions.map((k) => selection.indices[k]!) : Array.from(selection.indices);
       const similarity = meanPairwiseSimilarity('cosine', subsetUnchecked(pool, diversityOf).x, diversityOf.length, size);
 
       const snapshot = config.rollback ? model.clone() : null;
@@ -221,15 +282,28 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
         regressions,
         rolledBack,
       });
-      onProgress({ type: 'stage', stage: 'repair', message: `  iteration ${it + 1}/${config.iterations}: ${bug === null ? 'no target' : `target ${bug.label} (${bug.kind})${layer === null ? '' : ` at ${layer}`}`}, ` +
-        `picked ${selection.indices.length} (${(100 * mean(alreadyCorrect)).toFixed(0)}% already correct${targetedPositions.length === 0 ? '' : `, targeted ${(100 * mean(targetedPositions.map((k) => alreadyCorrect[k]!))).toFixed(0)}%`}), validation ${(100 * validationEval.accuracy).toFixed(2)}%${rolledBack ? ', rolled back' : ''}` });
+      onProgress({
+        type: 'stage',
+        stage: 'repair',
+        message:
+          `  iteration ${it + 1}/${config.iterations}: ${bug === null ? 'no target' : `target ${bug.label} (${bug.kind})${layer === null ? '' : ` at ${layer}`}`}, ` +
+          `picked ${selection.indices.length} (${(100 * mean(alreadyCorrect)).toFixed(0)}% already correct${targetedPositions.length === 0 ? '' : `, targeted ${(100 * mean(targetedPositions.map((k) => alreadyCorrect[k]!))).toFixed(0)}%`}), validation ${(100 * validationEval.accuracy).toFixed(2)}%${rolledBack ? ', rolled back' : ''}`,
+      });
       previous = validationEval;
       previousTest = testEval;
     }
   } finally {
     model.dispose();
   }
-  return { name: arm.control ? 'control' : formatStrategy(spec), strategy: spec, control: arm.control, finishedEarly, iterations, seconds: (performance.now() - started) / 1000, stageSeconds };
+  return {
+    name: arm.control ? 'control' : formatStrategy(spec),
+    strategy: spec,
+    control: arm.control,
+    finishedEarly,
+    iterations,
+    seconds: (performance.now() - started) / 1000,
+    stageSeconds,
+  };
 }
 
 /**
@@ -239,14 +313,26 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
  * hidden probe), in which case only its head trains.
  */
 async function targetMaps(
-  inputs: RepairInputs, config: RepairConfig, model: Model, now: { trainNow: LabeledSet; trainEval: Evaluation; validationEval: Evaluation },
-  bug: { label: number; kind: BugKind }, space: ScoreSpace, seed: number, fixedProbe: Probe | null,
+  inputs: RepairInputs,
+  config: RepairConfig,
+  model: Model,
+  now: { trainNow: LabeledSet; trainEval: Evaluation; validationEval: Evaluation },
+  bug: { label: number; kind: BugKind },
+  space: ScoreSpace,
+  seed: number,
+  fixedProbe: Probe | null,
 ): Promise<{ probe: Probe; maps: MapsInSpace; vectors: (indices: Int32Array) => Promise<Float32Array> }> {
   const variant = VARIANT_OF_SPACE[space];
   const fixed = fixedProbe ?? (config.layerSelection === 'none' ? probePoints(model.layers, model.inputShape).at(-1)! : null);
   const analysis = await analyzeModel(inputs.engine, model, now.trainNow, inputs.validation, {
-    seed, theta: { kind: 'absolute', value: config.theta }, gamma: config.gamma, layerSelection: config.layerSelection, heatmap: variant,
-    targets: [bug], evaluations: { train: now.trainEval, validation: now.validationEval }, ...(fixed === null ? {} : { probes: [fixed] }),
+    seed,
+    theta: { kind: 'absolute', value: config.theta },
+    gamma: config.gamma,
+    layerSelection: config.layerSelection,
+    heatmap: variant,
+    targets: [bug],
+    evaluations: { train: now.trainEval, validation: now.validationEval },
+    ...(fixed === null ? {} : { probes: [fixed] }),
   });
   const featureModel = analysis.featureModels[analysis.targets[0]!.probe]!;
   const vectors = (indices: Int32Array): Promise<Float32Array> => {
@@ -257,9 +343,21 @@ async function targetMaps(
 }
 
 /** Retrains after a selection, by the configured regime; returns the model to continue with. */
-async function retrain(inputs: RepairInputs, config: RepairConfig, model: Model, selected: readonly number[], batch: Int32Array, rng: Rng): Promise<Model> {
+async function retrain(
+  inputs: RepairInputs,
+  config: RepairConfig,
+  model: Model,
+  selected: readonly number[],
+  batch: Int32Array,
+  rng: Rng,
+): Promise<Model> {
   const { train, pool, training } = inputs;
-  const fit = { batchSize: training.batchSize, optimizer: { kind: training.optimizer, learningRate: training.learningRate }, seed: rng.child('fit').seed, stage: 'retrain' } as const;
+  const fit = {
+    batchSize: training.batchSize,
+    optimizer: { kind: training.optimizer, learningRate: training.learningRate },
+    seed: rng.child('fit').seed,
+    stage: 'retrain',
+  } as const;
   if (config.retrain === 'batch-only') {
     await model.fit(subsetUnchecked(pool, batch), { ...fit, epochs: config.fineTuneEpochs });
     return model;
@@ -270,7 +368,10 @@ async function retrain(inputs: RepairInputs, config: RepairConfig, model: Model,
     return model;
   }
   if (inputs.architecture === null) {
-    throw new ModeError('usage', 'the scratch regime needs the model\'s architecture, which only models trained by `mode train` record; use --retrain cumulative');
+    throw new ModeError(
+      'usage',
+      "the scratch regime needs the model's architecture, which only models trained by `mode train` record; use --retrain cumulative",
+    );
   }
   const fresh = inputs.engine.buildModel(inputs.architecture, rng.child('init').seed);
   try {

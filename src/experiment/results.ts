@@ -100,14 +100,28 @@ export function cellValues(cell: StoredCell, measure: Measure): CellValues | nul
   const arm = result.arms[0];
   const control = result.arms.find((a) => a.control);
   if (row === undefined || arm === undefined || control === undefined) return null;
-  if (measure === 'accuracy') return { seed: cell.config.seed, initial: row.initialAcc, final: row.finalAcc, control: row.controlAcc, finishedEarly: row.finishedEarly };
+  if (measure === 'accuracy')
+    return {
+      seed: cell.config.seed,
+      initial: row.initialAcc,
+      final: row.finalAcc,
+      control: row.controlAcc,
+      finishedEarly: row.finishedEarly,
+    };
   const labels = result.initial.bugs.map((b) => b.label);
   if (labels.length === 0) return null;
   // A label without test inputs has recall NaN, which JSON wrote as null.
   const meanOf = (perLabel: readonly (number | null)[]): number => labels.reduce((s, l) => s + (perLabel[l] ?? NaN), 0) / labels.length;
-  const after = (a: typeof arm, n: number): readonly (number | null)[] => (n === 0 ? result.initial.test.perLabel : a.iterations[Math.min(n, a.iterations.length) - 1]!.test.perLabel);
+  const after = (a: typeof arm, n: number): readonly (number | null)[] =>
+    n === 0 ? result.initial.test.perLabel : a.iterations[Math.min(n, a.iterations.length) - 1]!.test.perLabel;
   const n = arm.iterations.length;
-  return { seed: cell.config.seed, initial: meanOf(result.initial.test.perLabel), final: meanOf(after(arm, n)), control: meanOf(after(control, n)), finishedEarly: arm.finishedEarly };
+  return {
+    seed: cell.config.seed,
+    initial: meanOf(result.initial.test.perLabel),
+    final: meanOf(after(arm, n)),
+    control: meanOf(after(control, n)),
+    finishedEarly: arm.finishedEarly,
+  };
 }
 
 /** Dimensions a grouping by `by` must not split tables by: `by` itself, and the strategy or its parts. */
@@ -121,8 +135,11 @@ function coveredBy(by: readonly Dimension[]): Set<Dimension> {
 }
 
 const ENUM_ORDER: Partial<Record<Dimension, readonly string[]>> = {
-  metric: METRIC_NAMES, strategyName: STRATEGY_KINDS, ...Object.fromEntries(Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, s.values])),
-  layerSelection: LAYER_SELECTION_RULES, retrain: RETRAIN_REGIMES,
+  metric: METRIC_NAMES,
+  strategyName: STRATEGY_KINDS,
+  ...Object.fromEntries(Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, s.values])),
+  layerSelection: LAYER_SELECTION_RULES,
+  retrain: RETRAIN_REGIMES,
 };
 
 type CompareValues = (d: Dimension, a: string | null, b: string | null) => number;
@@ -154,7 +171,8 @@ function compareKnown(d: Dimension, a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
-const dimsKey = (dims: readonly Dimension[], values: Readonly<Record<string, string | null>>): string => JSON.stringify(dims.map((d) => values[d] ?? null));
+const dimsKey = (dims: readonly Dimension[], values: Readonly<Record<string, string | null>>): string =>
+  JSON.stringify(dims.map((d) => values[d] ?? null));
 
 interface Entry {
   readonly dims: Record<Dimension, string | null>;
@@ -200,13 +218,27 @@ export function summarizeResults(cells: readonly StoredCell[], options: ResultsO
   const covered = coveredBy(by);
   const varying = DIMENSIONS.filter((d) => !covered.has(d) && new Set(entries.map((e) => e.dims[d]).filter((v) => v !== null)).size > 1);
   const compare = valueOrder(entries);
-  const tables = groupTables(entries, varying, compare).map(({ group, members }) => buildTable(group, members, by, options.reference, compare));
+  const tables = groupTables(entries, varying, compare).map(({ group, members }) =>
+    buildTable(group, members, by, options.reference, compare),
+  );
   const seeds = [...new Set(entries.map((e) => e.values.seed))].sort((a, b) => a - b);
-  return { measure: options.measure, by, cells: cells.length, cellsWithoutValue: withoutValue, seeds, tables, layerSelection: compareLayerSelection(entries, by, compare) };
+  return {
+    measure: options.measure,
+    by,
+    cells: cells.length,
+    cellsWithoutValue: withoutValue,
+    seeds,
+    tables,
+    layerSelection: compareLayerSelection(entries, by, compare),
+  };
 }
 
 /** Tables: one per combination of the varying dimensions' values; a null value joins every table. */
-function groupTables(entries: readonly Entry[], varying: readonly Dimension[], compareValues: CompareValues): { group: Record<string, string>; members: Entry[] }[] {
+function groupTables(
+  entries: readonly Entry[],
+  varying: readonly Dimension[],
+  compareValues: CompareValues,
+): { group: Record<string, string>; members: Entry[] }[] {
   const combos = new Map<string, Record<string, string>>();
   for (const e of entries) {
     if (varying.some((d) => e.dims[d] === null)) continue;
@@ -221,10 +253,19 @@ function groupTables(entries: readonly Entry[], varying: readonly Dimension[], c
     }
     return 0;
   });
-  return sorted.map((group) => ({ group, members: entries.filter((e) => varying.every((d) => e.dims[d] === null || e.dims[d] === group[d])) }));
+  return sorted.map((group) => ({
+    group,
+    members: entries.filter((e) => varying.every((d) => e.dims[d] === null || e.dims[d] === group[d])),
+  }));
 }
 
-function buildTable(group: Record<string, string>, members: readonly Entry[], by: readonly Dimension[], reference: string | null, compareValues: CompareValues): ResultsTable {
+function buildTable(
+  group: Record<string, string>,
+  members: readonly Entry[],
+  by: readonly Dimension[],
+  reference: string | null,
+  compareValues: CompareValues,
+): ResultsTable {
   const rowsByKey = new Map<string, { by: Record<string, string | null>; entries: Entry[] }>();
   for (const e of members) {
     const values = Object.fromEntries(by.map((d) => [d, e.dims[d]]));
@@ -242,15 +283,30 @@ function buildTable(group: Record<string, string>, members: readonly Entry[], by
   });
   // A reference row exists only where rows are strategies.
   const byStrategy = by.includes('strategy') || by.includes('strategyName');
-  const referenceRow = reference === null || !byStrategy ? undefined : rows.find((r) => r.entries.every((e) => e.dims.strategy === reference || e.dims.strategyName === reference));
+  const referenceRow =
+    reference === null || !byStrategy
+      ? undefined
+      : rows.find((r) => r.entries.every((e) => e.dims.strategy === reference || e.dims.strategyName === reference));
   const finalOf = (entries: readonly Entry[]): Map<number, number> => perSeed(entries, (v) => v.final);
   const bySeed = (a: Map<number, number>, b: Map<number, number>): PairedComparison => {
     const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
-    return paired(seeds.map((s) => a.get(s)!), seeds.map((s) => b.get(s)!));
+    return paired(
+      seeds.map((s) => a.get(s)!),
+      seeds.map((s) => b.get(s)!),
+    );
   };
-  const vsControl = tested(rows.map((r) => bySeed(finalOf(r.entries), perSeed(r.entries, (v) => v.control))));
+  const vsControl = tested(
+    rows.map((r) =>
+      bySeed(
+        finalOf(r.entries),
+        perSeed(r.entries, (v) => v.control),
+      ),
+    ),
+  );
   const referenceFinal = referenceRow === undefined ? null : finalOf(referenceRow.entries);
-  const againstReference = rows.map((r) => (referenceFinal === null || r === referenceRow ? null : bySeed(finalOf(r.entries), referenceFinal)));
+  const againstReference = rows.map((r) =>
+    referenceFinal === null || r === referenceRow ? null : bySeed(finalOf(r.entries), referenceFinal),
+  );
   const referenceTested = tested(againstReference.filter((c): c is PairedComparison => c !== null));
   let k = 0;
   const out: ResultsRow[] = rows.map((r, i) => {
@@ -286,9 +342,15 @@ function buildTable(group: Record<string, string>, members: readonly Entry[], by
  * that `by` spans (e.g. the metrics), so seeds stay the unit of replication; one comparison per rule
  * and per combination of the other varying settings, Holm-corrected together.
  */
-function compareLayerSelection(entries: readonly Entry[], by: readonly Dimension[], compareValues: CompareValues): LayerSelectionComparison[] {
+function compareLayerSelection(
+  entries: readonly Entry[],
+  by: readonly Dimension[],
+  compareValues: CompareValues,
+): LayerSelectionComparison[] {
   const withRule = entries.filter((e) => e.dims.layerSelection !== null);
-  const rules = [...new Set(withRule.map((e) => e.dims.layerSelection!))].filter((r) => r !== 'none').sort((a, b) => compareValues('layerSelection', a, b));
+  const rules = [...new Set(withRule.map((e) => e.dims.layerSelection!))]
+    .filter((r) => r !== 'none')
+    .sort((a, b) => compareValues('layerSelection', a, b));
   if (rules.length === 0 || !withRule.some((e) => e.dims.layerSelection === 'none')) return [];
   const matchDims = DIMENSIONS.filter((d) => d !== 'layerSelection');
   const noneByKey = new Map<string, Entry>();
@@ -297,7 +359,10 @@ function compareLayerSelection(entries: readonly Entry[], by: readonly Dimension
   const splitDims = DIMENSIONS.filter((d) => !covered.has(d) && new Set(withRule.map((e) => e.dims[d]).filter((v) => v !== null)).size > 1);
   const found: { group: Record<string, string>; rule: string; settings: number; comparison: PairedComparison }[] = [];
   for (const rule of rules) {
-    const groups = new Map<string, { group: Record<string, string>; perSeed: Map<number, { a: number; b: number; n: number }>; settings: Set<string> }>();
+    const groups = new Map<
+      string,
+      { group: Record<string, string>; perSeed: Map<number, { a: number; b: number; n: number }>; settings: Set<string> }
+    >();
     for (const e of withRule) {
       if (e.dims.layerSelection !== rule) continue;
       const partner = noneByKey.get(dimsKey(matchDims, e.dims) + e.values.seed);
@@ -315,7 +380,10 @@ function compareLayerSelection(entries: readonly Entry[], by: readonly Dimension
     }
     for (const g of groups.values()) {
       const seeds = [...g.perSeed.keys()].sort((x, y) => x - y);
-      const comparison = paired(seeds.map((s) => g.perSeed.get(s)!.a / g.perSeed.get(s)!.n), seeds.map((s) => g.perSeed.get(s)!.b / g.perSeed.get(s)!.n));
+      const comparison = paired(
+        seeds.map((s) => g.perSeed.get(s)!.a / g.perSeed.get(s)!.n),
+        seeds.map((s) => g.perSeed.get(s)!.b / g.perSeed.get(s)!.n),
+      );
       found.push({ group: g.group, rule, settings: g.settings.size, comparison });
     }
   }

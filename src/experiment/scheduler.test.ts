@@ -7,7 +7,12 @@ import { SweepScheduler, type Job, type ModelStart } from './scheduler.js';
 import { modelFolder, planSweep } from './sweep.js';
 
 /** 2 seeds x 3 strategies: per seed one model and one control key shared by the three cells. */
-const CONFIG = parseExperimentConfig({ datasets: ['synthetic:classes=3'], strategies: ['mode', 'targeted-random', 'entropy'], seeds: 2, batches: 20 });
+const CONFIG = parseExperimentConfig({
+  datasets: ['synthetic:classes=3'],
+  strategies: ['mode', 'targeted-random', 'entropy'],
+  seeds: 2,
+  batches: 20,
+});
 const CELLS = expandCells(CONFIG);
 
 const models = (cells: readonly Cell[], status: (key: string) => ModelStart = () => ({ status: 'train' })): Map<string, ModelStart> =>
@@ -39,9 +44,19 @@ test('models train first, each once; then every cell runs once, in plan order wh
   const scheduler = new SweepScheduler({ cells: CELLS, models: models(CELLS), storedControls: new Set() });
   const jobs = drain(scheduler, 1);
   const trains = jobs.filter((j) => j.kind === 'train');
-  assert.deepEqual(trains.map((j) => j.kind === 'train' && j.modelKey), [...new Set(CELLS.map((c) => c.modelKey))]);
-  assert.ok(jobs.slice(0, trains.length).every((j) => j.kind === 'train'), 'no cell starts before the models are queued for training');
-  assert.deepEqual(cellJobs(jobs).map((j) => j.cell.key), CELLS.map((c) => c.key), 'one slot: plan order');
+  assert.deepEqual(
+    trains.map((j) => j.kind === 'train' && j.modelKey),
+    [...new Set(CELLS.map((c) => c.modelKey))],
+  );
+  assert.ok(
+    jobs.slice(0, trains.length).every((j) => j.kind === 'train'),
+    'no cell starts before the models are queued for training',
+  );
+  assert.deepEqual(
+    cellJobs(jobs).map((j) => j.cell.key),
+    CELLS.map((c) => c.key),
+    'one slot: plan order',
+  );
 });
 
 test('shared controls: the first cell of a key computes it, the others of that key wait for it and then reuse it', () => {
@@ -63,19 +78,27 @@ test('shared controls: the first cell of a key computes it, the others of that k
   const computed = jobs.filter((j) => j.control === 'compute').map((j) => j.cell.controlKey);
   assert.deepEqual(computed.sort(), [...new Set(CELLS.map((c) => c.controlKey))].sort());
   // Controls stored by an earlier sweep are reused from the start.
-  const resumed = cellJobs(drain(new SweepScheduler({ cells: CELLS, models: ready, storedControls: new Set(CELLS.map((c) => c.controlKey)) }), 2));
+  const resumed = cellJobs(
+    drain(new SweepScheduler({ cells: CELLS, models: ready, storedControls: new Set(CELLS.map((c) => c.controlKey)) }), 2),
+  );
   assert.ok(resumed.every((j) => j.control === 'stored'));
 });
 
 test('a failed cell hands its control to the next cell of the key; a failed model fails its cells, the others run', () => {
   const ready = models(CELLS, () => ({ status: 'ready' }));
   let failOnce = true;
-  const jobs = cellJobs(drain(new SweepScheduler({ cells: CELLS, models: ready, storedControls: new Set() }), 1, () => {
-    const ok = !failOnce;
-    failOnce = false;
-    return ok;
-  }));
-  assert.deepEqual(jobs.slice(0, 2).map((j) => j.control), ['compute', 'compute'], 'the first cell failed, so the second computes the control');
+  const jobs = cellJobs(
+    drain(new SweepScheduler({ cells: CELLS, models: ready, storedControls: new Set() }), 1, () => {
+      const ok = !failOnce;
+      failOnce = false;
+      return ok;
+    }),
+  );
+  assert.deepEqual(
+    jobs.slice(0, 2).map((j) => j.control),
+    ['compute', 'compute'],
+    'the first cell failed, so the second computes the control',
+  );
   assert.equal(jobs.slice(2).filter((j) => j.control === 'compute').length, 1, 'the other seed computes its own once');
 
   const [failing, other] = [...new Set(CELLS.map((c) => c.modelKey))];
@@ -83,17 +106,31 @@ test('a failed cell hands its control to the next cell of the key; a failed mode
   const trains = [scheduler.next(), scheduler.next()];
   assert.ok(trains.every((j) => j?.kind === 'train'));
   const failures = scheduler.trained(failing!, { ok: false, message: 'out of memory' });
-  assert.deepEqual(failures.map((f) => f.cell.key), CELLS.filter((c) => c.modelKey === failing).map((c) => c.key), 'its cells fail, in plan order');
+  assert.deepEqual(
+    failures.map((f) => f.cell.key),
+    CELLS.filter((c) => c.modelKey === failing).map((c) => c.key),
+    'its cells fail, in plan order',
+  );
   assert.ok(failures.every((f) => f.message === 'initial model failed: out of memory'));
   scheduler.trained(other!, { ok: true });
   const rest = cellJobs(drain(scheduler, 2));
-  assert.deepEqual(rest.map((j) => j.cell.modelKey), CELLS.filter((c) => c.modelKey !== failing).map((c) => c.modelKey));
+  assert.deepEqual(
+    rest.map((j) => j.cell.modelKey),
+    CELLS.filter((c) => c.modelKey !== failing).map((c) => c.modelKey),
+  );
 });
 
 test('models that failed before the start fail their cells at once; cells whose model never comes are stuck, not waited for', () => {
   const [bad] = [...new Set(CELLS.map((c) => c.modelKey))];
-  const scheduler = new SweepScheduler({ cells: CELLS, models: models(CELLS, (k) => (k === bad ? { status: 'failed', message: 'class subset data: no such label' } : { status: 'ready' })), storedControls: new Set() });
-  assert.deepEqual(scheduler.failedAtStart().map((f) => f.cell.modelKey), CELLS.filter((c) => c.modelKey === bad).map((c) => c.modelKey));
+  const scheduler = new SweepScheduler({
+    cells: CELLS,
+    models: models(CELLS, (k) => (k === bad ? { status: 'failed', message: 'class subset data: no such label' } : { status: 'ready' })),
+    storedControls: new Set(),
+  });
+  assert.deepEqual(
+    scheduler.failedAtStart().map((f) => f.cell.modelKey),
+    CELLS.filter((c) => c.modelKey === bad).map((c) => c.modelKey),
+  );
   assert.deepEqual(scheduler.failedAtStart(), [], 'taken once');
   assert.equal(cellJobs(drain(scheduler, 2)).length, 3);
 
@@ -115,18 +152,35 @@ test('resume and --where: the plan leaves out done cells and filtered ones, and 
   const trained = new Set([path.join(modelFolder(store, CELLS[0]!.modelKey), 'manifest.json')]);
   const exists = (file: string): boolean => trained.has(file);
   const plan = planSweep(CONFIG, store, { doneKeys: done, exists });
-  assert.deepEqual(plan.missing.map((c) => c.key), CELLS.slice(2).map((c) => c.key));
+  assert.deepEqual(
+    plan.missing.map((c) => c.key),
+    CELLS.slice(2).map((c) => c.key),
+  );
   assert.equal(plan.alreadyDone, 2);
   assert.equal(plan.models, 2);
-  assert.equal(plan.modelsToTrain, 1, 'the first seed\'s model is on disk');
+  assert.equal(plan.modelsToTrain, 1, "the first seed's model is on disk");
   const where = parseWhere(['strategy=entropy'], CELLS);
   const sliced = planSweep(CONFIG, store, { doneKeys: done, exists, where });
-  assert.deepEqual(sliced.missing.map((c) => c.config.strategy), ['entropy', 'entropy']);
+  assert.deepEqual(
+    sliced.missing.map((c) => c.config.strategy),
+    ['entropy', 'entropy'],
+  );
   assert.equal(sliced.excluded, CELLS.length - 2);
   // Scheduling the resumed plan: one model to train, the cells of the other run at once.
-  const scheduler = new SweepScheduler({ cells: plan.missing, models: models(plan.missing, (k) => (exists(path.join(modelFolder(store, k), 'manifest.json')) ? { status: 'ready' } : { status: 'train' })), storedControls: new Set([CELLS[0]!.controlKey]) });
+  const scheduler = new SweepScheduler({
+    cells: plan.missing,
+    models: models(plan.missing, (k) =>
+      exists(path.join(modelFolder(store, k), 'manifest.json')) ? { status: 'ready' } : { status: 'train' },
+    ),
+    storedControls: new Set([CELLS[0]!.controlKey]),
+  });
   const jobs = drain(scheduler, 2);
   assert.equal(jobs.filter((j) => j.kind === 'train').length, 1);
   assert.equal(cellJobs(jobs).length, plan.missing.length);
-  assert.ok(cellJobs(jobs).filter((j) => j.cell.controlKey === CELLS[0]!.controlKey).every((j) => j.control === 'stored'), 'the stored control of the done cells is reused');
+  assert.ok(
+    cellJobs(jobs)
+      .filter((j) => j.cell.controlKey === CELLS[0]!.controlKey)
+      .every((j) => j.control === 'stored'),
+    'the stored control of the done cells is reused',
+  );
 });

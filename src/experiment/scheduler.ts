@@ -19,7 +19,8 @@ export type Job =
   | { readonly kind: 'cell'; readonly cell: Cell; readonly control: 'stored' | 'compute' };
 
 /** Where a model stands at the start: trained already, to train, or unusable (its data failed). */
-export type ModelStart = { readonly status: 'ready' } | { readonly status: 'train' } | { readonly status: 'failed'; readonly message: string };
+export type ModelStart =
+  { readonly status: 'ready' } | { readonly status: 'train' } | { readonly status: 'failed'; readonly message: string };
 
 export interface SchedulerStart {
   /** Cells to run, in plan order. */

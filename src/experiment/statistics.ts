@@ -57,7 +57,10 @@ export function comparePaired(a: readonly number[], b: readonly number[]): Paire
 
 /** Holm-Bonferroni adjusted p-values, in the input order (NaN stays NaN). */
 export function holm(pValues: readonly number[]): number[] {
-  const order = pValues.map((p, i) => ({ p, i })).filter((e) => !Number.isNaN(e.p)).sort((x, y) => x.p - y.p);
+  const order = pValues
+    .map((p, i) => ({ p, i }))
+    .filter((e) => !Number.isNaN(e.p))
+    .sort((x, y) => x.p - y.p);
   const m = order.length;
   const adjusted = pValues.map(() => NaN);
   let running = 0;

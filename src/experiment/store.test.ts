@@ -16,7 +16,14 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const fakeRepairJson = (final: number, control: number) => fakeRepairDoc({ strategy: 's', initial: 0.9, final, control });
 
 const cells = expandCells(parseExperimentConfig({ strategies: ['mode', 'targeted-random'], seeds: 2, batches: 20 }));
-const record = (i: number): CellRecord => ({ key: cells[i]!.key, modelKey: cells[i]!.modelKey, label: cells[i]!.label, config: cells[i]!.config, result: fakeRepairJson(0.93, 0.92), seconds: 1.5 });
+const record = (i: number): CellRecord => ({
+  key: cells[i]!.key,
+  modelKey: cells[i]!.modelKey,
+  label: cells[i]!.label,
+  config: cells[i]!.config,
+  result: fakeRepairJson(0.93, 0.92),
+  seconds: 1.5,
+});
 
 test('a cell round-trips with its iterations; storing a key twice fails and leaves the first intact', () => {
   const file = path.join(tmp, 'a.sqlite');
@@ -29,17 +36,25 @@ test('a cell round-trips with its iterations; storing a key twice fails and leav
   store.close();
   const again = ResultStore.open(file, { readonly: true });
   const stored = again.cells();
-  assert.deepEqual(stored.map((c) => c.key), [cells[0]!.key, cells[1]!.key]);
+  assert.deepEqual(
+    stored.map((c) => c.key),
+    [cells[0]!.key, cells[1]!.key],
+  );
   assert.deepEqual(stored[0]!.config, cells[0]!.config);
   assert.deepEqual(stored[0]!.result, fakeRepairJson(0.93, 0.92));
   assert.equal(again.count('iterations'), 2 * 2 * 2, 'two cells x two arms x two iterations, none from the failed second insert');
-  assert.deepEqual(again.openFailures().map((f) => [f.key, f.message]), [[cells[2]!.key, 'boom']]);
+  assert.deepEqual(
+    again.openFailures().map((f) => [f.key, f.message]),
+    [[cells[2]!.key, 'boom']],
+  );
   assert.deepEqual(again.doneKeys(), new Set([cells[0]!.key, cells[1]!.key]));
   assert.throws(() => again.recordCell(record(2)), /readonly/);
   again.close();
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  const row = db.prepare("SELECT arm, iteration, target_label, per_label FROM iterations WHERE cell_key = ? AND arm = 'control' ORDER BY iteration").all(cells[0]!.key) as { per_label: string }[];
+  const row = db
+    .prepare("SELECT arm, iteration, target_label, per_label FROM iterations WHERE cell_key = ? AND arm = 'control' ORDER BY iteration")
+    .all(cells[0]!.key) as { per_label: string }[];
   assert.equal(row.length, 2);
   assert.deepEqual(JSON.parse(row[0]!.per_label).test.length, 3);
   db.close();
@@ -60,19 +75,36 @@ test('a store of another schema version is refused, not overwritten', () => {
   db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
-  unchanged(file, () => assert.throws(() => ResultStore.open(file), new RegExp(`newer\\.sqlite is a result store of schema version 99, written by mode .*; this mode \\(.*\\) reads version ${STORE_SCHEMA_VERSION} only; upgrade mode, or choose another --store`)));
+  unchanged(file, () =>
+    assert.throws(
+      () => ResultStore.open(file),
+      new RegExp(
+        `newer\\.sqlite is a result store of schema version 99, written by mode .*; this mode \\(.*\\) reads version ${STORE_SCHEMA_VERSION} only; upgrade mode, or choose another --store`,
+      ),
+    ),
+  );
   assert.throws(() => ResultStore.open(file, { readonly: true }), /schema version 99/);
 });
 
 test('a file that is not our store is refused untouched', () => {
   const text = path.join(tmp, 'notes.sqlite');
   writeFileSync(text, 'these are my notes, not a database\n'.repeat(200));
-  unchanged(text, () => assert.throws(() => ResultStore.open(text), /notes\.sqlite is not a mode result store \(not an SQLite database: file is not a database\); choose another --store/));
+  unchanged(text, () =>
+    assert.throws(
+      () => ResultStore.open(text),
+      /notes\.sqlite is not a mode result store \(not an SQLite database: file is not a database\); choose another --store/,
+    ),
+  );
   const foreign = path.join(tmp, 'foreign.sqlite');
   const db = new Database(foreign);
   db.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)');
   db.close();
-  unchanged(foreign, () => assert.throws(() => ResultStore.open(foreign), /foreign\.sqlite is an SQLite database but not a mode result store \(tables: accounts\)/));
+  unchanged(foreign, () =>
+    assert.throws(
+      () => ResultStore.open(foreign),
+      /foreign\.sqlite is an SQLite database but not a mode result store \(tables: accounts\)/,
+    ),
+  );
   assert.throws(() => ResultStore.open(path.join(tmp, 'absent.sqlite'), { readonly: true }), /no result store at '.*absent\.sqlite'/);
   assert.throws(() => ResultStore.open(tmp), /is not a file/);
 });
@@ -102,5 +134,10 @@ test('a store of an older schema version (before shared controls) is refused wit
   db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
-  unchanged(file, () => assert.throws(() => ResultStore.open(file), /older\.sqlite is a result store of schema version 1, .*; rerun the experiment into a new --store; the file was left as it is/));
+  unchanged(file, () =>
+    assert.throws(
+      () => ResultStore.open(file),
+      /older\.sqlite is a result store of schema version 1, .*; rerun the experiment into a new --store; the file was left as it is/,
+    ),
+  );
 });

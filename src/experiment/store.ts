@@ -81,12 +81,16 @@ export interface StoreOptions {
 const refuse = (file: string, why: string, fix: string): ModeError => new ModeError('io', `${file} ${why}; ${fix}`);
 
 export class ResultStore {
-  private constructor(private readonly db: Database.Database, readonly file: string) {}
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+  ) {}
 
   /** Opens (or, for writing, creates) a store; refuses anything that is not a store of this schema version. */
   static open(file: string, options: StoreOptions = {}): ResultStore {
     const readonly = options.readonly === true;
-    if (readonly && !existsSync(file)) throw new ModeError('usage', `no result store at '${file}'; pass the --store of a \`mode experiment\` run`);
+    if (readonly && !existsSync(file))
+      throw new ModeError('usage', `no result store at '${file}'; pass the --store of a \`mode experiment\` run`);
     if (existsSync(file) && !statSync(file).isFile()) throw refuse(file, 'is not a file', 'pass the path of a .sqlite result store');
     if (!readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     let db: Database.Database;
@@ -110,7 +114,11 @@ export class ResultStore {
     try {
       tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
     } catch (error) {
-      throw refuse(file, `is not a mode result store (not an SQLite database: ${(error as Error).message})`, 'choose another --store; the file was left as it is');
+      throw refuse(
+        file,
+        `is not a mode result store (not an SQLite database: ${(error as Error).message})`,
+        'choose another --store; the file was left as it is',
+      );
     }
     if (tables.length === 0) {
       if (readonly) throw refuse(file, 'is an empty SQLite database, not a result store', 'run `mode experiment --store` first');
@@ -124,14 +132,29 @@ export class ResultStore {
         put.run('created', new Date().toISOString());
       })();
     } else {
-      if (!tables.includes('meta')) throw refuse(file, `is an SQLite database but not a mode result store (tables: ${tables.slice(0, 5).join(', ')})`, 'choose another --store; the file was left as it is');
-      const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-      if (meta.get('kind') !== STORE_KIND) throw refuse(file, `is an SQLite database but not a mode result store (meta kind '${meta.get('kind') ?? 'missing'}')`, 'choose another --store; the file was left as it is');
+      if (!tables.includes('meta'))
+        throw refuse(
+          file,
+          `is an SQLite database but not a mode result store (tables: ${tables.slice(0, 5).join(', ')})`,
+          'choose another --store; the file was left as it is',
+        );
+      const meta = new Map(
+        (db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+      );
+      if (meta.get('kind') !== STORE_KIND)
+        throw refuse(
+          file,
+          `is an SQLite database but not a mode result store (meta kind '${meta.get('kind') ?? 'missing'}')`,
+          'choose another --store; the file was left as it is',
+        );
       const version = Number(meta.get('schema_version'));
       if (version !== STORE_SCHEMA_VERSION) {
         const newer = version > STORE_SCHEMA_VERSION;
-        throw refuse(file, `is a result store of schema version ${meta.get('schema_version')}, written by mode ${meta.get('tool_version') ?? '?'}; this mode (${toolVersion()}) reads version ${STORE_SCHEMA_VERSION} only`,
-          newer ? 'upgrade mode, or choose another --store' : 'rerun the experiment into a new --store; the file was left as it is');
+        throw refuse(
+          file,
+          `is a result store of schema version ${meta.get('schema_version')}, written by mode ${meta.get('tool_version') ?? '?'}; this mode (${toolVersion()}) reads version ${STORE_SCHEMA_VERSION} only`,
+          newer ? 'upgrade mode, or choose another --store' : 'rerun the experiment into a new --store; the file was left as it is',
+        );
       }
     }
     if (!readonly) {
@@ -143,7 +166,9 @@ export class ResultStore {
   }
 
   meta(): Record<string, string> {
-    return Object.fromEntries((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+    return Object.fromEntries(
+      (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+    );
   }
 
   /**
@@ -157,13 +182,18 @@ export class ResultStore {
       return;
     }
     if (stored !== engine) {
-      throw new ModeError('usage', `${this.file} holds results computed on the ${stored} engine and this sweep runs on ${engine}; rerun with the --engine that made them, or pass a new --store (results of two engines are not mixed)`);
+      throw new ModeError(
+        'usage',
+        `${this.file} holds results computed on the ${stored} engine and this sweep runs on ${engine}; rerun with the --engine that made them, or pass a new --store (results of two engines are not mixed)`,
+      );
     }
   }
 
   /** Records that a sweep started, with its config. */
   recordRun(config: unknown, cells: number): void {
-    this.db.prepare('INSERT INTO runs (started_at, tool_version, config, cells) VALUES (?, ?, ?, ?)').run(new Date().toISOString(), toolVersion(), JSON.stringify(config), cells);
+    this.db
+      .prepare('INSERT INTO runs (started_at, tool_version, config, cells) VALUES (?, ?, ?, ?)')
+      .run(new Date().toISOString(), toolVersion(), JSON.stringify(config), cells);
   }
 
   doneKeys(): Set<string> {
@@ -172,20 +202,47 @@ export class ResultStore {
 
   /** Writes a finished cell and its iterations in one transaction; a key already stored fails the whole transaction. */
   recordCell(record: CellRecord): void {
-    const insertCell = this.db.prepare('INSERT INTO cells (key, model_key, label, config, status, result, seconds, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const insertCell = this.db.prepare(
+      'INSERT INTO cells (key, model_key, label, config, status, result, seconds, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     const insertIteration = this.db.prepare(
       'INSERT INTO iterations (cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, share_already_correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insertControl = this.db.prepare('INSERT OR IGNORE INTO controls (key, model_key, arm, seconds, finished_at) VALUES (?, ?, ?, ?, ?)');
+    const insertControl = this.db.prepare(
+      'INSERT OR IGNORE INTO controls (key, model_key, arm, seconds, finished_at) VALUES (?, ?, ?, ?, ?)',
+    );
     this.db.transaction(() => {
       if (record.control !== undefined) {
-        insertControl.run(record.control.key, record.modelKey, JSON.stringify(record.control.arm), record.control.arm.seconds, new Date().toISOString());
+        insertControl.run(
+          record.control.key,
+          record.modelKey,
+          JSON.stringify(record.control.arm),
+          record.control.arm.seconds,
+          new Date().toISOString(),
+        );
       }
-      insertCell.run(record.key, record.modelKey, record.label, JSON.stringify(record.config), 'done', JSON.stringify(record.result), record.seconds, new Date().toISOString());
+      insertCell.run(
+        record.key,
+        record.modelKey,
+        record.label,
+        JSON.stringify(record.config),
+        'done',
+        JSON.stringify(record.result),
+        record.seconds,
+        new Date().toISOString(),
+      );
       for (const arm of record.result.arms) {
         for (const it of arm.iterations) {
-          insertIteration.run(record.key, arm.name, it.iteration, it.target?.label ?? null, it.validation.accuracy, it.test.accuracy,
-            JSON.stringify({ validation: it.validation.perLabel, test: it.test.perLabel }), Number.isFinite(it.shareAlreadyCorrect) ? it.shareAlreadyCorrect : null);
+          insertIteration.run(
+            record.key,
+            arm.name,
+            it.iteration,
+            it.target?.label ?? null,
+            it.validation.accuracy,
+            it.test.accuracy,
+            JSON.stringify({ validation: it.validation.perLabel, test: it.test.perLabel }),
+            Number.isFinite(it.shareAlreadyCorrect) ? it.shareAlreadyCorrect : null,
+          );
         }
       }
     })();
@@ -202,31 +259,54 @@ export class ResultStore {
   }
 
   recordFailure(key: string, label: string, message: string, seconds: number | null): void {
-    this.db.prepare('INSERT INTO failures (cell_key, label, message, seconds, failed_at) VALUES (?, ?, ?, ?, ?)').run(key, label, message, seconds, new Date().toISOString());
+    this.db
+      .prepare('INSERT INTO failures (cell_key, label, message, seconds, failed_at) VALUES (?, ?, ?, ?, ?)')
+      .run(key, label, message, seconds, new Date().toISOString());
   }
 
   recordModel(key: string, config: ModelConfig, folder: string, seconds: number | null): void {
-    this.db.prepare('INSERT OR REPLACE INTO models (key, config, path, seconds, finished_at) VALUES (?, ?, ?, ?, ?)').run(key, JSON.stringify(config), folder, seconds, new Date().toISOString());
+    this.db
+      .prepare('INSERT OR REPLACE INTO models (key, config, path, seconds, finished_at) VALUES (?, ?, ?, ?, ?)')
+      .run(key, JSON.stringify(config), folder, seconds, new Date().toISOString());
   }
 
   cells(): StoredCell[] {
     const rows = this.db.prepare('SELECT key, model_key, label, config, result, seconds, finished_at FROM cells ORDER BY rowid').all() as {
-      key: string; model_key: string; label: string; config: string; result: string; seconds: number; finished_at: string;
+      key: string;
+      model_key: string;
+      label: string;
+      config: string;
+      result: string;
+      seconds: number;
+      finished_at: string;
     }[];
     return rows.map((r) => {
       const config = JSON.parse(r.config) as CellConfig;
       return {
-        key: r.key, modelKey: r.model_key, label: r.label, config, spec: parseStrategy(config.strategy),
-        result: checkRepairDoc(JSON.parse(r.result), `${this.file} (cell ${r.key})`), seconds: r.seconds, finishedAt: r.finished_at,
+        key: r.key,
+        modelKey: r.model_key,
+        label: r.label,
+        config,
+        spec: parseStrategy(config.strategy),
+        result: checkRepairDoc(JSON.parse(r.result), `${this.file} (cell ${r.key})`),
+        seconds: r.seconds,
+        finishedAt: r.finished_at,
       };
     });
   }
 
   /** Failed attempts of cells that are still not done, newest first. */
   openFailures(): StoredFailure[] {
-    return (this.db.prepare('SELECT cell_key, label, message, failed_at FROM failures WHERE cell_key NOT IN (SELECT key FROM cells) ORDER BY id DESC').all() as {
-      cell_key: string; label: string; message: string; failed_at: string;
-    }[]).map((r) => ({ key: r.cell_key, label: r.label, message: r.message, failedAt: r.failed_at }));
+    return (
+      this.db
+        .prepare('SELECT cell_key, label, message, failed_at FROM failures WHERE cell_key NOT IN (SELECT key FROM cells) ORDER BY id DESC')
+        .all() as {
+        cell_key: string;
+        label: string;
+        message: string;
+        failed_at: string;
+      }[]
+    ).map((r) => ({ key: r.cell_key, label: r.label, message: r.message, failedAt: r.failed_at }));
   }
 
   count(table: 'cells' | 'iterations' | 'models' | 'controls' | 'failures' | 'runs'): number {

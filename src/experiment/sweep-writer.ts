@@ -46,12 +46,24 @@ export class SweepWriter {
   finishCell(cell: Cell, outcome: Outcome): boolean {
     this.running -= 1;
     if (outcome.type !== 'done' || outcome.json === undefined) {
-      this.failCell(cell, outcome.type === 'done' ? 'the worker sent no result' : outcome.message, outcome.type === 'failed' ? outcome.seconds : null);
+      this.failCell(
+        cell,
+        outcome.type === 'done' ? 'the worker sent no result' : outcome.message,
+        outcome.type === 'failed' ? outcome.seconds : null,
+      );
       return false;
     }
     try {
       const control = outcome.control === undefined ? {} : { control: { key: cell.controlKey, arm: outcome.control } };
-      this.store.recordCell({ key: cell.key, modelKey: cell.modelKey, label: cell.label, config: cell.config, result: outcome.json, seconds: outcome.seconds, ...control });
+      this.store.recordCell({
+        key: cell.key,
+        modelKey: cell.modelKey,
+        label: cell.label,
+        config: cell.config,
+        result: outcome.json,
+        seconds: outcome.seconds,
+        ...control,
+      });
     } catch (error) {
       this.failCell(cell, `could not store the result: ${(error as Error).message}`, outcome.seconds);
       return false;

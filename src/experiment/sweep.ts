@@ -15,7 +15,16 @@ import { ModeError, oneOf } from '../core/errors.js';
 import { ENGINE_NAMES } from '../engine/index.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import { describeClassSubset, materializeClassSubset, type ClassSubset } from './class-subset.js';
-import { expandCells, hashKey, modelConfigOf, repairInputOf, type Cell, type CellFilter, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
+import {
+  expandCells,
+  hashKey,
+  modelConfigOf,
+  repairInputOf,
+  type Cell,
+  type CellFilter,
+  type ExperimentConfig,
+  type ModelConfig,
+} from './experiment-config.js';
 import { unavailableDataset } from './presets.js';
 import { SweepScheduler, type Job, type ModelStart } from './scheduler.js';
 import { ResultStore } from './store.js';
@@ -38,8 +47,20 @@ export type SweepEvent =
   | { readonly type: 'model-done'; readonly key: string; readonly label: string; readonly seconds: number }
   | { readonly type: 'model-failed'; readonly key: string; readonly label: string; readonly message: string }
   | { readonly type: 'cell-start'; readonly cell: Cell; readonly counts: SweepCounts }
-  | { readonly type: 'cell-done'; readonly cell: Cell; readonly seconds: number; readonly counts: SweepCounts; readonly etaSeconds: number | null }
-  | { readonly type: 'cell-failed'; readonly cell: Cell; readonly message: string; readonly counts: SweepCounts; readonly etaSeconds: number | null };
+  | {
+      readonly type: 'cell-done';
+      readonly cell: Cell;
+      readonly seconds: number;
+      readonly counts: SweepCounts;
+      readonly etaSeconds: number | null;
+    }
+  | {
+      readonly type: 'cell-failed';
+      readonly cell: Cell;
+      readonly message: string;
+      readonly counts: SweepCounts;
+      readonly etaSeconds: number | null;
+    };
 
 export interface SweepPlan {
   readonly store: string;
@@ -79,9 +100,13 @@ export interface SweepResult {
 /** Where a store keeps its initial models (`<store>.models/<key>/`) and class-subset data (`<store>.models/data/<key>/`). */
 export const modelsFolder = (store: string): string => `${path.resolve(store)}.models`;
 export const modelFolder = (store: string, key: string): string => path.join(modelsFolder(store), key);
-const dataFolder = (store: string, dataset: string, k: ClassSubset): string => path.join(modelsFolder(store), 'data', hashKey({ kind: 'class-subset', dataset, k }));
+const dataFolder = (store: string, dataset: string, k: ClassSubset): string =>
+  path.join(modelsFolder(store), 'data', hashKey({ kind: 'class-subset', dataset, k }));
 
-function partition(cells: readonly Cell[], exists: (file: string) => boolean): { runnable: Cell[]; skipped: { reason: string; cells: number }[] } {
+function partition(
+  cells: readonly Cell[],
+  exists: (file: string) => boolean,
+): { runnable: Cell[]; skipped: { reason: string; cells: number }[] } {
   const skipped = new Map<string, number>();
   const runnable = cells.filter((c) => {
     const reason = unavailableDataset(c.config.dataset, exists);
@@ -121,7 +146,16 @@ export function planSweep(config: ExperimentConfig, store: string, options: Plan
   const missing = runnable.filter((c) => !done.has(c.key));
   const models = new Set(missing.map((c) => c.modelKey));
   const modelsToTrain = [...models].filter((k) => !exists(path.join(modelFolder(store, k), 'manifest.json'))).length;
-  return { store, cells: runnable, skipped, excluded: all.length - chosen.length, alreadyDone: runnable.length - missing.length, missing, models: models.size, modelsToTrain };
+  return {
+    store,
+    cells: runnable,
+    skipped,
+    excluded: all.length - chosen.length,
+    alreadyDone: runnable.length - missing.length,
+    missing,
+    models: models.size,
+    modelsToTrain,
+  };
 }
 
 /** One sweep at a time per store: a lock file holding the owner's pid (a dead owner's lock is taken over). */
@@ -141,7 +175,10 @@ function acquireLock(store: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(lock, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new ModeError('usage', `result store ${store} is in use by a running sweep (process ${owner}); wait for it to finish, or delete ${lock} if that process is not a mode experiment`);
+        throw new ModeError(
+          'usage',
+          `result store ${store} is in use by a running sweep (process ${owner}); wait for it to finish, or delete ${lock} if that process is not a mode experiment`,
+        );
       }
       unlinkSync(lock);
     }
@@ -166,12 +203,18 @@ function isAlive(pid: number): boolean {
 /** Staging folders a killed sweep left behind (writeOutputFolder's `.NAME.partial-*`). */
 function removeStaleStaging(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (name.startsWith('.') && name.includes('.partial-')) rmSync(path.join(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir))
+    if (name.startsWith('.') && name.includes('.partial-')) rmSync(path.join(dir, name), { recursive: true, force: true });
 }
 
 /** A model's label in progress lines: dataset, class subset, architecture and seed. */
 function modelLabel(m: ModelConfig): string {
-  const subset = m.classSubset === null ? '' : typeof m.classSubset === 'number' ? ` classes<${m.classSubset}` : ` classes ${describeClassSubset(m.classSubset)}`;
+  const subset =
+    m.classSubset === null
+      ? ''
+      : typeof m.classSubset === 'number'
+        ? ` classes<${m.classSubset}`
+        : ` classes ${describeClassSubset(m.classSubset)}`;
   return `${m.dataset}${subset} ${m.model} seed ${m.seed}`;
 }
 
@@ -201,7 +244,10 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
   const release = acquireLock(storeFile);
   const store = ResultStore.open(storeFile);
   try {
-    const plan = planSweep(config, storeFile, { doneKeys: store.doneKeys(), ...(options.where === undefined ? {} : { where: options.where }) });
+    const plan = planSweep(config, storeFile, {
+      doneKeys: store.doneKeys(),
+      ...(options.where === undefined ? {} : { where: options.where }),
+    });
     removeStaleStaging(modelsFolder(storeFile));
     removeStaleStaging(path.join(modelsFolder(storeFile), 'data'));
     store.recordRun(config, plan.cells.length);
@@ -224,11 +270,21 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     const taskOf = (job: Job): WorkerTask => {
       if (job.kind === 'cell') {
         const control = job.control === 'stored' ? store.control(job.cell.controlKey) : null;
-        return { type: 'repair', modelDir: modelFolder(storeFile, job.cell.modelKey), input: repairInputOf(job.cell), ...(control === null ? {} : { control }) };
+        return {
+          type: 'repair',
+          modelDir: modelFolder(storeFile, job.cell.modelKey),
+          input: repairInputOf(job.cell),
+          ...(control === null ? {} : { control }),
+        };
       }
       const m = modelOf.get(job.modelKey)!;
       const trainConfig: TrainConfigInput = {
-        dataset: specOf(m) as string, model: m.model, epochs: m.epochs, seed: m.seed, scenarios: { ...m.scenario }, engine: oneOf('engine', options.engine, ENGINE_NAMES),
+        dataset: specOf(m) as string,
+        model: m.model,
+        epochs: m.epochs,
+        seed: m.seed,
+        scenarios: { ...m.scenario },
+        engine: oneOf('engine', options.engine, ENGINE_NAMES),
         ...(m.sizes.train !== undefined ? { trainSize: m.sizes.train } : {}),
         ...(m.sizes.validation !== undefined ? { validationSize: m.sizes.validation } : {}),
         ...(m.sizes.pool !== undefined ? { poolSize: m.sizes.pool } : {}),
@@ -238,7 +294,8 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     const finished = (job: Job, outcome: Outcome): void => {
       if (job.kind === 'train') {
         const model = modelOf.get(job.modelKey)!;
-        if (outcome.type === 'done') writer.modelTrained(job.modelKey, model, modelFolder(storeFile, job.modelKey), modelLabel(model), outcome.seconds);
+        if (outcome.type === 'done')
+          writer.modelTrained(job.modelKey, model, modelFolder(storeFile, job.modelKey), modelLabel(model), outcome.seconds);
         else writer.modelFailed(job.modelKey, modelLabel(model), outcome.message);
         const failures = scheduler.trained(job.modelKey, outcome.type === 'done' ? { ok: true } : { ok: false, message: outcome.message });
         for (const failure of failures) writer.failCell(failure.cell, failure.message, null);
@@ -247,31 +304,34 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       scheduler.cellFinished(job, writer.finishCell(job.cell, outcome));
     };
 
-    await runPool<Job>({
-      next: () => {
-        const job = scheduler.next();
-        if (job === null) return null;
-        if (job.kind === 'cell') writer.cellStarted(job.cell);
-        return { work: job, task: taskOf(job) };
+    await runPool<Job>(
+      {
+        next: () => {
+          const job = scheduler.next();
+          if (job === null) return null;
+          if (job.kind === 'cell') writer.cellStarted(job.cell);
+          return { work: job, task: taskOf(job) };
+        },
+        finished,
+        busy: () => scheduler.busy,
+        // Work that can never start (cells waiting on models that are not coming) ends the sweep.
+        idle: () => {
+          for (const cell of scheduler.stuck()) writer.failCell(cell, 'its initial model is not available', null);
+        },
+        // Workers that cannot even start (no engine) would be respawned forever: fail what is left instead.
+        cannotStart: (reason) => {
+          for (const cell of scheduler.abandon().cells) writer.failCell(cell, reason, null);
+        },
       },
-      finished,
-      busy: () => scheduler.busy,
-      // Work that can never start (cells waiting on models that are not coming) ends the sweep.
-      idle: () => {
-        for (const cell of scheduler.stuck()) writer.failCell(cell, 'its initial model is not available', null);
+      {
+        size: workerCount,
+        engine: options.engine,
+        // The cores shared out: 2 workers on 2 cores get one intra-op thread each, not two fighting for one core.
+        threads: Math.max(1, Math.floor(os.availableParallelism() / workerCount)),
+        // Another engine's store: nothing runs, nothing is recorded as failed.
+        onReady: (engine) => store.claimEngine(engine),
       },
-      // Workers that cannot even start (no engine) would be respawned forever: fail what is left instead.
-      cannotStart: (reason) => {
-        for (const cell of scheduler.abandon().cells) writer.failCell(cell, reason, null);
-      },
-    }, {
-      size: workerCount,
-      engine: options.engine,
-      // The cores shared out: 2 workers on 2 cores get one intra-op thread each, not two fighting for one core.
-      threads: Math.max(1, Math.floor(os.availableParallelism() / workerCount)),
-      // Another engine's store: nothing runs, nothing is recorded as failed.
-      onReady: (engine) => store.claimEngine(engine),
-    });
+    );
     return { plan, ran: writer.done, failed: writer.failures, seconds: (performance.now() - started) / 1000 };
   } finally {
     store.close();

@@ -71,7 +71,10 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
       if (fatal !== null || !source.busy()) resolve();
     };
     const spawn = (): void => {
-      const child = fork(WORKER_SCRIPT, [options.engine, String(options.threads)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      const child = fork(WORKER_SCRIPT, [options.engine, String(options.threads)], {
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
+      });
       const slot: Slot<T> = { child, ready: false, job: null, stderr: [], exited: false };
       slots.push(slot);
       child.stderr?.setEncoding('utf8');
@@ -103,7 +106,8 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
         const tail = slot.stderr.at(-1);
         if (job !== null) source.finished(job.work, { type: 'crashed', message: `worker ${why}${tail === undefined ? '' : `: ${tail}`}` });
         if (!slot.ready) startFailures += 1;
-        if (startFailures >= MAX_START_FAILURES) source.cannotStart(`workers cannot start (${why}${tail === undefined ? '' : `: ${tail}`})`);
+        if (startFailures >= MAX_START_FAILURES)
+          source.cannotStart(`workers cannot start (${why}${tail === undefined ? '' : `: ${tail}`})`);
         else if (source.busy() && fatal === null) spawn();
         dispatch();
       };

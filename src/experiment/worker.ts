@@ -50,7 +50,9 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
     if (request.type === 'train') {
       const result = await trainModel(resolveTrainConfig(request.config), { engine });
       try {
-        await writeOutputFolder(request.dir, false, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson));
+        await writeOutputFolder(request.dir, false, (dir) =>
+          saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson),
+        );
       } catch (error) {
         // Training is deterministic: a folder another process finished meanwhile is the same model.
         if (!existsSync(path.join(request.dir, 'manifest.json'))) throw error;
@@ -59,7 +61,12 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
       }
       return { type: 'done', id: request.id, seconds: seconds() };
     }
-    const run = await repairModel(path.resolve(request.modelDir), engine, request.input, request.control === undefined ? {} : { control: request.control });
+    const run = await repairModel(
+      path.resolve(request.modelDir),
+      engine,
+      request.input,
+      request.control === undefined ? {} : { control: request.control },
+    );
     // A control computed here goes back to the parent, which shares it with the other cells of its key.
     const control = request.control === undefined ? run.result.arms.find((a) => a.control) : undefined;
     return { type: 'done', id: request.id, seconds: seconds(), json: run.json, ...(control === undefined ? {} : { control }) };

@@ -10,11 +10,7 @@ import { ACTIVATIONS, type ArchitectureSpec, type LayerSpec } from '../engine/in
 
 /** Presets. mlp and cnn are the shapes of the PyTorch benchmark reference (engine-notes.md). */
 export const ARCHITECTURES = {
-  mlp: [
-    { type: 'flatten' },
-    { type: 'dense', units: 256, activation: 'relu' },
-    { type: 'dense', units: 128, activation: 'relu' },
-  ],
+  mlp: [{ type: 'flatten' }, { type: 'dense', units: 256, activation: 'relu' }, { type: 'dense', units: 128, activation: 'relu' }],
   cnn: [
     { type: 'conv2d', filters: 16, kernelSize: 3, activation: 'relu' },
     { type: 'maxPool2d', poolSize: 2 },
@@ -40,10 +36,7 @@ export const ARCHITECTURES = {
     { type: 'dense', units: 28, activation: 'relu' },
   ],
   /** The `capacity` scenario of method.md: a model too small for the data. */
-  tiny: [
-    { type: 'flatten' },
-    { type: 'dense', units: 4, activation: 'relu' },
-  ],
+  tiny: [{ type: 'flatten' }, { type: 'dense', units: 4, activation: 'relu' }],
 } as const satisfies Record<string, readonly LayerSpec[]>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
@@ -55,7 +48,14 @@ const activation = z.enum(ACTIVATIONS).optional();
 
 export const LayerSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('dense'), units: positiveInt, activation }),
-  z.strictObject({ type: z.literal('conv2d'), filters: positiveInt, kernelSize: positiveInt, strides: positiveInt.optional(), padding, activation }),
+  z.strictObject({
+    type: z.literal('conv2d'),
+    filters: positiveInt,
+    kernelSize: positiveInt,
+    strides: positiveInt.optional(),
+    padding,
+    activation,
+  }),
   z.strictObject({ type: z.literal('maxPool2d'), poolSize: positiveInt, strides: positiveInt.optional(), padding }),
   z.strictObject({ type: z.literal('averagePooling2d'), poolSize: positiveInt, strides: positiveInt.optional(), padding }),
   z.strictObject({ type: z.literal('flatten') }),
@@ -84,7 +84,10 @@ export function parseArchitectureJson(text: string, source: string): LayerSpec[]
   }
   const parsed = ArchitectureFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ModeError('config', `${source}: bad architecture spec at ${describeZodError(parsed.error)}; layers are ${LayerSpecSchema.options.map((o) => o.shape.type.value).join(', ')}`);
+    throw new ModeError(
+      'config',
+      `${source}: bad architecture spec at ${describeZodError(parsed.error)}; layers are ${LayerSpecSchema.options.map((o) => o.shape.type.value).join(', ')}`,
+    );
   }
   return parsed.data.layers as LayerSpec[];
 }
@@ -98,7 +101,11 @@ const unknownModel = (name: string): ModeError =>
   usageError(`unknown model '${name}': must be one of [${ARCHITECTURE_NAMES.join(', ')}] or a path to a .json architecture spec`);
 
 /** A preset name or a path to a JSON spec file, for inputs of this shape and class count. */
-export function resolveArchitecture(nameOrPath: string, inputShape: InputShape, numClasses: number): { name: string; spec: ArchitectureSpec } {
+export function resolveArchitecture(
+  nameOrPath: string,
+  inputShape: InputShape,
+  numClasses: number,
+): { name: string; spec: ArchitectureSpec } {
   let layers: readonly LayerSpec[];
   if (nameOrPath in ARCHITECTURES) {
     layers = ARCHITECTURES[nameOrPath as ArchitectureName];

@@ -14,7 +14,11 @@ export interface EvalResult {
   sets: Partial<Record<'train' | 'validation' | 'test', ClassificationMetrics>>;
 }
 
-export async function evaluateModelFolder(dir: string, engine: Engine, options: { dataset?: string; onProgress?: ProgressCallback } = {}): Promise<EvalResult> {
+export async function evaluateModelFolder(
+  dir: string,
+  engine: Engine,
+  options: { dataset?: string; onProgress?: ProgressCallback } = {},
+): Promise<EvalResult> {
   const onProgress = options.onProgress ?? noProgress;
   const { model, manifest } = await loadModelFolder(dir, engine);
   try {

@@ -44,7 +44,13 @@ export interface ModelMetrics {
 
 const ManifestHeadSchema = z.object({ kind: z.literal('mode-model'), manifestVersion: z.number(), config: TrainConfigSchema });
 
-export async function saveModelFolder(dir: string, model: Model, manifest: ModelManifest, metrics: ModelMetrics, write: (file: string, value: unknown) => Promise<void>): Promise<void> {
+export async function saveModelFolder(
+  dir: string,
+  model: Model,
+  manifest: ModelManifest,
+  metrics: ModelMetrics,
+  write: (file: string, value: unknown) => Promise<void>,
+): Promise<void> {
   await model.save(dir);
   await write(path.join(dir, MANIFEST_FILE), manifest);
   await write(path.join(dir, METRICS_FILE), metrics);
@@ -65,12 +71,18 @@ export async function loadModelFolder(dir: string, engine: Engine): Promise<Load
     try {
       raw = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
     } catch (error) {
-      throw new ModeError('io', `${manifestPath} is corrupt (${(error as Error).message}); retrain or delete it to treat the folder as a plain tfjs model`);
+      throw new ModeError(
+        'io',
+        `${manifestPath} is corrupt (${(error as Error).message}); retrain or delete it to treat the folder as a plain tfjs model`,
+      );
     }
     const head = ManifestHeadSchema.safeParse(raw);
     if (!head.success) throw new ModeError('model', `${manifestPath} is not a mode model manifest; retrain with \`mode train\``);
     if (head.data.manifestVersion > MANIFEST_VERSION) {
-      throw new ModeError('model', `${manifestPath} was written by a newer mode (manifest version ${head.data.manifestVersion}, this one reads ${MANIFEST_VERSION}); upgrade mode`);
+      throw new ModeError(
+        'model',
+        `${manifestPath} was written by a newer mode (manifest version ${head.data.manifestVersion}, this one reads ${MANIFEST_VERSION}); upgrade mode`,
+      );
     }
     manifest = { ...(raw as ModelManifest), config: head.data.config };
   }

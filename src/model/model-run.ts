@@ -21,10 +21,14 @@ export interface ModelRun {
 export function checkModelFitsData(model: Model, inputShape: InputShape, numClasses: number, dataset: string): void {
   const same = model.inputShape.every((d, i) => d === inputShape[i]);
   if (!same) {
-    throw shapeError(`dataset ${dataset} has inputs of shape [${inputShape.join(', ')}] but the model expects [${model.inputShape.join(', ')}]; use the dataset the model was trained on`);
+    throw shapeError(
+      `dataset ${dataset} has inputs of shape [${inputShape.join(', ')}] but the model expects [${model.inputShape.join(', ')}]; use the dataset the model was trained on`,
+    );
   }
   if (numClasses > model.numClasses) {
-    throw shapeError(`dataset ${dataset} has ${numClasses} classes but the model predicts ${model.numClasses}; use the dataset the model was trained on`);
+    throw shapeError(
+      `dataset ${dataset} has ${numClasses} classes but the model predicts ${model.numClasses}; use the dataset the model was trained on`,
+    );
   }
 }
 

@@ -51,5 +51,13 @@ export async function prepareData(config: DataConfig): Promise<RunData> {
     ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
   });
   const train = scenarios.length > 0 ? applyScenarios(splits.train, scenarios, root.child('scenario')) : splits.train;
-  return { dataset, train, validation: splits.validation, pool: splits.pool, test: splits.test, scenarios, scenarioText: scenarios.map(describeScenario) };
+  return {
+    dataset,
+    train,
+    validation: splits.validation,
+    pool: splits.pool,
+    test: splits.test,
+    scenarios,
+    scenarioText: scenarios.map(describeScenario),
+  };
 }

@@ -29,7 +29,13 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
 /** Seeds of a training run, all derived from the root seed. */
 export function trainSeeds(seed: number): Record<string, number> {
   const root = new Rng(seed);
-  return { root: seed, split: root.child('split').seed, scenario: root.child('scenario').seed, init: root.child('init').seed, shuffle: root.child('shuffle').seed };
+  return {
+    root: seed,
+    split: root.child('split').seed,
+    scenario: root.child('scenario').seed,
+    init: root.child('init').seed,
+    shuffle: root.child('shuffle').seed,
+  };
 }
 
 export async function trainModel(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
@@ -47,7 +53,11 @@ export async function trainModel(config: TrainConfig, options: TrainOptions): Pr
   const architecture = resolveArchitecture(config.model, data.dataset.inputShape, data.dataset.numClasses);
   const model = options.engine.buildModel(architecture.spec, seeds.init!);
   try {
-    onProgress({ type: 'stage', stage: 'train', message: `training ${architecture.name} (${model.parameterCount()} parameters) on ${data.train.count} inputs for ${config.epochs} epochs` });
+    onProgress({
+      type: 'stage',
+      stage: 'train',
+      message: `training ${architecture.name} (${model.parameterCount()} parameters) on ${data.train.count} inputs for ${config.epochs} epochs`,
+    });
     t = performance.now();
     await model.fit(data.train, {
       epochs: config.epochs,

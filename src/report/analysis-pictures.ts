@@ -36,9 +36,16 @@ export interface SheetInput {
 
 function panelTitles(maps: SheetInput): Record<MapName, string> {
   const counts: Record<MapName, string> = {
-    hc: `n=${maps.counts.correct}`, hm: `n=${maps.counts.missed}`, hw: `n=${maps.counts.wronglyClaimed}`, dhc: `vs ${maps.confusedWith}`, dhm: '', dhw: '',
+    hc: `n=${maps.counts.correct}`,
+    hm: `n=${maps.counts.missed}`,
+    hw: `n=${maps.counts.wronglyClaimed}`,
+    dhc: `vs ${maps.confusedWith}`,
+    dhm: '',
+    dhw: '',
   };
-  return Object.fromEntries((Object.keys(MAP_TITLES) as MapName[]).map((name) => [name, `${MAP_TITLES[name]}${counts[name] === '' ? '' : ` (${counts[name]})`}`])) as Record<MapName, string>;
+  return Object.fromEntries(
+    (Object.keys(MAP_TITLES) as MapName[]).map((name) => [name, `${MAP_TITLES[name]}${counts[name] === '' ? '' : ` (${counts[name]})`}`]),
+  ) as Record<MapName, string>;
 }
 
 /** The sheet of one buggy label: HC, HM, HW, DHM, DHW side by side, each on its own symmetric scale. */
@@ -54,7 +61,8 @@ export function labelSheet(maps: SheetInput, labelName: (l: number) => string): 
 
 export function analysisPictures(result: AnalysisResult, classNames: readonly string[]): Picture[] {
   const pictures: Picture[] = [];
-  const labelName = (l: number): string => (classNames[l] === undefined || classNames[l] === String(l) ? String(l) : `${l} ${classNames[l]}`);
+  const labelName = (l: number): string =>
+    classNames[l] === undefined || classNames[l] === String(l) ? String(l) : `${l} ${classNames[l]}`;
   pictures.push({ file: 'layers.png', png: layerChart(result, labelName) });
   for (const maps of result.maps) {
     const target = result.targets.find((t) => t.label === maps.label)!;
@@ -62,7 +70,10 @@ export function analysisPictures(result: AnalysisResult, classNames: readonly st
     const titles = panelTitles(input);
     pictures.push({ file: `label-${maps.label}-sheet.png`, png: labelSheet(input, labelName) });
     for (const name of Object.keys(maps.maps) as MapName[]) {
-      pictures.push({ file: `label-${maps.label}-${name}.png`, png: renderHeatmap({ title: `label ${labelName(maps.label)} ${titles[name]}`, values: maps.maps[name], shape: maps.shape }) });
+      pictures.push({
+        file: `label-${maps.label}-${name}.png`,
+        png: renderHeatmap({ title: `label ${labelName(maps.label)} ${titles[name]}`, values: maps.maps[name], shape: maps.shape }),
+      });
     }
   }
   return pictures;

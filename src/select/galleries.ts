@@ -41,16 +41,34 @@ export interface GalleryOptions {
  * Ranks the pool inputs of `label` against map `map` of the label in input space, computed from the
  * validation set and the model's predictions on it. Ties go to the lower pool index.
  */
-export function rankSimilarInputs(pool: LabeledSet, validation: LabeledSet, validationPredictions: Int32Array, label: number, map: MapName, options: GalleryOptions = {}): RankedGalleries {
+export function rankSimilarInputs(
+  pool: LabeledSet,
+  validation: LabeledSet,
+  validationPredictions: Int32Array,
+  label: number,
+  map: MapName,
+  options: GalleryOptions = {},
+): RankedGalleries {
   const size = options.size ?? DEFAULT_GALLERY_SIZE;
   if (!(Number.isInteger(size) && size >= 1)) throw usageError(`gallery size ${size} is not a whole number >= 1`);
-  if (validationPredictions.length !== validation.count) throw usageError(`${validationPredictions.length} predictions for ${validation.count} validation inputs`);
+  if (validationPredictions.length !== validation.count)
+    throw usageError(`${validationPredictions.length} predictions for ${validation.count} validation inputs`);
   const inputSize = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
-  const maps = labelMaps('input-mean', {
-    features: validation.x, size: inputSize, shape: [...pool.inputShape], labels: validation.y, predictions: validationPredictions,
-    numClasses: validation.numClasses, headWeights: new Float32Array(0),
-  }, label);
-  const referenceCount = map === 'hc' || map === 'dhc' || map === 'dhm' ? maps.counts.correct : map === 'hm' ? maps.counts.missed : maps.counts.wronglyClaimed;
+  const maps = labelMaps(
+    'input-mean',
+    {
+      features: validation.x,
+      size: inputSize,
+      shape: [...pool.inputShape],
+      labels: validation.y,
+      predictions: validationPredictions,
+      numClasses: validation.numClasses,
+      headWeights: new Float32Array(0),
+    },
+    label,
+  );
+  const referenceCount =
+    map === 'hc' || map === 'dhc' || map === 'dhm' ? maps.counts.correct : map === 'hm' ? maps.counts.missed : maps.counts.wronglyClaimed;
   const reference = maps.maps[map];
   const members: number[] = [];
   for (let i = 0; i < pool.count; i++) if (pool.y[i] === label) members.push(i);
@@ -120,7 +138,11 @@ export async function poolGalleries(model: Model, data: RunData, labels: readonl
     const picks = (list: readonly { index: number; score: number }[]): GalleryPick[] =>
       list.map((p) => ({ ...p, image: pool.x.slice(p.index * size, (p.index + 1) * size), predicted: predicted.get(p.index)! }));
     out.push({
-      label, map, reference: ranked.reference, referenceCount: ranked.referenceCount, candidates: ranked.candidates,
+      label,
+      map,
+      reference: ranked.reference,
+      referenceCount: ranked.referenceCount,
+      candidates: ranked.candidates,
       perMetric: ranked.perMetric.map((m) => ({ metric: m.metric, most: picks(m.most), least: picks(m.least) })),
     });
   }

@@ -22,8 +22,10 @@ const assertClose = (actual: number, expected: number, message?: string): void =
   assert.ok(close(actual, expected), `${message ?? ''} expected ${expected}, got ${actual}`);
 /** Row indices from the highest score to the lowest. */
 const ranking = (scores: Float64Array): number[] => [...scores.keys()].sort((i, j) => scores[j]! - scores[i]! || i - j);
-const failsWith = (code: string, pattern: RegExp) => (error: unknown): boolean =>
-  error instanceof ModeError && error.code === code && pattern.test(error.message);
+const failsWith =
+  (code: string, pattern: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof ModeError && error.code === code && pattern.test(error.message);
 
 // Vectors of 1-10 values mixing exact zeros, small integers (ties, 0/0 terms) and arbitrary floats.
 const value = fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 3 }), fc.float({ min: -100, max: 100, noNaN: true }));
@@ -73,7 +75,8 @@ for (const metric of METRIC_NAMES) {
         assert.equal(scores.length, rows.length);
         // The reference itself scores at least as high as every candidate (ties: copies, or the
         // same distribution after shifting and normalising).
-        if (spec.identityRanksFirst) assert.ok(scores[at]! >= Math.max(...scores), `reference scored ${scores[at]}, best ${Math.max(...scores)}`);
+        if (spec.identityRanksFirst)
+          assert.ok(scores[at]! >= Math.max(...scores), `reference scored ${scores[at]}, best ${Math.max(...scores)}`);
         rows.forEach((row, j) => {
           const candidate = f32(row);
           const raw = metricValue(metric, ref, candidate, options);
@@ -177,10 +180,17 @@ test('golden values for a = [0, 1, 3], b = [2, 1, 0], worked by hand', () => {
 });
 
 test('dot: positive multiples of the reference rank by their multiplier; among unit vectors the reference ranks first', () => {
-  const nonZero = fc.array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 12 }).filter((v) => Math.hypot(...v) > 0.1);
+  const nonZero = fc
+    .array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 12 })
+    .filter((v) => Math.hypot(...v) > 0.1);
   fc.assert(
     fc.property(nonZero, fc.shuffledSubarray([0.25, 0.5, 1, 2, 4, 8], { minLength: 2 }), (reference, multipliers) => {
-      const scores = scoreCandidates('dot', matrix(multipliers.map((c) => reference.map((x) => c * x))), multipliers.length, f32(reference));
+      const scores = scoreCandidates(
+        'dot',
+        matrix(multipliers.map((c) => reference.map((x) => c * x))),
+        multipliers.length,
+        f32(reference),
+      );
       const byMultiplier = [...multipliers.keys()].sort((i, j) => multipliers[j]! - multipliers[i]!);
       assert.deepEqual(ranking(scores), byMultiplier);
     }),
@@ -188,7 +198,9 @@ test('dot: positive multiples of the reference rank by their multiplier; among u
   );
   const unit = (v: number[]): number[] => v.map((x) => x / Math.hypot(...v));
   const unitCase = fc.integer({ min: 1, max: 12 }).chain((size) => {
-    const direction = fc.array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: size, maxLength: size }).filter((v) => Math.hypot(...v) > 0.1);
+    const direction = fc
+      .array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: size, maxLength: size })
+      .filter((v) => Math.hypot(...v) > 0.1);
     return fc.tuple(direction, fc.array(direction, { maxLength: 6 }), fc.nat());
   });
   fc.assert(
@@ -225,7 +237,10 @@ test('canberra: a hand-computed value, and it ranks candidates differently from 
   // |1-3|/(1+3) + |2-2|/(2+2) + (0/0 counts 0) + |-1-1|/(1+1) = 0.5 + 0 + 0 + 1
   assert.equal(metricValue('canberra', f32([1, 2, 0, -1]), f32([3, 2, 0, 1])), 1.5);
   // One large difference (canberra 4/6, chebyshev 4) against four small ones (canberra 4 x 1/3, chebyshev 1).
-  const candidates = matrix([[1, 1, 1, 5], [2, 2, 2, 2]]);
+  const candidates = matrix([
+    [1, 1, 1, 5],
+    [2, 2, 2, 2],
+  ]);
   const reference = f32([1, 1, 1, 1]);
   assert.deepEqual(ranking(scoreCandidates('canberra', candidates, 2, reference)), [0, 1]);
   assert.deepEqual(ranking(scoreCandidates('chebyshev', candidates, 2, reference)), [1, 0]);
@@ -234,7 +249,13 @@ test('canberra: a hand-computed value, and it ranks candidates differently from 
 test('bhattacharyya: 0 for identical distributions, capped for disjoint ones', () => {
   const a = f32([0.5, 0, 2, 1.5]);
   assert.equal(metricValue('bhattacharyya', a, a), 0);
-  assert.ok(metricValue('bhattacharyya', a, a.map((x) => 4 * x)) < 1e-12); // the same distribution
+  assert.ok(
+    metricValue(
+      'bhattacharyya',
+      a,
+      a.map((x) => 4 * x),
+    ) < 1e-12,
+  ); // the same distribution
   assertClose(metricValue('bhattacharyya', f32([1, 0]), f32([0, 1])), -Math.log(BHATTACHARYYA_MIN_COEFFICIENT));
 });
 
@@ -250,7 +271,11 @@ test('scores are deterministic and read views at an offset correctly', () => {
 });
 
 test('meanPairwiseSimilarity: hand values, first 200 rows only, NaN without pairs', () => {
-  const rows = matrix([[1, 0], [0, 1], [1, 1]]);
+  const rows = matrix([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ]);
   // Pairwise distances sqrt(2), 1, 1; cosines 0, 1/sqrt(2), 1/sqrt(2).
   assertClose(meanPairwiseSimilarity('euclidean', rows, 3, 2), -(Math.SQRT2 + 2) / 3);
   assertClose(meanPairwiseSimilarity('cosine', rows, 3, 2), Math.SQRT2 / 3);
@@ -262,21 +287,39 @@ test('meanPairwiseSimilarity: hand values, first 200 rows only, NaN without pair
 });
 
 test('bad input fails with a message saying what was expected', () => {
-  assert.throws(() => parseMetric('cosin'), failsWith('usage', /^unknown metric 'cosin': must be one of \[dot, cosine, manhattan, .*bhattacharyya\]$/));
+  assert.throws(
+    () => parseMetric('cosin'),
+    failsWith('usage', /^unknown metric 'cosin': must be one of \[dot, cosine, manhattan, .*bhattacharyya\]$/),
+  );
   assert.throws(() => scoreCandidates('euclid' as MetricName, f32([1]), 1, f32([1])), failsWith('usage', /unknown metric 'euclid'/));
   assert.throws(
     () => scoreCandidates('cosine', new Float32Array(10), 3, new Float32Array(4)),
     failsWith('shape', /candidates has 10 values but count x size = 3 x 4 = 12/),
   );
   assert.throws(() => metricValue('cosine', f32([1, 2, 3]), f32([1, 2, 3, 4])), failsWith('shape', /different lengths: 3 and 4/));
-  assert.throws(() => scoreCandidates('cosine', f32([1, 2]), 1, f32([1, NaN])), failsWith('shape', /reference has a non-finite value \(NaN\) at position 1/));
+  assert.throws(
+    () => scoreCandidates('cosine', f32([1, 2]), 1, f32([1, NaN])),
+    failsWith('shape', /reference has a non-finite value \(NaN\) at position 1/),
+  );
   assert.throws(
     () => scoreCandidates('cosine', f32([1, 2, Infinity, 0]), 2, f32([1, 2])),
     failsWith('shape', /candidates has a non-finite value \(Infinity\) at row 1, position 0/),
   );
   assert.throws(() => scoreCandidates('cosine', f32([]), 0, f32([])), failsWith('shape', /reference is empty/));
-  assert.throws(() => scoreCandidates('minkowski', f32([1]), 1, f32([1]), { p: 0.5 }), failsWith('usage', /minkowski p must be a finite number >= 1, got 0.5/));
-  assert.throws(() => scoreCandidates('earth-mover-histogram', f32([1]), 1, f32([1]), { bins: 0 }), failsWith('usage', /histogram bins must be an integer >= 1, got 0/));
-  assert.throws(() => meanPairwiseSimilarity('cosine', f32([1, 2, 3]), 2, 2), failsWith('shape', /rows has 3 values but count x size = 2 x 2 = 4/));
-  assert.throws(() => meanPairwiseSimilarity('cosine', f32([1, 2]), 2, 0), failsWith('shape', /row size must be a positive integer, got 0/));
+  assert.throws(
+    () => scoreCandidates('minkowski', f32([1]), 1, f32([1]), { p: 0.5 }),
+    failsWith('usage', /minkowski p must be a finite number >= 1, got 0.5/),
+  );
+  assert.throws(
+    () => scoreCandidates('earth-mover-histogram', f32([1]), 1, f32([1]), { bins: 0 }),
+    failsWith('usage', /histogram bins must be an integer >= 1, got 0/),
+  );
+  assert.throws(
+    () => meanPairwiseSimilarity('cosine', f32([1, 2, 3]), 2, 2),
+    failsWith('shape', /rows has 3 values but count x size = 2 x 2 = 4/),
+  );
+  assert.throws(
+    () => meanPairwiseSimilarity('cosine', f32([1, 2]), 2, 0),
+    failsWith('shape', /row size must be a positive integer, got 0/),
+  );
 });

@@ -373,7 +373,7 @@ export const METRICS = {
     symmetric: true,
     identityRanksFirst: false,
     rowIndependent: true,
-    description: 'dot product a.b (grows with the candidate\'s length, so the reference itself need not rank first)',
+    description: "dot product a.b (grows with the candidate's length, so the reference itself need not rank first)",
     prepare: prepareDot,
   },
   cosine: {
@@ -429,7 +429,8 @@ export const METRICS = {
     symmetric: true,
     identityRanksFirst: true,
     rowIndependent: false,
-    description: 'Wasserstein-1 between histograms of the values, ignoring positions (the replication\'s variant; bins from the options, default 32, over the joint value range)',
+    description:
+      "Wasserstein-1 between histograms of the values, ignoring positions (the replication's variant; bins from the options, default 32, over the joint value range)",
     prepare: prepareEarthMoverHistogram,
   },
   canberra: {
@@ -527,7 +528,13 @@ export function meanPairwiseSimilarity(
   return total / (used * (used - 1));
 }
 
-function scoreRows(spec: MetricSpec, candidates: Float32Array, count: number, reference: Float32Array, options: ResolvedMetricOptions): Float64Array {
+function scoreRows(
+  spec: MetricSpec,
+  candidates: Float32Array,
+  count: number,
+  reference: Float32Array,
+  options: ResolvedMetricOptions,
+): Float64Array {
   const size = reference.length;
   const measure = spec.prepare(reference, candidates, options);
   const scores = new Float64Array(count);

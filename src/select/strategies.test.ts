@@ -3,7 +3,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { Rng } from '../core/rng.js';
-import { formatStrategy, parseStrategy, rankIndices, selectBatch, STRATEGIES, STRATEGY_KINDS, StrategySpecSchema, strategySpec, type MapsInSpace, type SelectionInput } from './strategies.js';
+import {
+  formatStrategy,
+  parseStrategy,
+  rankIndices,
+  selectBatch,
+  STRATEGIES,
+  STRATEGY_KINDS,
+  StrategySpecSchema,
+  strategySpec,
+  type MapsInSpace,
+  type SelectionInput,
+} from './strategies.js';
 
 /** A pool of n inputs over 3 labels with 4-dim vectors; probabilities favour the true label by `confidence[i]`. */
 function pool(n: number, seed: number): { input: SelectionInput; vectors: Float32Array } {
@@ -17,11 +28,20 @@ function pool(n: number, seed: number): { input: SelectionInput; vectors: Float3
     for (let j = 0; j < 4; j++) vectors[i * 4 + j] = rng.normal();
   }
   const maps: MapsInSpace = {
-    hc: Float32Array.from([1, 0, 0, 0]), hm: Float32Array.from([0, 1, 0, 0]), hw: Float32Array.from([0, 0, 1, 0]),
-    dhc: Float32Array.from([1, 1, 0, 0]), dhm: Float32Array.from([1, -1, 0, 0]), dhw: Float32Array.from([0, 0, 1, -1]),
+    hc: Float32Array.from([1, 0, 0, 0]),
+    hm: Float32Array.from([0, 1, 0, 0]),
+    hw: Float32Array.from([0, 0, 1, 0]),
+    dhc: Float32Array.from([1, 1, 0, 0]),
+    dhm: Float32Array.from([1, -1, 0, 0]),
+    dhw: Float32Array.from([0, 0, 1, -1]),
   };
   const input: SelectionInput = {
-    labels, available: new Uint8Array(n).fill(1), probabilities, numClasses: 3, target: { label: 1, kind: 'underfitting' }, maps,
+    labels,
+    available: new Uint8Array(n).fill(1),
+    probabilities,
+    numClasses: 3,
+    target: { label: 1, kind: 'underfitting' },
+    maps,
     vectors: async (indices) => {
       const out = new Float32Array(indices.length * 4);
       indices.forEach((i, k) => out.set(vectors.subarray(i * 4, i * 4 + 4), k * 4));
@@ -32,45 +52,79 @@ function pool(n: number, seed: number): { input: SelectionInput; vectors: Float3
 }
 
 test('every strategy: distinct available in-range picks, the targeted share from the target label, same seed same picks', async () => {
-  await fc.assert(fc.asyncProperty(fc.integer({ min: 30, max: 120 }), fc.integer({ min: 1, max: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 1000 }), async (n, batch, alpha, seed) => {
-    const { input } = pool(n, seed);
-    for (let i = 0; i < n; i += 7) input.available[i] = 0;
-    for (const name of STRATEGY_KINDS) {
-      const spec = strategySpec(name);
-      const a = await selectBatch(spec, input, { batch, alpha, rng: new Rng(seed) });
-      const b = await selectBatch(spec, input, { batch, alpha, rng: new Rng(seed) });
-      assert.deepEqual(a, b, `${name} is deterministic`);
-      const picks = Array.from(a.indices);
-      assert.equal(new Set(picks).size, picks.length, `${name} picks distinct inputs`);
-      assert.ok(picks.every((i) => i >= 0 && i < n && input.available[i] === 1), `${name} picks available inputs`);
-      const availableCount = input.available.reduce((s, v) => s + v, 0);
-      const targeted = picks.filter((_, k) => a.targeted[k] === 1);
-      if (STRATEGIES[name].targeted) {
-        const ofLabel = Array.from(input.labels).filter((y, i) => y === 1 && input.available[i] === 1).length;
-        const share = Math.min(Math.floor(alpha * batch), ofLabel);
-        assert.equal(targeted.length, share, `${name} targeted share`);
-        assert.equal(picks.length, share + Math.min(batch - share, availableCount - ofLabel), `${name} fills the batch from other labels`);
-        assert.ok(targeted.every((i) => input.labels[i] === 1), `${name} targets label 1`);
-        assert.ok(picks.filter((_, k) => a.targeted[k] === 0).every((i) => input.labels[i] !== 1), `${name} fills from other labels`);
-      } else {
-        assert.equal(targeted.length, 0);
-        assert.equal(picks.length, Math.min(batch, availableCount), `${name} fills the batch`);
-      }
-    }
-  }), { numRuns: 30 });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 30, max: 120 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.integer({ min: 0, max: 1000 }),
+      async (n, batch, alpha, seed) => {
+        const { input } = pool(n, seed);
+        for (let i = 0; i < n; i += 7) input.available[i] = 0;
+        for (const name of STRATEGY_KINDS) {
+          const spec = strategySpec(name);
+          const a = await selectBatch(spec, input, { batch, alpha, rng: new Rng(seed) });
+          const b = await selectBatch(spec, input, { batch, alpha, rng: new Rng(seed) });
+          assert.deepEqual(a, b, `${name} is deterministic`);
+          const picks = Array.from(a.indices);
+          assert.equal(new Set(picks).size, picks.length, `${name} picks distinct inputs`);
+          assert.ok(
+            picks.every((i) => i >= 0 && i < n && input.available[i] === 1),
+            `${name} picks available inputs`,
+          );
+          const availableCount = input.available.reduce((s, v) => s + v, 0);
+          const targeted = picks.filter((_, k) => a.targeted[k] === 1);
+          if (STRATEGIES[name].targeted) {
+            const ofLabel = Array.from(input.labels).filter((y, i) => y === 1 && input.available[i] === 1).length;
+            const share = Math.min(Math.floor(alpha * batch), ofLabel);
+            assert.equal(targeted.length, share, `${name} targeted share`);
+            assert.equal(
+              picks.length,
+              share + Math.min(batch - share, availableCount - ofLabel),
+              `${name} fills the batch from other labels`,
+            );
+            assert.ok(
+              targeted.every((i) => input.labels[i] === 1),
+              `${name} targets label 1`,
+            );
+            assert.ok(
+              picks.filter((_, k) => a.targeted[k] === 0).every((i) => input.labels[i] !== 1),
+              `${name} fills from other labels`,
+            );
+          } else {
+            assert.equal(targeted.length, 0);
+            assert.equal(picks.length, Math.min(batch, availableCount), `${name} fills the batch`);
+          }
+        }
+      },
+    ),
+    { numRuns: 30 },
+  );
 });
 
 test('mode ranks a candidate equal to the map first, and least reverses the order', async () => {
   const { input, vectors } = pool(60, 3);
   vectors.set([7, 0, 0, 0], 4 * 4); // input 4 (label 1) points along HC
-  const most = await selectBatch(strategySpec('mode', { map: 'hc', order: 'most', metric: 'cosine', pick: 'top' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
+  const most = await selectBatch(strategySpec('mode', { map: 'hc', order: 'most', metric: 'cosine', pick: 'top' }), input, {
+    batch: 8,
+    alpha: 0.5,
+    rng: new Rng(1),
+  });
   assert.equal(most.indices[0], 4);
-  const least = await selectBatch(strategySpec('mode', { map: 'hc', order: 'least', metric: 'cosine' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
+  const least = await selectBatch(strategySpec('mode', { map: 'hc', order: 'least', metric: 'cosine' }), input, {
+    batch: 8,
+    alpha: 0.5,
+    rng: new Rng(1),
+  });
   assert.ok(!Array.from(least.indices.subarray(0, 4)).includes(4));
   assert.ok(least.scores[0]! >= least.scores[1]!, 'scores are in picking order');
   // contrast = sim(HM) - sim(HC): an input along HM and away from HC ranks first.
   vectors.set([-5, 5, 0, 0], 7 * 4); // the direction that maximises cos(v, HM) - cos(v, HC)
-  const contrast = await selectBatch(strategySpec('mode', { map: 'contrast', order: 'most', metric: 'cosine' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
+  const contrast = await selectBatch(strategySpec('mode', { map: 'contrast', order: 'most', metric: 'cosine' }), input, {
+    batch: 8,
+    alpha: 0.5,
+    rng: new Rng(1),
+  });
   assert.equal(contrast.indices[0], 7);
   // hw selects counter-examples: inputs of other labels.
   const hw = await selectBatch(strategySpec('mode', { map: 'hw', order: 'most' }), input, { batch: 8, alpha: 0.5, rng: new Rng(1) });
@@ -82,7 +136,9 @@ test('targeted-uncertainty picks the lowest p(label); entropy, margin and deepgi
   const pOf = (i: number, c: number): number => input.probabilities[i * 3 + c]!;
   const tu = await selectBatch(strategySpec('targeted-uncertainty'), input, { batch: 20, alpha: 0.5, rng: new Rng(2) });
   const chosen = Array.from(tu.indices).filter((_, k) => tu.targeted[k] === 1);
-  const rest = Array.from(input.labels).map((y, i) => i).filter((i) => input.labels[i] === 1 && !chosen.includes(i));
+  const rest = Array.from(input.labels)
+    .map((y, i) => i)
+    .filter((i) => input.labels[i] === 1 && !chosen.includes(i));
   assert.ok(Math.max(...chosen.map((i) => pOf(i, 1))) <= Math.min(...rest.map((i) => pOf(i, 1))));
   const row = (i: number): number[] => [pOf(i, 0), pOf(i, 1), pOf(i, 2)];
   const measures = {
@@ -97,8 +153,15 @@ test('targeted-uncertainty picks the lowest p(label); entropy, margin and deepgi
     const s = await selectBatch(strategySpec(name), input, { batch: 10, alpha: 0, rng: new Rng(2) });
     const picked = new Set(s.indices);
     const minPicked = Math.min(...[...picked].map(measure));
-    const maxOther = Math.max(...Array.from({ length: 90 }, (_, i) => i).filter((i) => !picked.has(i)).map(measure));
-    assert.ok(minPicked >= maxOther - 1e-6, `${name}: every pick is at least as uncertain as every other input (${minPicked} vs ${maxOther})`);
+    const maxOther = Math.max(
+      ...Array.from({ length: 90 }, (_, i) => i)
+        .filter((i) => !picked.has(i))
+        .map(measure),
+    );
+    assert.ok(
+      minPicked >= maxOther - 1e-6,
+      `${name}: every pick is at least as uncertain as every other input (${minPicked} vs ${maxOther})`,
+    );
   }
 });
 
@@ -114,8 +177,19 @@ test('sample picking draws distinct inputs, favours high scores, and is seeded',
 });
 
 test('strategy texts parse, print back the same, and unknown names or settings list the valid ones', () => {
-  assert.deepEqual(parseStrategy('mode:dhm:least:euclidean'), { kind: 'mode', map: 'dhm', order: 'least', metric: 'euclidean', scoreSpace: 'importance', pick: 'top' });
-  assert.deepEqual(parseStrategy('mode::most', { map: 'hm', metric: 'dot' }), strategySpec('mode', { map: 'hm', order: 'most', metric: 'dot' }), 'empty settings take the defaults given');
+  assert.deepEqual(parseStrategy('mode:dhm:least:euclidean'), {
+    kind: 'mode',
+    map: 'dhm',
+    order: 'least',
+    metric: 'euclidean',
+    scoreSpace: 'importance',
+    pick: 'top',
+  });
+  assert.deepEqual(
+    parseStrategy('mode::most', { map: 'hm', metric: 'dot' }),
+    strategySpec('mode', { map: 'hm', order: 'most', metric: 'dot' }),
+    'empty settings take the defaults given',
+  );
   assert.deepEqual(parseStrategy('entropy', { map: 'hm' }), { kind: 'entropy' }, 'settings a strategy does not have are ignored');
   for (const kind of STRATEGY_KINDS) {
     const spec = strategySpec(kind);
@@ -126,7 +200,10 @@ test('strategy texts parse, print back the same, and unknown names or settings l
   assert.throws(() => parseStrategy('greedy'), /unknown strategy 'greedy': must be one of \[mode, random, targeted-random/);
   assert.throws(() => parseStrategy('mode:heat'), /unknown map 'heat': must be one of \[hc, hm, hw, dhc, dhm, dhw, contrast\]/);
   assert.throws(() => parseStrategy('mode:dhm:most:cosinus'), /unknown metric 'cosinus'/);
-  assert.throws(() => parseStrategy('mode:dhm:most:cosine:importance:top:x'), /too many settings; write mode:MAP:ORDER:METRIC:SCORESPACE:PICK/);
+  assert.throws(
+    () => parseStrategy('mode:dhm:most:cosine:importance:top:x'),
+    /too many settings; write mode:MAP:ORDER:METRIC:SCORESPACE:PICK/,
+  );
   assert.throws(() => parseStrategy('random:dhm'), /only mode:MAP:ORDER:METRIC:SCORESPACE:PICK take settings/);
   assert.throws(() => StrategySpecSchema.parse({ kind: 'entropy', map: 'hc' }), /Unrecognized key/);
 });

@@ -141,7 +141,11 @@ const uncertainty = (description: string, measure: (row: Float32Array) => number
     settings: {},
     select: (_settings, { input, best }, share) => {
       const k = input.numClasses;
-      best(share.candidates, share.candidates.map((i) => measure(input.probabilities.subarray(i * k, (i + 1) * k))), share.count);
+      best(
+        share.candidates,
+        share.candidates.map((i) => measure(input.probabilities.subarray(i * k, (i + 1) * k))),
+        share.count,
+      );
     },
   });
 
@@ -171,7 +175,11 @@ export const STRATEGIES = {
     settings: {},
     select: (_settings, { input, best }, share) => {
       const label = input.target!.label;
-      best(share.candidates, share.candidates.map((i) => -input.probabilities[i * input.numClasses + label]!), share.count);
+      best(
+        share.candidates,
+        share.candidates.map((i) => -input.probabilities[i * input.numClasses + label]!),
+        share.count,
+      );
     },
   }),
   entropy: uncertainty('highest predictive entropy over the pool', entropy),
@@ -206,7 +214,9 @@ export const StrategySpecSchema = z.discriminatedUnion(
   STRATEGY_KINDS.map((kind) =>
     z.strictObject({
       kind: z.literal(kind),
-      ...Object.fromEntries(Object.entries(settingsOf(kind)).map(([key, s]) => [key, z.enum(s.values as [string, ...string[]]).default(s.default)])),
+      ...Object.fromEntries(
+        Object.entries(settingsOf(kind)).map(([key, s]) => [key, z.enum(s.values as [string, ...string[]]).default(s.default)]),
+      ),
     }),
   ) as unknown as [z.ZodObject, ...z.ZodObject[]],
 ) as unknown as z.ZodType<StrategySpec, StrategySpecInput>;
@@ -232,7 +242,12 @@ export function parseStrategy(text: string, defaults: SettingValues = {}): Strat
   const keys = settingKeysOf(kind);
   if (rest.length > keys.length) {
     if (keys.length === 0) {
-      const withSettings = STRATEGY_KINDS.filter((k) => settingKeysOf(k).length > 0).map((k) => `${k}:${settingKeysOf(k).map((s) => s.toUpperCase()).join(':')}`);
+      const withSettings = STRATEGY_KINDS.filter((k) => settingKeysOf(k).length > 0).map(
+        (k) =>
+          `${k}:${settingKeysOf(k)
+            .map((s) => s.toUpperCase())
+            .join(':')}`,
+      );
       throw usageError(`strategy '${text}': only ${withSettings.join(', ')} take settings`);
     }
     throw usageError(`strategy '${text}': too many settings; write ${kind}:${keys.map((s) => s.toUpperCase()).join(':')}`);
@@ -257,7 +272,9 @@ export function formatStrategy(spec: StrategySpec): string {
 /** The value of each strategy setting for a spec; null where its kind has no such setting. */
 export function strategySettings(spec: StrategySpec): Record<SettingKey, string | null> {
   const values = spec as unknown as Record<string, string>;
-  return Object.fromEntries(STRATEGY_SETTING_KEYS.map((key) => [key, Object.hasOwn(settingsOf(spec.kind), key) ? values[key]! : null])) as Record<SettingKey, string | null>;
+  return Object.fromEntries(
+    STRATEGY_SETTING_KEYS.map((key) => [key, Object.hasOwn(settingsOf(spec.kind), key) ? values[key]! : null]),
+  ) as Record<SettingKey, string | null>;
 }
 
 /** What the repair loop must prepare for a strategy (nothing beyond probabilities for most). */
@@ -306,7 +323,10 @@ export async function selectBatch(spec: StrategySpec, input: SelectionInput, opt
     const label = input.target.label;
     await e.select(spec as never, context, { candidates: available((i) => input.labels[i] === label), count: Math.floor(alpha * batch) });
     targetedPicks = false;
-    context.uniform(available((i) => input.labels[i] !== label), batch - picks.length);
+    context.uniform(
+      available((i) => input.labels[i] !== label),
+      batch - picks.length,
+    );
   }
   return {
     indices: Int32Array.from(picks, (p) => p.index),
@@ -327,7 +347,8 @@ async function selectByMaps(settings: ValuesOf<typeof MODE_SETTINGS>, context: S
   const label = target!.label;
   const score = async (candidates: readonly number[], map: SelectionMap): Promise<Float64Array> => {
     const rows = await vectors(Int32Array.from(candidates));
-    const against = (reference: Float32Array): Float64Array => scoreCandidates(settings.metric, rows, candidates.length, reference, options.metricOptions ?? {});
+    const against = (reference: Float32Array): Float64Array =>
+      scoreCandidates(settings.metric, rows, candidates.length, reference, options.metricOptions ?? {});
     const raw = map === 'contrast' ? subtractScores(against(maps.hm), against(maps.hc)) : against(maps[map]);
     if (settings.order === 'least') for (let i = 0; i < raw.length; i++) raw[i] = -raw[i]!;
     return raw;
@@ -401,4 +422,3 @@ export function rankIndices(scores: ArrayLike<number>, count: number, pick: Pick
   positions.sort((a, b) => keys[b]! - keys[a]! || a - b);
   return positions.slice(0, count);
 }
-

@@ -3,8 +3,22 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  analyzeModel, analysisDoc, ANALYSIS_FILE, parseHeatmapVariant, parseLayerSelection, parseTheta, HEATMAP_VARIANTS, LAYER_SELECTION_RULES, DEFAULT_GAMMA, DEFAULT_EPSILON, DEFAULT_HEAD_EPOCHS, DEFAULT_THETA,
-  type AnalysisResult, type HeatmapVariant, type LayerSelectionRule, type ThetaRule,
+  analyzeModel,
+  analysisDoc,
+  ANALYSIS_FILE,
+  parseHeatmapVariant,
+  parseLayerSelection,
+  parseTheta,
+  HEATMAP_VARIANTS,
+  LAYER_SELECTION_RULES,
+  DEFAULT_GAMMA,
+  DEFAULT_EPSILON,
+  DEFAULT_HEAD_EPOCHS,
+  DEFAULT_THETA,
+  type AnalysisResult,
+  type HeatmapVariant,
+  type LayerSelectionRule,
+  type ThetaRule,
 } from '../../analysis/index.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
@@ -40,12 +54,16 @@ export function registerAnalyze(program: Command): void {
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
     .option('--heatmap <variant>', HEATMAP_VARIANTS.join(' | '), 'importance')
     .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
-    .option('--theta <x>', 'underfitting threshold in [0, 1], or relative:K (mean - K std of per-label validation accuracy)', String(DEFAULT_THETA))
+    .option(
+      '--theta <x>',
+      'underfitting threshold in [0, 1], or relative:K (mean - K std of per-label validation accuracy)',
+      String(DEFAULT_THETA),
+    )
     .option('--gamma <x>', 'overfitting threshold on train - validation accuracy', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
     .option('--epsilon <x>', 'saturation tolerance for target layers', floatOption('--epsilon', 0, 1), DEFAULT_EPSILON)
     .option('--include-input', 'also probe the raw input')
     .option('--head-epochs <n>', 'epochs of each feature model head (default 3)', intOption('--head-epochs', 1))
-    .option('--seed <n>', 'seed for the feature-model heads (default: the model\'s seed)', intOption('--seed', 0, 0xffffffff))
+    .option('--seed <n>', "seed for the feature-model heads (default: the model's seed)", intOption('--seed', 0, 0xffffffff))
     .option('--out <dir>', 'output folder for analysis.json and the pictures')
     .option('--force', 'replace an existing output folder')
     .action(async (flags: AnalyzeFlags, command: Command) => {
@@ -53,16 +71,30 @@ export function registerAnalyze(program: Command): void {
       const heatmap = parseHeatmapVariant(flags.heatmap);
       const layerSelection = parseLayerSelection(flags.layerSelection);
       const theta = parseTheta(flags.theta);
-      if (flags.out === undefined) throw new ModeError('usage', 'missing --out <dir>: the folder for analysis.json and the pictures, e.g. --out runs/mlp-analysis');
+      if (flags.out === undefined)
+        throw new ModeError('usage', 'missing --out <dir>: the folder for analysis.json and the pictures, e.g. --out runs/mlp-analysis');
       const out = flags.out;
       checkOutputFolder(out, flags.force === true);
       const progress = progressReporter({ quiet: globals.quiet === true });
       const engine = await startEngine(globals);
-      const written = await analyzeToFolder(engine, flags.model, {
-        ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-        heatmap, layerSelection, theta, gamma: flags.gamma, epsilon: flags.epsilon, includeInput: flags.includeInput === true,
-        ...(flags.headEpochs !== undefined ? { headEpochs: flags.headEpochs } : {}),
-      }, out, flags.force === true, progress.callback);
+      const written = await analyzeToFolder(
+        engine,
+        flags.model,
+        {
+          ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+          ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+          heatmap,
+          layerSelection,
+          theta,
+          gamma: flags.gamma,
+          epsilon: flags.epsilon,
+          includeInput: flags.includeInput === true,
+          ...(flags.headEpochs !== undefined ? { headEpochs: flags.headEpochs } : {}),
+        },
+        out,
+        flags.force === true,
+        progress.callback,
+      );
       progress.stop();
       if (globals.json === true) {
         printJson({ out: path.resolve(out), ...written.json, maps: undefined, pictures: written.pictures });
@@ -94,7 +126,14 @@ export interface AnalyzeWritten {
 }
 
 /** Analyzes a model folder and writes analysis.json and the pictures into `out`. */
-export async function analyzeToFolder(engine: Engine, modelDir: string, options: AnalyzeFolderOptions, out: string, force: boolean, onProgress: ProgressCallback): Promise<AnalyzeWritten> {
+export async function analyzeToFolder(
+  engine: Engine,
+  modelDir: string,
+  options: AnalyzeFolderOptions,
+  out: string,
+  force: boolean,
+  onProgress: ProgressCallback,
+): Promise<AnalyzeWritten> {
   const run = await openModelRun(modelDir, engine, options.dataset !== undefined ? { dataset: options.dataset } : {});
   const seed = options.seed ?? run.config.seed;
   onProgress({ type: 'stage', stage: 'analyze', message: `mode analyze: seed ${seed}` });
@@ -102,8 +141,15 @@ export async function analyzeToFolder(engine: Engine, modelDir: string, options:
   let result: AnalysisResult;
   try {
     result = await analyzeModel(engine, run.model, run.data.train, run.data.validation, {
-      seed, theta: options.theta, gamma: options.gamma, epsilon: options.epsilon, layerSelection: options.layerSelection, heatmap: options.heatmap,
-      includeInputProbe: options.includeInput, onProgress, ...(options.headEpochs !== undefined ? { head: { epochs: options.headEpochs } } : {}),
+      seed,
+      theta: options.theta,
+      gamma: options.gamma,
+      epsilon: options.epsilon,
+      layerSelection: options.layerSelection,
+      heatmap: options.heatmap,
+      includeInputProbe: options.includeInput,
+      onProgress,
+      ...(options.headEpochs !== undefined ? { head: { epochs: options.headEpochs } } : {}),
     });
   } finally {
     run.model.dispose();
@@ -111,9 +157,13 @@ export async function analyzeToFolder(engine: Engine, modelDir: string, options:
   const seconds = (performance.now() - started) / 1000;
   const classNames = run.data.dataset.classNames;
   const json = analysisDoc(result, {
-    modelDir: path.resolve(modelDir), dataset: run.config.dataset, classNames, seed,
+    modelDir: path.resolve(modelDir),
+    dataset: run.config.dataset,
+    classNames,
+    seed,
     options: { ...options, headEpochs: options.headEpochs ?? DEFAULT_HEAD_EPOCHS },
-    engine: { ...engine.info }, environment: { ...runEnvironment() },
+    engine: { ...engine.info },
+    environment: { ...runEnvironment() },
   });
   const pictures = analysisPictures(result, classNames);
   await writeOutputFolder(out, force, async (dir) => {
@@ -129,7 +179,12 @@ export function formatAnalysis(written: AnalyzeWritten, out: string): string {
   const targets = new Map(result.targets.map((t) => [t.label, t.probe]));
   return [
     `validation accuracy % per probe (feature model) and label; * buggy label, < its target layer (${layerSelection})`,
-    probeTable(result.probes.map((p) => ({ name: p.probe.name, size: p.probe.size, perLabel: p.validation.perLabel })), result.model.validation.perLabel, buggy, targets),
+    probeTable(
+      result.probes.map((p) => ({ name: p.probe.name, size: p.probe.size, perLabel: p.validation.perLabel })),
+      result.model.validation.perLabel,
+      buggy,
+      targets,
+    ),
     '',
     result.bugReport.bugs.length === 0
       ? `no buggy labels at theta ${result.bugReport.theta.toFixed(3)}, gamma ${result.bugReport.gamma}`
@@ -137,8 +192,10 @@ export function formatAnalysis(written: AnalyzeWritten, out: string): string {
     ...result.targets.map((t) => {
       const bug = result.bugReport.bugs.find((b) => b.label === t.label)!;
       const maps = result.maps.find((m) => m.label === t.label)!;
-      return `  ${t.label} ${classNames[t.label] === String(t.label) ? '' : `(${classNames[t.label]}) `}${t.kind}: train ${pct(bug.trainAccuracy)}%, validation ${pct(bug.validationAccuracy)}%; ` +
-        `target layer ${t.layerName} (${t.reason}); maps over ${maps.counts.correct} correct, ${maps.counts.missed} missed, ${maps.counts.wronglyClaimed} wrongly claimed; most confused with ${maps.confusedWith}`;
+      return (
+        `  ${t.label} ${classNames[t.label] === String(t.label) ? '' : `(${classNames[t.label]}) `}${t.kind}: train ${pct(bug.trainAccuracy)}%, validation ${pct(bug.validationAccuracy)}%; ` +
+        `target layer ${t.layerName} (${t.reason}); maps over ${maps.counts.correct} correct, ${maps.counts.missed} missed, ${maps.counts.wronglyClaimed} wrongly claimed; most confused with ${maps.confusedWith}`
+      );
     }),
     '',
     `wrote ${out}: ${ANALYSIS_FILE} and ${written.pictures.length} pictures (${written.pictures.filter((p) => p.includes('sheet')).join(', ') || 'no sheets'}) in ${written.seconds.toFixed(1)} s`,

@@ -31,7 +31,7 @@ export function registerDemo(program: Command): void {
     .description('train a buggy MNIST model, analyse it, repair it and compare with random selection (a few minutes)')
     .option('--seed <n>', 'root seed', intOption('--seed', 0, 0xffffffff), 1)
     .option('--model <name>', 'mlp | cnn | lenet', 'mlp')
-    .option('--out <dir>', 'folder for the demo\'s model, analysis and repair (replaced on each run)', 'runs/demo')
+    .option('--out <dir>', "folder for the demo's model, analysis and repair (replaced on each run)", 'runs/demo')
     .action(async (flags: DemoFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const progress = progressReporter({ quiet: globals.quiet === true });
@@ -40,7 +40,12 @@ export function registerDemo(program: Command): void {
       const engine = await startEngine(globals);
       process.stderr.write(`mode demo: seed ${flags.seed}\n`);
       const modelDir = path.join(flags.out, 'model');
-      const config = TrainConfigSchema.parse({ dataset: 'mnist', model: flags.model, seed: flags.seed, scenarios: { starve: DEMO_SCENARIO } });
+      const config = TrainConfigSchema.parse({
+        dataset: 'mnist',
+        model: flags.model,
+        seed: flags.seed,
+        scenarios: { starve: DEMO_SCENARIO },
+      });
       say(`\n== 1. train: ${flags.model} on MNIST with starve ${DEMO_SCENARIO} (the training split keeps 2% of the digits 3 and 8)\n`);
       const trained = await trainToFolder(engine, config, modelDir, true, progress.callback);
       progress.stop();
@@ -48,27 +53,53 @@ export function registerDemo(program: Command): void {
 
       const analysisDir = path.join(flags.out, 'analysis');
       say('\n== 2. analyze: buggy labels, the layer where each bug starts, heat maps of correct vs missed inputs\n');
-      const analysis = await analyzeToFolder(engine, modelDir, {
-        heatmap: 'importance', layerSelection: 'saturation', theta: { kind: 'absolute', value: DEFAULT_THETA }, gamma: DEFAULT_GAMMA, epsilon: DEFAULT_EPSILON, includeInput: false,
-      }, analysisDir, true, progress.callback);
+      const analysis = await analyzeToFolder(
+        engine,
+        modelDir,
+        {
+          heatmap: 'importance',
+          layerSelection: 'saturation',
+          theta: { kind: 'absolute', value: DEFAULT_THETA },
+          gamma: DEFAULT_GAMMA,
+          epsilon: DEFAULT_EPSILON,
+          includeInput: false,
+        },
+        analysisDir,
+        true,
+        progress.callback,
+      );
       progress.stop();
       say(formatAnalysis(analysis, analysisDir));
 
       const repairDir = path.join(flags.out, 'repair');
       say(`\n== 3. repair: ${DEMO_BATCH} pool inputs per iteration, the default mode strategy vs targeted-random vs the random control\n`);
-      const repair = await repairToFolder(engine, modelDir, { strategy: strategySpec('mode'), compare: [strategySpec('targeted-random')], batch: DEMO_BATCH, seed: flags.seed }, repairDir, true, progress.callback);
+      const repair = await repairToFolder(
+        engine,
+        modelDir,
+        { strategy: strategySpec('mode'), compare: [strategySpec('targeted-random')], batch: DEMO_BATCH, seed: flags.seed },
+        repairDir,
+        true,
+        progress.callback,
+      );
       progress.stop();
       say(formatRepair(repair, modelDir, repairDir));
 
       say('\n== 4. report: tables, curves, heat maps and galleries in one HTML page\n');
-      const report = await writeReport(flags.out, path.join(flags.out, 'report'), { force: true, galleries: true, engine: async () => engine, onProgress: progress.callback });
+      const report = await writeReport(flags.out, path.join(flags.out, 'report'), {
+        force: true,
+        galleries: true,
+        engine: async () => engine,
+        onProgress: progress.callback,
+      });
       progress.stop();
-      say([
-        '',
-        `pictures: ${path.join(analysisDir, '*-sheet.png')} (HC, HM, HW, DHM, DHW per buggy label) and ${path.join(analysisDir, 'layers.png')}`,
-        `report: ${path.resolve(report)} (open it in a browser; \`mode serve --from ${flags.out}\` serves it)`,
-        `demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s`,
-        '',
-      ].join('\n'));
+      say(
+        [
+          '',
+          `pictures: ${path.join(analysisDir, '*-sheet.png')} (HC, HM, HW, DHM, DHW per buggy label) and ${path.join(analysisDir, 'layers.png')}`,
+          `report: ${path.resolve(report)} (open it in a browser; \`mode serve --from ${flags.out}\` serves it)`,
+          `demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+          '',
+        ].join('\n'),
+      );
     });
 }

@@ -20,14 +20,19 @@ export function registerEval(program: Command): void {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const progress = progressReporter({ quiet: globals.quiet === true });
       const engine = await startEngine(globals);
-      const result = await evaluateModelFolder(flags.model, engine, { ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}), onProgress: progress.callback });
+      const result = await evaluateModelFolder(flags.model, engine, {
+        ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+        onProgress: progress.callback,
+      });
       progress.stop();
       if (globals.json === true) {
         printJson(result);
         return;
       }
       const columns = Object.entries(result.sets).map(([name, m]) => ({ name, perLabel: m.perLabel }));
-      const summary = Object.entries(result.sets).map(([name, m]) => `${name} ${pct(m.accuracy, 2)}% (${m.count})`).join(', ');
+      const summary = Object.entries(result.sets)
+        .map(([name, m]) => `${name} ${pct(m.accuracy, 2)}% (${m.count})`)
+        .join(', ');
       const test = result.sets.test;
       process.stdout.write(
         [
@@ -36,7 +41,9 @@ export function registerEval(program: Command): void {
           '',
           perLabelTable(result.classNames, columns),
           '',
-          ...(test !== undefined ? ['confusion matrix (test; rows: true label, columns: predicted)', confusionTable(result.classNames, test.confusion), ''] : []),
+          ...(test !== undefined
+            ? ['confusion matrix (test; rows: true label, columns: predicted)', confusionTable(result.classNames, test.confusion), '']
+            : []),
         ].join('\n'),
       );
     });

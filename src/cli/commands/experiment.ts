@@ -5,7 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ModeError, oneOf, usageError } from '../../core/errors.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES } from '../../engine/index.js';
-import { expandCells, loadExperimentConfig, parseExperimentConfig, parseWhere, type ExperimentConfig } from '../../experiment/experiment-config.js';
+import {
+  expandCells,
+  loadExperimentConfig,
+  parseExperimentConfig,
+  parseWhere,
+  type ExperimentConfig,
+} from '../../experiment/experiment-config.js';
 import { PRESET_NAMES, presetConfig } from '../../experiment/presets.js';
 import { planSweep, runSweep, type SweepEvent, type SweepPlan, type SweepResult } from '../../experiment/sweep.js';
 import { intOption, printJson, type GlobalOptions } from '../common.js';
@@ -23,13 +29,24 @@ interface ExperimentFlags {
 export function registerExperiment(program: Command): void {
   program
     .command('experiment')
-    .description('run a grid of repairs (scenario x model x strategy x metric x seed x ...) into a resumable SQLite result store, with parallel workers')
+    .description(
+      'run a grid of repairs (scenario x model x strategy x metric x seed x ...) into a resumable SQLite result store, with parallel workers',
+    )
     .option('--config <file>', 'experiment config, JSON or YAML')
     .option('--preset <name>', `a named experiment: ${PRESET_NAMES.join(' | ')}`)
-    .option('--seeds <n>', 'run seeds 1..N (replaces the config\'s seeds)', intOption('--seeds', 1))
+    .option('--seeds <n>', "run seeds 1..N (replaces the config's seeds)", intOption('--seeds', 1))
     .option('--store <file>', 'SQLite result store (default: runs/NAME.sqlite); rerunning with the same store runs only the missing cells')
-    .option('--workers <n>', `worker processes (default: the number of cores, ${os.availableParallelism()} here)`, intOption('--workers', 1, 256))
-    .option('--where <setting=values>', 'run only the cells with these settings, e.g. --where model=mlp or --where batch=200,2000 (repeatable; every clause must hold; settings as in mode results --by)', collect, [])
+    .option(
+      '--workers <n>',
+      `worker processes (default: the number of cores, ${os.availableParallelism()} here)`,
+      intOption('--workers', 1, 256),
+    )
+    .option(
+      '--where <setting=values>',
+      'run only the cells with these settings, e.g. --where model=mlp or --where batch=200,2000 (repeatable; every clause must hold; settings as in mode results --by)',
+      collect,
+      [],
+    )
     .option('--dry-run', 'print the plan (cells, models, what is already done) and run nothing')
     .action(async (flags: ExperimentFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -47,15 +64,25 @@ export function registerExperiment(program: Command): void {
       const reporter = sweepReporter({ quiet: globals.quiet === true, stream: process.stderr });
       let result: SweepResult;
       try {
-        result = await runSweep(config, { store, workers: flags.workers ?? os.availableParallelism(), engine, onEvent: reporter.onEvent, ...filter });
+        result = await runSweep(config, {
+          store,
+          workers: flags.workers ?? os.availableParallelism(),
+          engine,
+          onEvent: reporter.onEvent,
+          ...filter,
+        });
       } finally {
         reporter.stop();
       }
-      if (globals.json === true) printJson({ ...planSummary(result.plan), ran: result.ran, failed: result.failed, seconds: result.seconds });
+      if (globals.json === true)
+        printJson({ ...planSummary(result.plan), ran: result.ran, failed: result.failed, seconds: result.seconds });
       else process.stdout.write(formatResult(result) + '\n');
       if (result.failed.length > 0) {
         const first = result.failed[0]!;
-        throw new ModeError('model', `${result.failed.length} of ${result.plan.missing.length} cells failed (first: ${first.label}: ${first.message}); they are recorded as failed in ${store}, and the same command runs them again`);
+        throw new ModeError(
+          'model',
+          `${result.failed.length} of ${result.plan.missing.length} cells failed (first: ${first.label}: ${first.message}); they are recorded as failed in ${store}, and the same command runs them again`,
+        );
       }
     });
 }
@@ -81,7 +108,16 @@ function resolveConfig(flags: ExperimentFlags): { config: ExperimentConfig; name
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function planSummary(plan: SweepPlan): Record<string, unknown> {
-  return { store: plan.store, cells: plan.cells.length, excluded: plan.excluded, alreadyDone: plan.alreadyDone, toRun: plan.missing.length, models: plan.models, modelsToTrain: plan.modelsToTrain, skipped: plan.skipped };
+  return {
+    store: plan.store,
+    cells: plan.cells.length,
+    excluded: plan.excluded,
+    alreadyDone: plan.alreadyDone,
+    toRun: plan.missing.length,
+    models: plan.models,
+    modelsToTrain: plan.modelsToTrain,
+    skipped: plan.skipped,
+  };
 }
 
 function formatPlan(plan: SweepPlan): string {
@@ -124,18 +160,32 @@ function sweepReporter(options: { quiet: boolean; stream: NodeJS.WriteStream }):
     return {
       onEvent: (e) => {
         switch (e.type) {
-          case 'plan': stream.write(planLines(e).join('\n') + '\n'); break;
-          case 'model-done': stream.write(`model ${e.label} trained in ${e.seconds.toFixed(1)} s\n`); break;
-          case 'model-failed': stream.write(`model ${e.label} FAILED: ${e.message}\n`); break;
-          case 'cell-done': stream.write(`[${status(e.counts, e.etaSeconds)}] ${e.cell.label}: ${e.seconds.toFixed(1)} s\n`); break;
-          case 'cell-failed': stream.write(`[${status(e.counts, e.etaSeconds)}] ${e.cell.label} FAILED: ${e.message}\n`); break;
-          case 'cell-start': break;
+          case 'plan':
+            stream.write(planLines(e).join('\n') + '\n');
+            break;
+          case 'model-done':
+            stream.write(`model ${e.label} trained in ${e.seconds.toFixed(1)} s\n`);
+            break;
+          case 'model-failed':
+            stream.write(`model ${e.label} FAILED: ${e.message}\n`);
+            break;
+          case 'cell-done':
+            stream.write(`[${status(e.counts, e.etaSeconds)}] ${e.cell.label}: ${e.seconds.toFixed(1)} s\n`);
+            break;
+          case 'cell-failed':
+            stream.write(`[${status(e.counts, e.etaSeconds)}] ${e.cell.label} FAILED: ${e.message}\n`);
+            break;
+          case 'cell-start':
+            break;
         }
       },
       stop: () => {},
     };
   }
-  const bars = new cliProgress.MultiBar({ stream, format: 'cells |{bar}| {status}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  const bars = new cliProgress.MultiBar(
+    { stream, format: 'cells |{bar}| {status}', hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
   let bar: cliProgress.SingleBar | null = null;
   let eta: number | null = null;
   return {
@@ -143,11 +193,20 @@ function sweepReporter(options: { quiet: boolean; stream: NodeJS.WriteStream }):
       switch (e.type) {
         case 'plan':
           stream.write(planLines(e).join('\n') + '\n');
-          if (e.plan.missing.length > 0) bar = bars.create(e.plan.missing.length, 0, { status: status({ done: 0, total: e.plan.missing.length, running: 0, failed: 0, left: e.plan.missing.length }, null) });
+          if (e.plan.missing.length > 0)
+            bar = bars.create(e.plan.missing.length, 0, {
+              status: status({ done: 0, total: e.plan.missing.length, running: 0, failed: 0, left: e.plan.missing.length }, null),
+            });
           break;
-        case 'model-done': bars.log(`model ${e.label} trained in ${e.seconds.toFixed(1)} s\n`); break;
-        case 'model-failed': bars.log(`model ${e.label} FAILED: ${e.message}\n`); break;
-        case 'cell-start': bar?.update({ status: status(e.counts, eta) }); break;
+        case 'model-done':
+          bars.log(`model ${e.label} trained in ${e.seconds.toFixed(1)} s\n`);
+          break;
+        case 'model-failed':
+          bars.log(`model ${e.label} FAILED: ${e.message}\n`);
+          break;
+        case 'cell-start':
+          bar?.update({ status: status(e.counts, eta) });
+          break;
         case 'cell-done':
           eta = e.etaSeconds;
           bar?.update(e.counts.done + e.counts.failed, { status: status(e.counts, eta) });

@@ -4,7 +4,15 @@ import path from 'node:path';
 import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../../analysis/index.js';
 import { ModeError, oneOf } from '../../core/errors.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
-import { DEFAULT_ALPHA, DEFAULT_BATCH, DEFAULT_DELTA, DEFAULT_FINE_TUNE_EPOCHS, DEFAULT_ITERATIONS, RETRAIN_REGIMES, type RepairConfigInput } from '../../experiment/repair-config.js';
+import {
+  DEFAULT_ALPHA,
+  DEFAULT_BATCH,
+  DEFAULT_DELTA,
+  DEFAULT_FINE_TUNE_EPOCHS,
+  DEFAULT_ITERATIONS,
+  RETRAIN_REGIMES,
+  type RepairConfigInput,
+} from '../../experiment/repair-config.js';
 import { REPAIR_FILE } from '../../experiment/repair-doc.js';
 import { repairModel, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
@@ -42,7 +50,7 @@ const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLo
 export function registerRepair(program: Command): void {
   const repair = program
     .command('repair')
-    .description('repair a model\'s buggy labels by selecting pool inputs, against random selection at the same budget')
+    .description("repair a model's buggy labels by selecting pool inputs, against random selection at the same budget")
     .requiredOption('--model <dir>', 'a model folder written by `mode train`')
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
     .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), 'mode');
@@ -62,37 +70,70 @@ export function registerRepair(program: Command): void {
     .option('--layer-once', 'choose the target layer once, not every iteration')
     .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), DEFAULT_THETA)
     .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
-    .option('--delta <x>', 'no-regression guard: largest allowed drop of another label\'s validation accuracy', floatOption('--delta', 0, 1), DEFAULT_DELTA)
+    .option(
+      '--delta <x>',
+      "no-regression guard: largest allowed drop of another label's validation accuracy",
+      floatOption('--delta', 0, 1),
+      DEFAULT_DELTA,
+    )
     .option('--rollback', 'undo an iteration that breaks the no-regression guard')
     .option('--no-early-stop', 'spend the whole budget even when no buggy label remains (comparisons at equal budget)')
-    .option('--seed <n>', 'root seed of the repair (default: the model\'s seed)', intOption('--seed', 0, 0xffffffff))
+    .option('--seed <n>', "root seed of the repair (default: the model's seed)", intOption('--seed', 0, 0xffffffff))
     .option('--out <dir>', 'output folder for repair.json')
     .option('--force', 'replace an existing output folder')
     .action(async (flags: RepairFlags & SettingValues, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       // Every setting flag is checked, whichever strategy uses it.
-      const settings: SettingValues = Object.fromEntries(Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, oneOf(s.label, flags[key as keyof SettingValues]!, s.values)]));
+      const settings: SettingValues = Object.fromEntries(
+        Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, oneOf(s.label, flags[key as keyof SettingValues]!, s.values)]),
+      );
       const strategy = parseStrategy(flags.strategy, settings);
-      const compare = (flags.compare ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => parseStrategy(s, settings));
+      const compare = (flags.compare ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+        .map((s) => parseStrategy(s, settings));
       const retrain = oneOf('retraining regime', flags.retrain, RETRAIN_REGIMES);
       const layerSelection = oneOf('layer selection', flags.layerSelection, LAYER_SELECTION_RULES);
-      if (flags.out === undefined) throw new ModeError('usage', 'missing --out <dir>: the folder for repair.json, e.g. --out runs/mlp-repair');
+      if (flags.out === undefined)
+        throw new ModeError('usage', 'missing --out <dir>: the folder for repair.json, e.g. --out runs/mlp-repair');
       const out = flags.out;
       checkOutputFolder(out, flags.force === true);
       let iterations = flags.iterations;
       if (flags.budget !== undefined) {
-        if (flags.budget % flags.batch !== 0) throw new ModeError('usage', `--budget ${flags.budget} is not a multiple of --batch ${flags.batch}`);
+        if (flags.budget % flags.batch !== 0)
+          throw new ModeError('usage', `--budget ${flags.budget} is not a multiple of --batch ${flags.batch}`);
         iterations = flags.budget / flags.batch;
       }
       const progress = progressReporter({ quiet: globals.quiet === true });
       const engine = await startEngine(globals);
       const input: Omit<RepairConfigInput, 'seed'> = {
-        strategy, compare, iterations, batch: flags.batch, alpha: flags.alpha, retrain, fineTuneEpochs: flags.fineTuneEpochs, layerSelection,
-        layerOnce: flags.layerOnce === true, theta: flags.theta, gamma: flags.gamma, delta: flags.delta, rollback: flags.rollback === true, earlyStop: flags.earlyStop,
+        strategy,
+        compare,
+        iterations,
+        batch: flags.batch,
+        alpha: flags.alpha,
+        retrain,
+        fineTuneEpochs: flags.fineTuneEpochs,
+        layerSelection,
+        layerOnce: flags.layerOnce === true,
+        theta: flags.theta,
+        gamma: flags.gamma,
+        delta: flags.delta,
+        rollback: flags.rollback === true,
+        earlyStop: flags.earlyStop,
       };
       const seed = flags.seed ?? (await modelSeed(flags.model));
       process.stderr.write(`mode repair: seed ${seed}\n`);
-      const run = await repairToFolder(engine, flags.model, { ...input, seed }, out, flags.force === true, progress.callback, flags.dataset);
+      const run = await repairToFolder(
+        engine,
+        flags.model,
+        { ...input, seed },
+        out,
+        flags.force === true,
+        progress.callback,
+        flags.dataset,
+      );
       progress.stop();
       if (globals.json === true) {
         printJson({ out: path.resolve(out), table: run.result.rows, timings: run.manifest.timings });
@@ -114,7 +155,15 @@ async function modelSeed(dir: string): Promise<number> {
 }
 
 /** Repairs a model folder and writes repair.json and manifest.json into `out`. */
-export async function repairToFolder(engine: Engine, modelDir: string, input: RepairConfigInput, out: string, force: boolean, onProgress: ProgressCallback, dataset?: string): Promise<RepairRun> {
+export async function repairToFolder(
+  engine: Engine,
+  modelDir: string,
+  input: RepairConfigInput,
+  out: string,
+  force: boolean,
+  onProgress: ProgressCallback,
+  dataset?: string,
+): Promise<RepairRun> {
   const run = await repairModel(modelDir, engine, input, { onProgress, ...(dataset !== undefined ? { dataset } : {}) });
   await writeOutputFolder(out, force, async (dir) => {
     await writeJson(path.join(dir, REPAIR_FILE), run.json);
@@ -127,7 +176,10 @@ export function formatRepair(run: RepairRun, modelDir: string, out: string): str
   const c = run.config;
   return [
     `repair of ${modelDir}: ${c.iterations} iterations x batch ${c.batch}, alpha ${c.alpha}, ${c.retrain} retraining, seed ${c.seed} (test accuracy; decisions used validation only)`,
-    slidesTable(run.result.rows, run.result.arms.map((a) => a.seconds)),
+    slidesTable(
+      run.result.rows,
+      run.result.arms.map((a) => a.seconds),
+    ),
     '',
     `wrote ${path.join(out, REPAIR_FILE)}`,
     '',

@@ -24,8 +24,13 @@ interface ReportFlags {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('write a self-contained HTML report (tables, charts, heat maps, galleries) of a demo, analysis or repair folder, or an experiment store')
-    .requiredOption('--from <path>', 'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`')
+    .description(
+      'write a self-contained HTML report (tables, charts, heat maps, galleries) of a demo, analysis or repair folder, or an experiment store',
+    )
+    .requiredOption(
+      '--from <path>',
+      'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`',
+    )
     .option('--out <dir>', 'output folder for index.html')
     .option('--force', 'replace an existing output folder')
     .option('--no-galleries', 'leave out the galleries of similar pool inputs (they load the model and its data)')
@@ -34,7 +39,12 @@ export function registerReport(program: Command): void {
       if (flags.out === undefined) throw usageError('missing --out <dir>: the folder for index.html, e.g. --out runs/demo/report');
       checkOutputFolder(flags.out, flags.force === true);
       const progress = progressReporter({ quiet: globals.quiet === true });
-      const file = await writeReport(flags.from, flags.out, { force: flags.force === true, galleries: flags.galleries, engine: () => startEngine(globals), onProgress: progress.callback });
+      const file = await writeReport(flags.from, flags.out, {
+        force: flags.force === true,
+        galleries: flags.galleries,
+        engine: () => startEngine(globals),
+        onProgress: progress.callback,
+      });
       progress.stop();
       if (globals.json === true) printJson({ out: path.resolve(flags.out), file: path.resolve(file) });
       else process.stdout.write(`wrote ${file}\n`);
@@ -42,9 +52,18 @@ export function registerReport(program: Command): void {
 }
 
 /** Reads `from`, builds the page and writes `out`/index.html (the folder whole or not at all); returns the page's path. */
-export async function writeReport(from: string, out: string, options: { force: boolean; galleries: boolean; engine: () => Promise<Engine>; onProgress: ProgressCallback }): Promise<string> {
+export async function writeReport(
+  from: string,
+  out: string,
+  options: { force: boolean; galleries: boolean; engine: () => Promise<Engine>; onProgress: ProgressCallback },
+): Promise<string> {
   const source = detectSource(from);
-  const content = await loadReportContent(source, { galleries: options.galleries, allowEmptyStore: false, engine: options.engine, onProgress: options.onProgress });
+  const content = await loadReportContent(source, {
+    galleries: options.galleries,
+    allowEmptyStore: false,
+    engine: options.engine,
+    onProgress: options.onProgress,
+  });
   const html = reportHtml(content, { chartLibrary: chartLibrary() });
   await writeOutputFolder(out, options.force, async (dir) => {
     await writeFile(path.join(dir, REPORT_FILE), html);

@@ -22,13 +22,27 @@ export const DEFAULT_REFERENCE = 'targeted-random';
 export function registerResults(program: Command): void {
   program
     .command('results')
-    .description('the slides\' table from an experiment store: mean ± 95% CI across seeds, paired tests vs the control, Holm, Friedman, layer selection vs none')
+    .description(
+      "the slides' table from an experiment store: mean ± 95% CI across seeds, paired tests vs the control, Holm, Friedman, layer selection vs none",
+    )
     .requiredOption('--store <file>', 'SQLite result store of `mode experiment`')
     .option('--format <format>', RESULTS_FORMATS.join(' | '), 'table')
-    .option('--by <dims>', `one row per value of these settings, comma-separated: ${Object.keys(DIMENSION_FLAGS).join(', ')} (default: metric when only the metric of mode varies, else strategy)`)
-    .option('--measure <measure>', 'accuracy: overall test accuracy (the slides\'); buggy: mean test recall of the labels buggy at the start', 'accuracy')
-    .option('--reference <strategy>', 'also compare every row with this strategy\'s row (when the table has it), or none', DEFAULT_REFERENCE)
-    .option('--where <setting=values>', 'only the cells with these settings, e.g. --where dataset=mnist --where batch=200 (repeatable; every clause must hold)', (v: string, prev: string[]) => [...prev, v], [])
+    .option(
+      '--by <dims>',
+      `one row per value of these settings, comma-separated: ${Object.keys(DIMENSION_FLAGS).join(', ')} (default: metric when only the metric of mode varies, else strategy)`,
+    )
+    .option(
+      '--measure <measure>',
+      "accuracy: overall test accuracy (the slides'); buggy: mean test recall of the labels buggy at the start",
+      'accuracy',
+    )
+    .option('--reference <strategy>', "also compare every row with this strategy's row (when the table has it), or none", DEFAULT_REFERENCE)
+    .option(
+      '--where <setting=values>',
+      'only the cells with these settings, e.g. --where dataset=mnist --where batch=200 (repeatable; every clause must hold)',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
     .action((flags: ResultsFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const format = globals.json === true ? 'json' : oneOf('format', flags.format, RESULTS_FORMATS);
@@ -42,7 +56,8 @@ export function registerResults(program: Command): void {
       } finally {
         store.close();
       }
-      if (cells.length === 0) throw usageError(`${flags.store} holds no finished cells yet; run \`mode experiment --store ${flags.store}\` first`);
+      if (cells.length === 0)
+        throw usageError(`${flags.store} holds no finished cells yet; run \`mode experiment --store ${flags.store}\` first`);
       if (flags.where.length > 0) {
         const where = parseWhere(flags.where, cells);
         cells = cells.filter(where);
@@ -59,12 +74,18 @@ export function registerResults(program: Command): void {
         return;
       }
       process.stdout.write(renderResults(results, format, flags.store));
-      if (failures > 0) process.stdout.write(`\n${failures} cells failed and are not in these tables; the same \`mode experiment\` command runs them again.\n`);
+      if (failures > 0)
+        process.stdout.write(
+          `\n${failures} cells failed and are not in these tables; the same \`mode experiment\` command runs them again.\n`,
+        );
     });
 }
 
 function parseBy(text: string): Dimension[] {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (names.length === 0) throw usageError('--by needs at least one setting, e.g. --by metric');
   return names.map((n) => DIMENSION_FLAGS[oneOf('--by setting', n, Object.keys(DIMENSION_FLAGS))]!);
 }

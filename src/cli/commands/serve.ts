@@ -32,7 +32,10 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the report live over HTTP (127.0.0.1 by default), updating while a sweep writes the store')
-    .requiredOption('--from <path>', 'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`')
+    .requiredOption(
+      '--from <path>',
+      'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`',
+    )
     .option('--port <n>', 'TCP port (0: any free port)', intOption('--port', 0, 65535), DEFAULT_PORT)
     .option('--host <address>', 'address to listen on', DEFAULT_HOST)
     .option('--no-galleries', 'leave out the galleries of similar pool inputs')
@@ -41,7 +44,10 @@ export function registerServe(program: Command): void {
       const progress = progressReporter({ quiet: globals.quiet === true });
       let engine: Promise<Engine> | null = null;
       const server = await serveReport(flags.from, {
-        port: flags.port, host: flags.host, galleries: flags.galleries, onProgress: progress.callback,
+        port: flags.port,
+        host: flags.host,
+        galleries: flags.galleries,
+        onProgress: progress.callback,
         engine: () => (engine ??= startEngine(globals)),
         onError: (message) => process.stderr.write(`mode serve: ${message}\n`),
       });
@@ -77,13 +83,24 @@ export async function serveReport(from: string, options: ServeOptions): Promise<
   const source: ReportSource = detectSource(from);
   const galleryCache = new Map<string, Galleries>();
   const page = async (version: string): Promise<string> => {
-    const content = await loadReportContent(source, { galleries: options.galleries, allowEmptyStore: true, engine: options.engine, onProgress: options.onProgress, galleryCache });
+    const content = await loadReportContent(source, {
+      galleries: options.galleries,
+      allowEmptyStore: true,
+      engine: options.engine,
+      onProgress: options.onProgress,
+      galleryCache,
+    });
     return reportHtml(content, { chartLibrary: chartLibrary(), live: { stateUrl: STATE_PATH, version, intervalMs: POLL_INTERVAL_MS } });
   };
   await page(sourceVersion(source));
   const send = (response: ServerResponse, status: number, type: string, body: string): void => {
     // connection: close, so no client reuses a kept-alive socket the server has timed out (a page polls every few seconds; a connection is cheap on loopback).
-    response.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
+    response.writeHead(status, {
+      'content-type': `${type}; charset=utf-8`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'close',
+    });
     response.end(body);
   };
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -95,14 +112,22 @@ export async function serveReport(from: string, options: ServeOptions): Promise<
   };
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      const message = error instanceof ModeError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+      const message =
+        error instanceof ModeError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
       options.onError(message);
       if (!response.headersSent) send(response, 500, 'text/plain', `${message}\n`);
       else response.end();
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new ModeError('io', `cannot listen on ${options.host}:${options.port} (${error.code ?? error.message}); choose another --port or --host`)));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new ModeError(
+          'io',
+          `cannot listen on ${options.host}:${options.port} (${error.code ?? error.message}); choose another --port or --host`,
+        ),
+      ),
+    );
     server.listen(options.port, options.host, () => resolve());
   });
   return server;

@@ -47,14 +47,15 @@ export function registerTrain(program: Command): void {
     .option('--train-size <n>', 'training split size (default 30000 of a 60k file)', intOption('--train-size', 1))
     .option('--validation-size <n>', 'validation split size (default 5000)', intOption('--validation-size', 0))
     .option('--pool-size <n>', 'pool split size (default 25000)', intOption('--pool-size', 0))
-    .option('--starve <labels:fraction>', 'keep a fraction of these labels\' training examples, e.g. 3,8:0.02')
+    .option('--starve <labels:fraction>', "keep a fraction of these labels' training examples, e.g. 3,8:0.02")
     .option('--small <n>', 'train on only N examples (overfitting)')
-    .option('--noise <label:fraction>', 'relabel a fraction of a label\'s examples, e.g. 5:0.3')
+    .option('--noise <label:fraction>', "relabel a fraction of a label's examples, e.g. 5:0.3")
     .option('--out <dir>', 'output model folder (refused if it exists, unless --force)')
     .option('--force', 'replace an existing output folder')
     .action(async (flags: TrainFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      if (flags.out === undefined) throw new ModeError('usage', 'missing --out <dir>: the folder to write the model into, e.g. --out runs/mlp');
+      if (flags.out === undefined)
+        throw new ModeError('usage', 'missing --out <dir>: the folder to write the model into, e.g. --out runs/mlp');
       const out = flags.out;
       const input = {
         dataset: flags.dataset,
@@ -88,7 +89,13 @@ export function registerTrain(program: Command): void {
 }
 
 /** Trains and writes the model folder; returns what was written. */
-export async function trainToFolder(engine: Engine, config: TrainConfig, out: string, force: boolean, onProgress: ProgressCallback): Promise<{ manifest: ModelManifest; metrics: ModelMetrics }> {
+export async function trainToFolder(
+  engine: Engine,
+  config: TrainConfig,
+  out: string,
+  force: boolean,
+  onProgress: ProgressCallback,
+): Promise<{ manifest: ModelManifest; metrics: ModelMetrics }> {
   const result = await trainModel(config, { engine, onProgress });
   try {
     await writeOutputFolder(out, force, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson));
@@ -106,13 +113,19 @@ export function formatTrain(manifest: ModelManifest, metrics: ModelMetrics, out:
     `model ${manifest.architecture.name} on ${manifest.data.name}${manifest.data.scenarios.length > 0 ? ` with ${manifest.data.scenarios.join(', ')}` : ''}, seed ${config.seed}`,
     `accuracy: train ${pct(metrics.train.accuracy, 2)}%, validation ${pct(metrics.validation.accuracy, 2)}%, test ${pct(metrics.test.accuracy, 2)}%`,
     '',
-    perLabelTable(classNames, [
-      { name: 'train', perLabel: metrics.train.perLabel },
-      { name: 'validation', perLabel: metrics.validation.perLabel },
-      { name: 'test', perLabel: metrics.test.perLabel },
-    ], marked),
+    perLabelTable(
+      classNames,
+      [
+        { name: 'train', perLabel: metrics.train.perLabel },
+        { name: 'validation', perLabel: metrics.validation.perLabel },
+        { name: 'test', perLabel: metrics.test.perLabel },
+      ],
+      marked,
+    ),
     '',
-    `wrote ${out} (model.json, weights.bin, manifest.json, metrics.json) in ${Object.values(manifest.timings).reduce((a, b) => a + b, 0).toFixed(1)} s`,
+    `wrote ${out} (model.json, weights.bin, manifest.json, metrics.json) in ${Object.values(manifest.timings)
+      .reduce((a, b) => a + b, 0)
+      .toFixed(1)} s`,
     '',
   ].join('\n');
 }

@@ -46,13 +46,20 @@ export async function readModelFolder(location: string): Promise<ModelFolderCont
     const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `is not valid JSON (${(error as Error).message})`;
     throw new ModeError('io', `${jsonPath} ${why}: a model folder holds model.json and its weight files in the tfjs Layers format`);
   }
-  if (parsed === null || typeof parsed !== 'object' || parsed.modelTopology === undefined || parsed.modelTopology === null || !Array.isArray(parsed.weightsManifest)) {
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    parsed.modelTopology === undefined ||
+    parsed.modelTopology === null ||
+    !Array.isArray(parsed.weightsManifest)
+  ) {
     throw new ModeError('model', `${jsonPath}: not a tfjs Layers model (needs modelTopology and weightsManifest)`);
   }
   const weightSpecs: WeightEntry[] = [];
   const buffers: Buffer[] = [];
   for (const group of parsed.weightsManifest) {
-    if (!Array.isArray(group?.weights) || !Array.isArray(group.paths)) throw new ModeError('model', `${jsonPath}: weightsManifest entries need paths and weights`);
+    if (!Array.isArray(group?.weights) || !Array.isArray(group.paths))
+      throw new ModeError('model', `${jsonPath}: weightsManifest entries need paths and weights`);
     weightSpecs.push(...group.weights);
     for (const p of group.paths) {
       const file = path.join(dir, p);
@@ -66,7 +73,10 @@ export async function readModelFolder(location: string): Promise<ModelFolderCont
   const bytes = Buffer.concat(buffers);
   const expected = weightSpecs.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * bytesPerElement(w.dtype, jsonPath), 0);
   if (bytes.length !== expected) {
-    throw new ModeError('model', `${dir}: weight files hold ${bytes.length} bytes but ${MODEL_JSON} describes ${expected}; the folder is corrupt or incomplete`);
+    throw new ModeError(
+      'model',
+      `${dir}: weight files hold ${bytes.length} bytes but ${MODEL_JSON} describes ${expected}; the folder is corrupt or incomplete`,
+    );
   }
   return {
     jsonPath,
@@ -93,7 +103,10 @@ export function weightsByName(contents: ModelFolderContents): Map<string, Float3
   for (const spec of contents.weightSpecs) {
     const count = spec.shape.reduce((a, b) => a * b, 1);
     if (spec.dtype !== 'float32' || spec.quantization !== undefined) {
-      throw new ModeError('model', `${contents.jsonPath}: weight ${spec.name} is ${spec.quantization !== undefined ? 'quantized' : spec.dtype}; this engine reads float32 weights only (use --engine wasm)`);
+      throw new ModeError(
+        'model',
+        `${contents.jsonPath}: weight ${spec.name} is ${spec.quantization !== undefined ? 'quantized' : spec.dtype}; this engine reads float32 weights only (use --engine wasm)`,
+      );
     }
     out.set(spec.name, new Float32Array(contents.weightData.slice(offset, offset + count * 4)));
     offset += count * 4;
@@ -102,14 +115,21 @@ export function weightsByName(contents: ModelFolderContents): Map<string, Float3
 }
 
 /** Writes model.json + weights.bin as tfjs-layers does (one weight file, manifest in the given order). */
-export async function writeModelFolder(dir: string, modelTopology: object, weights: readonly { name: string; shape: readonly number[]; values: Float32Array }[], generatedBy: string): Promise<void> {
+export async function writeModelFolder(
+  dir: string,
+  modelTopology: object,
+  weights: readonly { name: string; shape: readonly number[]; values: Float32Array }[],
+  generatedBy: string,
+): Promise<void> {
   const bytes = Buffer.concat(weights.map((w) => Buffer.from(w.values.buffer, w.values.byteOffset, w.values.byteLength)));
   const modelJson = {
     format: 'layers-model',
     generatedBy,
     convertedBy: null,
     modelTopology,
-    weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' })) }],
+    weightsManifest: [
+      { paths: [`./${WEIGHTS_FILE}`], weights: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' })) },
+    ],
   };
   await fs.writeFile(path.join(dir, WEIGHTS_FILE), bytes);
   await fs.writeFile(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));

@@ -81,7 +81,11 @@ export function windowOutput(size: number, kernel: number, stride: number, paddi
   return padding === 'same' ? Math.ceil(size / stride) : Math.ceil((size - kernel + 1) / stride);
 }
 
-function outputShape(type: LayerType, inShape: readonly number[], p: { units: number; kernel: number; stride: number; padding: 'same' | 'valid' }): number[] {
+function outputShape(
+  type: LayerType,
+  inShape: readonly number[],
+  p: { units: number; kernel: number; stride: number; padding: 'same' | 'valid' },
+): number[] {
   switch (type) {
     case 'dense':
       return [...inShape.slice(0, -1), p.units];
@@ -89,7 +93,11 @@ function outputShape(type: LayerType, inShape: readonly number[], p: { units: nu
     case 'maxPool2d':
     case 'averagePooling2d': {
       const [h, w, c] = inShape as [number, number, number];
-      return [windowOutput(h, p.kernel, p.stride, p.padding), windowOutput(w, p.kernel, p.stride, p.padding), type === 'conv2d' ? p.units : c];
+      return [
+        windowOutput(h, p.kernel, p.stride, p.padding),
+        windowOutput(w, p.kernel, p.stride, p.padding),
+        type === 'conv2d' ? p.units : c,
+      ];
     }
     case 'flatten':
       return [prod(inShape)];
@@ -102,9 +110,15 @@ function weightsOf(type: LayerType, inShape: readonly number[], units: number, k
   const channels = inShape[inShape.length - 1] ?? 0;
   switch (type) {
     case 'dense':
-      return [{ name: 'kernel', shape: [channels, units], trainable: true }, ...(useBias ? [{ name: 'bias', shape: [units], trainable: true }] : [])];
+      return [
+        { name: 'kernel', shape: [channels, units], trainable: true },
+        ...(useBias ? [{ name: 'bias', shape: [units], trainable: true }] : []),
+      ];
     case 'conv2d':
-      return [{ name: 'kernel', shape: [kernel, kernel, channels, units], trainable: true }, ...(useBias ? [{ name: 'bias', shape: [units], trainable: true }] : [])];
+      return [
+        { name: 'kernel', shape: [kernel, kernel, channels, units], trainable: true },
+        ...(useBias ? [{ name: 'bias', shape: [units], trainable: true }] : []),
+      ];
     case 'batchNormalization':
       return [
         { name: 'gamma', shape: [channels], trainable: true },
@@ -117,7 +131,10 @@ function weightsOf(type: LayerType, inShape: readonly number[], units: number, k
   }
 }
 
-const glorot = (seed: number): Record<string, unknown> => ({ class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed } });
+const glorot = (seed: number): Record<string, unknown> => ({
+  class_name: 'VarianceScaling',
+  config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed },
+});
 const zeros = { class_name: 'Zeros', config: {} };
 
 /** The config tfjs-layers 4.22 writes for a layer built by the tfjs engine from this spec. */
@@ -125,20 +142,50 @@ function configOf(layer: LayerSpec, name: string, seed: number): Record<string, 
   switch (layer.type) {
     case 'dense':
       return {
-        units: layer.units, activation: layer.activation ?? 'linear', use_bias: true, kernel_initializer: glorot(deriveSeed(seed, name)), bias_initializer: zeros,
-        kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null, name, trainable: true,
+        units: layer.units,
+        activation: layer.activation ?? 'linear',
+        use_bias: true,
+        kernel_initializer: glorot(deriveSeed(seed, name)),
+        bias_initializer: zeros,
+        kernel_regularizer: null,
+        bias_regularizer: null,
+        activity_regularizer: null,
+        kernel_constraint: null,
+        bias_constraint: null,
+        name,
+        trainable: true,
       };
     case 'conv2d':
       return {
-        filters: layer.filters, kernel_initializer: glorot(deriveSeed(seed, name)), kernel_regularizer: null, kernel_constraint: null,
-        kernel_size: [layer.kernelSize, layer.kernelSize], strides: [layer.strides ?? 1, layer.strides ?? 1], padding: layer.padding ?? 'valid',
-        data_format: 'channels_last', dilation_rate: [1, 1], activation: layer.activation ?? 'linear', use_bias: true, bias_initializer: zeros,
-        bias_regularizer: null, activity_regularizer: null, bias_constraint: null, name, trainable: true,
+        filters: layer.filters,
+        kernel_initializer: glorot(deriveSeed(seed, name)),
+        kernel_regularizer: null,
+        kernel_constraint: null,
+        kernel_size: [layer.kernelSize, layer.kernelSize],
+        strides: [layer.strides ?? 1, layer.strides ?? 1],
+        padding: layer.padding ?? 'valid',
+        data_format: 'channels_last',
+        dilation_rate: [1, 1],
+        activation: layer.activation ?? 'linear',
+        use_bias: true,
+        bias_initializer: zeros,
+        bias_regularizer: null,
+        activity_regularizer: null,
+        bias_constraint: null,
+        name,
+        trainable: true,
       };
     case 'maxPool2d':
     case 'averagePooling2d': {
       const stride = layer.strides ?? layer.poolSize;
-      return { pool_size: [layer.poolSize, layer.poolSize], padding: layer.padding ?? 'valid', strides: [stride, stride], data_format: 'channels_last', name, trainable: true };
+      return {
+        pool_size: [layer.poolSize, layer.poolSize],
+        padding: layer.padding ?? 'valid',
+        strides: [stride, stride],
+        data_format: 'channels_last',
+        name,
+        trainable: true,
+      };
     }
     case 'flatten':
       return { name, trainable: true };
@@ -146,28 +193,63 @@ function configOf(layer: LayerSpec, name: string, seed: number): Record<string, 
       return { rate: layer.rate, noise_shape: null, seed: deriveSeed(seed, name), name, trainable: true };
     case 'batchNormalization':
       return {
-        axis: -1, momentum: BATCH_NORM_MOMENTUM, epsilon: BATCH_NORM_EPSILON, center: true, scale: true, beta_initializer: zeros,
-        gamma_initializer: { class_name: 'Ones', config: {} }, moving_mean_initializer: zeros, moving_variance_initializer: { class_name: 'Ones', config: {} },
-        beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null, name, trainable: true,
+        axis: -1,
+        momentum: BATCH_NORM_MOMENTUM,
+        epsilon: BATCH_NORM_EPSILON,
+        center: true,
+        scale: true,
+        beta_initializer: zeros,
+        gamma_initializer: { class_name: 'Ones', config: {} },
+        moving_mean_initializer: zeros,
+        moving_variance_initializer: { class_name: 'Ones', config: {} },
+        beta_regularizer: null,
+        gamma_regularizer: null,
+        beta_constraint: null,
+        gamma_constraint: null,
+        name,
+        trainable: true,
       };
     case 'activation':
       return { activation: layer.activation, name, trainable: true };
   }
 }
 
-function makeLayer(type: LayerType, name: string, inShape: readonly number[], p: {
-  activation: Activation | null; units: number; kernel: number; stride: number; padding: 'same' | 'valid'; rate: number; useBias: boolean; momentum: number; epsilon: number;
-}, config: Record<string, unknown>): KerasLayer {
+function makeLayer(
+  type: LayerType,
+  name: string,
+  inShape: readonly number[],
+  p: {
+    activation: Activation | null;
+    units: number;
+    kernel: number;
+    stride: number;
+    padding: 'same' | 'valid';
+    rate: number;
+    useBias: boolean;
+    momentum: number;
+    epsilon: number;
+  },
+  config: Record<string, unknown>,
+): KerasLayer {
   return {
-    name, className: CLASS_NAMES[type], type, ...p, inShape: [...inShape], outShape: outputShape(type, inShape, p),
-    weights: weightsOf(type, inShape, p.units, p.kernel, p.useBias), config,
+    name,
+    className: CLASS_NAMES[type],
+    type,
+    ...p,
+    inShape: [...inShape],
+    outShape: outputShape(type, inShape, p),
+    weights: weightsOf(type, inShape, p.units, p.kernel, p.useBias),
+    config,
   };
 }
 
 function checkShapes(layers: readonly KerasLayer[], inputShape: readonly number[]): void {
   const empty = layers.find((l) => l.outShape.some((d) => !(d > 0)));
   if (empty !== undefined) {
-    throw new ModeError('model', `layer ${empty.name} would output [${empty.outShape.join(', ')}]: inputs of shape [${inputShape.join(', ')}] are too small for this architecture; use padding 'same', fewer pooling layers or larger inputs`);
+    throw new ModeError(
+      'model',
+      `layer ${empty.name} would output [${empty.outShape.join(', ')}]: inputs of shape [${inputShape.join(', ')}] are too small for this architecture; use padding 'same', fewer pooling layers or larger inputs`,
+    );
   }
 }
 
@@ -182,14 +264,30 @@ export function layersFromSpec(spec: ArchitectureSpec, seed: number): KerasModel
   all.forEach((layer, index) => {
     const name = `${layer.type}_${index}`;
     if ((layer.type === 'conv2d' || layer.type === 'maxPool2d' || layer.type === 'averagePooling2d') && shape.length !== 3) {
-      throw new ModeError('model', `the architecture does not build: layer ${name} needs inputs of shape [h, w, c], got [${shape.join(', ')}] (put it before flatten)`);
+      throw new ModeError(
+        'model',
+        `the architecture does not build: layer ${name} needs inputs of shape [h, w, c], got [${shape.join(', ')}] (put it before flatten)`,
+      );
     }
     const p = {
-      activation: layer.type === 'dense' || layer.type === 'conv2d' ? (layer.activation ?? 'linear') : layer.type === 'activation' ? layer.activation : null,
+      activation:
+        layer.type === 'dense' || layer.type === 'conv2d'
+          ? (layer.activation ?? 'linear')
+          : layer.type === 'activation'
+            ? layer.activation
+            : null,
       units: layer.type === 'dense' ? layer.units : layer.type === 'conv2d' ? layer.filters : 0,
-      kernel: layer.type === 'conv2d' ? layer.kernelSize : layer.type === 'maxPool2d' || layer.type === 'averagePooling2d' ? layer.poolSize : 1,
-      stride: layer.type === 'conv2d' ? (layer.strides ?? 1) : layer.type === 'maxPool2d' || layer.type === 'averagePooling2d' ? (layer.strides ?? layer.poolSize) : 1,
-      padding: (layer.type === 'conv2d' || layer.type === 'maxPool2d' || layer.type === 'averagePooling2d' ? (layer.padding ?? 'valid') : 'valid') as 'same' | 'valid',
+      kernel:
+        layer.type === 'conv2d' ? layer.kernelSize : layer.type === 'maxPool2d' || layer.type === 'averagePooling2d' ? layer.poolSize : 1,
+      stride:
+        layer.type === 'conv2d'
+          ? (layer.strides ?? 1)
+          : layer.type === 'maxPool2d' || layer.type === 'averagePooling2d'
+            ? (layer.strides ?? layer.poolSize)
+            : 1,
+      padding: (layer.type === 'conv2d' || layer.type === 'maxPool2d' || layer.type === 'averagePooling2d'
+        ? (layer.padding ?? 'valid')
+        : 'valid') as 'same' | 'valid',
       rate: layer.type === 'dropout' ? layer.rate : 0,
       useBias: true,
       momentum: BATCH_NORM_MOMENTUM,
@@ -221,13 +319,28 @@ export function topologyOf(model: KerasModel): Record<string, unknown> {
 
 /** Weight names and shapes in the order tfjs writes them: every trainable weight, then the rest. */
 export function manifestOrder(model: KerasModel): { layer: number; weight: number; name: string; shape: readonly number[] }[] {
-  const entries = model.layers.flatMap((layer, layerIndex) => layer.weights.map((w, weightIndex) => ({ layer: layerIndex, weight: weightIndex, name: `${layer.name}/${w.name}`, shape: w.shape, trainable: w.trainable })));
+  const entries = model.layers.flatMap((layer, layerIndex) =>
+    layer.weights.map((w, weightIndex) => ({
+      layer: layerIndex,
+      weight: weightIndex,
+      name: `${layer.name}/${w.name}`,
+      shape: w.shape,
+      trainable: w.trainable,
+    })),
+  );
   return [...entries.filter((e) => e.trainable), ...entries.filter((e) => !e.trainable)].map(({ trainable: _t, ...rest }) => rest);
 }
 
 /** What callers see of the layers (as the tfjs engine describes them). */
 export function layerInfos(model: KerasModel): LayerInfo[] {
-  return model.layers.map((l, index) => ({ index, name: l.name, type: l.type, outputShape: [...l.outShape], hasWeights: l.weights.length > 0, activation: l.activation }));
+  return model.layers.map((l, index) => ({
+    index,
+    name: l.name,
+    type: l.type,
+    outputShape: [...l.outShape],
+    hasWeights: l.weights.length > 0,
+    activation: l.activation,
+  }));
 }
 
 // ----- reading a topology -----
@@ -246,7 +359,10 @@ function square(value: unknown, what: string, where: string): number {
 function activationOf(value: unknown, where: string): Activation {
   if (value === undefined || value === null) return 'linear';
   if (typeof value === 'string' && (ACTIVATIONS as readonly string[]).includes(value)) return value as Activation;
-  throw new ModeError('model', `${where}: activation ${JSON.stringify(value)} is not supported: must be one of [${ACTIVATIONS.join(', ')}]`);
+  throw new ModeError(
+    'model',
+    `${where}: activation ${JSON.stringify(value)} is not supported: must be one of [${ACTIVATIONS.join(', ')}]`,
+  );
 }
 
 /**
@@ -258,7 +374,10 @@ export function layersFromTopology(topology: unknown, file: string): KerasModel 
   const className = top?.['class_name'];
   const config = top?.['config'] as Json | Json[] | undefined;
   if (className !== 'Sequential') {
-    throw new ModeError('model', `${file}: a '${String(className)}' model is not supported by the torch engine (Sequential models only); use --engine wasm`);
+    throw new ModeError(
+      'model',
+      `${file}: a '${String(className)}' model is not supported by the torch engine (Sequential models only); use --engine wasm`,
+    );
   }
   const entries = (Array.isArray(config) ? config : (config?.['layers'] as Json[] | undefined)) ?? [];
   const modelName = Array.isArray(config) ? 'sequential_1' : String(config?.['name'] ?? 'sequential_1');
@@ -273,36 +392,51 @@ export function layersFromTopology(topology: unknown, file: string): KerasModel 
     const batchInput = (c['batch_input_shape'] ?? c['batch_shape']) as (number | null)[] | undefined;
     if (inputShape === null) {
       if (!Array.isArray(batchInput) || batchInput.slice(1).some((d) => typeof d !== 'number' || d <= 0)) {
-        throw new ModeError('model', `${where}: the first layer needs a fully defined batch_input_shape, got ${JSON.stringify(batchInput)}`);
+        throw new ModeError(
+          'model',
+          `${where}: the first layer needs a fully defined batch_input_shape, got ${JSON.stringify(batchInput)}`,
+        );
       }
       inputShape = batchInput.slice(1) as number[];
       shape = inputShape;
     }
     if (cls === 'InputLayer') continue;
     const type = TYPE_OF_CLASS[cls];
-    if (type === undefined) throw new ModeError('model', `${where}: layer class '${cls}' is not supported by the torch engine; use --engine wasm`);
-    if (c['data_format'] !== undefined && c['data_format'] !== 'channels_last') throw new ModeError('model', `${where}: data_format ${JSON.stringify(c['data_format'])} is not supported (channels_last only)`);
+    if (type === undefined)
+      throw new ModeError('model', `${where}: layer class '${cls}' is not supported by the torch engine; use --engine wasm`);
+    if (c['data_format'] !== undefined && c['data_format'] !== 'channels_last')
+      throw new ModeError('model', `${where}: data_format ${JSON.stringify(c['data_format'])} is not supported (channels_last only)`);
     const spatial = type === 'conv2d' || type === 'maxPool2d' || type === 'averagePooling2d';
     if (spatial && shape.length !== 3) throw new ModeError('model', `${where}: needs inputs of shape [h, w, c], got [${shape.join(', ')}]`);
     const padding = c['padding'] ?? 'valid';
-    if (spatial && padding !== 'same' && padding !== 'valid') throw new ModeError('model', `${where}: padding ${JSON.stringify(padding)} is not supported`);
+    if (spatial && padding !== 'same' && padding !== 'valid')
+      throw new ModeError('model', `${where}: padding ${JSON.stringify(padding)} is not supported`);
     if (type === 'conv2d' && c['dilation_rate'] !== undefined && square(c['dilation_rate'], 'dilation_rate', where) !== 1) {
       throw new ModeError('model', `${where}: dilated convolutions are not supported by the torch engine; use --engine wasm`);
     }
     if (type === 'batchNormalization') {
       const axis = c['axis'] ?? -1;
-      if (!(axis === -1 || axis === shape.length)) throw new ModeError('model', `${where}: batch normalization over axis ${JSON.stringify(axis)} is not supported (channels only)`);
-      if (c['center'] === false || c['scale'] === false) throw new ModeError('model', `${where}: batch normalization without center or scale is not supported`);
+      if (!(axis === -1 || axis === shape.length))
+        throw new ModeError('model', `${where}: batch normalization over axis ${JSON.stringify(axis)} is not supported (channels only)`);
+      if (c['center'] === false || c['scale'] === false)
+        throw new ModeError('model', `${where}: batch normalization without center or scale is not supported`);
     }
-    const kernel = type === 'conv2d' ? square(c['kernel_size'], 'kernel_size', where) : spatial ? square(c['pool_size'] ?? 2, 'pool_size', where) : 1;
+    const kernel =
+      type === 'conv2d' ? square(c['kernel_size'], 'kernel_size', where) : spatial ? square(c['pool_size'] ?? 2, 'pool_size', where) : 1;
     const stride = spatial ? square(c['strides'] ?? (type === 'conv2d' ? 1 : kernel), 'strides', where) : 1;
     const units = type === 'dense' ? Number(c['units']) : type === 'conv2d' ? Number(c['filters']) : 0;
-    if ((type === 'dense' || type === 'conv2d') && !(Number.isInteger(units) && units > 0)) throw new ModeError('model', `${where}: needs a positive number of units, got ${JSON.stringify(c['units'] ?? c['filters'])}`);
+    if ((type === 'dense' || type === 'conv2d') && !(Number.isInteger(units) && units > 0))
+      throw new ModeError('model', `${where}: needs a positive number of units, got ${JSON.stringify(c['units'] ?? c['filters'])}`);
     const rate = type === 'dropout' ? Number(c['rate']) : 0;
     if (!(rate >= 0 && rate < 1)) throw new ModeError('model', `${where}: dropout rate ${JSON.stringify(c['rate'])} must be in [0, 1)`);
     const activation = type === 'dense' || type === 'conv2d' || type === 'activation' ? activationOf(c['activation'], where) : null;
     const p = {
-      activation, units, kernel, stride, padding: padding as 'same' | 'valid', rate,
+      activation,
+      units,
+      kernel,
+      stride,
+      padding: padding as 'same' | 'valid',
+      rate,
       useBias: c['use_bias'] !== false,
       momentum: typeof c['momentum'] === 'number' ? c['momentum'] : BATCH_NORM_MOMENTUM,
       epsilon: typeof c['epsilon'] === 'number' ? c['epsilon'] : BATCH_NORM_EPSILON,

@@ -48,7 +48,10 @@ export class TfjsEngine implements Engine {
     const empty = wrapped.layers.find((l) => l.outputShape.some((d) => d <= 0));
     if (empty !== undefined) {
       wrapped.dispose();
-      throw new ModeError('model', `layer ${empty.name} would output [${empty.outputShape.join(', ')}]: inputs of shape [${spec.inputShape.join(', ')}] are too small for this architecture; use padding 'same', fewer pooling layers or larger inputs`);
+      throw new ModeError(
+        'model',
+        `layer ${empty.name} would output [${empty.outputShape.join(', ')}]: inputs of shape [${spec.inputShape.join(', ')}] are too small for this architecture; use padding 'same', fewer pooling layers or larger inputs`,
+      );
     }
     return wrapped;
   }
@@ -68,14 +71,21 @@ export class TfjsEngine implements Engine {
     const head = tf.sequential({
       layers: [
         tf.layers.dense({
-          inputShape: [features.size], units: numClasses, activation: 'softmax',
-          kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(options.seed, 'head') }), biasInitializer: 'zeros',
+          inputShape: [features.size],
+          units: numClasses,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(options.seed, 'head') }),
+          biasInitializer: 'zeros',
         }),
       ],
     });
     try {
       await trainLoop(head, features, features.size, [features.size], numClasses, {
-        epochs: options.epochs, batchSize: options.batchSize, optimizer: { kind: 'adam', learningRate: options.learningRate }, seed: options.seed, stage: 'head',
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        optimizer: { kind: 'adam', learningRate: options.learningRate },
+        seed: options.seed,
+        stage: 'head',
       });
       const [kernel, bias] = head.getWeights();
       const weights = kernel!.dataSync<'float32'>().slice();
@@ -92,7 +102,12 @@ export class TfjsEngine implements Engine {
 }
 
 class TfjsSoftmaxHead implements SoftmaxHead {
-  constructor(readonly inputSize: number, readonly numClasses: number, readonly weights: Float32Array, readonly bias: Float32Array) {}
+  constructor(
+    readonly inputSize: number,
+    readonly numClasses: number,
+    readonly weights: Float32Array,
+    readonly bias: Float32Array,
+  ) {}
 
   async predict(features: Float32Array, count: number): Promise<Float32Array> {
     if (features.length !== count * this.inputSize) {
@@ -105,7 +120,14 @@ class TfjsSoftmaxHead implements SoftmaxHead {
     try {
       for (let start = 0; start < count; start += batch) {
         const size = Math.min(batch, count - start);
-        const p = tf.tidy(() => tf.softmax(tf.add(tf.matMul(tf.tensor2d(features.subarray(start * this.inputSize, (start + size) * this.inputSize), [size, this.inputSize]), w), b)));
+        const p = tf.tidy(() =>
+          tf.softmax(
+            tf.add(
+              tf.matMul(tf.tensor2d(features.subarray(start * this.inputSize, (start + size) * this.inputSize), [size, this.inputSize]), w),
+              b,
+            ),
+          ),
+        );
         out.set(await p.data<'float32'>(), start * this.numClasses);
         p.dispose();
       }

@@ -24,16 +24,42 @@ export function buildLayers(spec: ArchitectureSpec, seed: number): TfLayer[] {
 function makeLayer(layer: LayerSpec, name: string, seed: number, first: { inputShape?: number[] }): TfLayer {
   switch (layer.type) {
     case 'dense':
-      return tf.layers.dense({ ...first, name, units: layer.units, activation: layer.activation ?? 'linear', kernelInitializer: seeded(seed, name), biasInitializer: 'zeros' });
+      return tf.layers.dense({
+        ...first,
+        name,
+        units: layer.units,
+        activation: layer.activation ?? 'linear',
+        kernelInitializer: seeded(seed, name),
+        biasInitializer: 'zeros',
+      });
     case 'conv2d':
       return tf.layers.conv2d({
-        ...first, name, filters: layer.filters, kernelSize: layer.kernelSize, strides: layer.strides ?? 1,
-        padding: layer.padding ?? 'valid', activation: layer.activation ?? 'linear', kernelInitializer: seeded(seed, name), biasInitializer: 'zeros',
+        ...first,
+        name,
+        filters: layer.filters,
+        kernelSize: layer.kernelSize,
+        strides: layer.strides ?? 1,
+        padding: layer.padding ?? 'valid',
+        activation: layer.activation ?? 'linear',
+        kernelInitializer: seeded(seed, name),
+        biasInitializer: 'zeros',
       });
     case 'maxPool2d':
-      return tf.layers.maxPooling2d({ ...first, name, poolSize: layer.poolSize, strides: layer.strides ?? layer.poolSize, padding: layer.padding ?? 'valid' });
+      return tf.layers.maxPooling2d({
+        ...first,
+        name,
+        poolSize: layer.poolSize,
+        strides: layer.strides ?? layer.poolSize,
+        padding: layer.padding ?? 'valid',
+      });
     case 'averagePooling2d':
-      return tf.layers.averagePooling2d({ ...first, name, poolSize: layer.poolSize, strides: layer.strides ?? layer.poolSize, padding: layer.padding ?? 'valid' });
+      return tf.layers.averagePooling2d({
+        ...first,
+        name,
+        poolSize: layer.poolSize,
+        strides: layer.strides ?? layer.poolSize,
+        padding: layer.padding ?? 'valid',
+      });
     case 'flatten':
       return tf.layers.flatten({ ...first, name });
     case 'dropout':
@@ -64,7 +90,8 @@ export function describeLayers(model: tf.LayersModel): LayerInfo[] {
     .filter((l) => l.getClassName() !== 'InputLayer')
     .map((l, index) => {
       const config = l.getConfig() as { activation?: unknown };
-      const activation = typeof config.activation === 'string' && KNOWN_ACTIVATIONS.has(config.activation) ? (config.activation as Activation) : null;
+      const activation =
+        typeof config.activation === 'string' && KNOWN_ACTIVATIONS.has(config.activation) ? (config.activation as Activation) : null;
       const shape = l.outputShape as (number | null)[];
       return {
         index,

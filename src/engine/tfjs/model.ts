@@ -10,7 +10,6 @@ import { trainLoop } from './train-loop.js';
 
 export const DEFAULT_INFERENCE_BATCH = 256;
 
-
 export class TfjsModel implements Model {
   readonly inputShape: InputShape;
   readonly numClasses: number;
@@ -33,7 +32,8 @@ export class TfjsModel implements Model {
     if (this.inputShape.some((d) => d <= 0)) throw new ModeError('model', `model input shape [${dims.join(', ')}] must be fully defined`);
     this.rowSize = this.inputShape[0] * this.inputShape[1] * this.inputShape[2];
     this.numClasses = output[output.length - 1] ?? 0;
-    if (output.length !== 2 || this.numClasses < 2) throw new ModeError('model', `model output shape [${output.join(', ')}] is not a class-probability vector`);
+    if (output.length !== 2 || this.numClasses < 2)
+      throw new ModeError('model', `model output shape [${output.join(', ')}] is not a class-probability vector`);
     this.layers = describeLayers(tfModel);
   }
 
@@ -66,7 +66,12 @@ export class TfjsModel implements Model {
     return (await this.layerOutputs([layerIndex], x, count, batchSize))[0]!;
   }
 
-  async layerOutputs(layerIndices: readonly number[], x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations[]> {
+  async layerOutputs(
+    layerIndices: readonly number[],
+    x: Float32Array,
+    count: number,
+    batchSize = DEFAULT_INFERENCE_BATCH,
+  ): Promise<Activations[]> {
     this.checkInput(x, count);
     checkLayerIndices(layerIndices, this.layers.length);
     const layers = [...new Set(layerIndices.filter((i) => i !== -1))];
@@ -107,7 +112,13 @@ export class TfjsModel implements Model {
     return probe;
   }
 
-  private async runBatched(model: tf.LayersModel, x: Float32Array, count: number, rowOut: number, batchSize: number): Promise<Float32Array> {
+  private async runBatched(
+    model: tf.LayersModel,
+    x: Float32Array,
+    count: number,
+    rowOut: number,
+    batchSize: number,
+  ): Promise<Float32Array> {
     const out = new Float32Array(count * rowOut);
     const shape = this.tfInputShape;
     for (let start = 0; start < count; start += batchSize) {

@@ -11,7 +11,14 @@ export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
   return spec.kind === 'adam' ? tf.train.adam(spec.learningRate) : tf.train.momentum(spec.learningRate, spec.momentum ?? 0);
 }
 
-export async function trainLoop(model: tf.LayersModel, data: TrainingData, rowSize: number, inputShape: readonly number[], numClasses: number, options: FitOptions): Promise<FitResult> {
+export async function trainLoop(
+  model: tf.LayersModel,
+  data: TrainingData,
+  rowSize: number,
+  inputShape: readonly number[],
+  numClasses: number,
+  options: FitOptions,
+): Promise<FitResult> {
   const optimizer = makeOptimizer(options.optimizer);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];

@@ -26,7 +26,10 @@ if (unavailable !== null) {
 } else {
   const { TorchEngine } = await import('./engine.js');
   engineContract('torch', async () => TorchEngine.create());
-  crossEngineTests(() => createEngine('wasm'), async () => TorchEngine.create());
+  crossEngineTests(
+    () => createEngine('wasm'),
+    async () => TorchEngine.create(),
+  );
 }
 
 const maxDiff = (a: Float32Array, b: Float32Array): number => {
@@ -39,7 +42,11 @@ const maxDiff = (a: Float32Array, b: Float32Array): number => {
 function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Promise<Engine>): void {
   const data = toyData(200, 3, 9, 7);
   const side = 9;
-  const mlp: ArchitectureSpec = { inputShape: [side, side, 1], numClasses: 3, layers: [{ type: 'flatten' }, { type: 'dense', units: 12, activation: 'tanh' }, { type: 'dense', units: 8, activation: 'elu' }] };
+  const mlp: ArchitectureSpec = {
+    inputShape: [side, side, 1],
+    numClasses: 3,
+    layers: [{ type: 'flatten' }, { type: 'dense', units: 12, activation: 'tanh' }, { type: 'dense', units: 8, activation: 'elu' }],
+  };
   // Odd input size with stride 2 and 'same' padding: Keras pads more at the bottom/right.
   const cnn: ArchitectureSpec = {
     inputShape: [side, side, 1],
@@ -70,7 +77,10 @@ function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Prom
     }
   };
 
-  for (const [label, spec] of [['MLP', mlp], ['CNN with batch norm, same padding and pooling', cnn]] as const) {
+  for (const [label, spec] of [
+    ['MLP', mlp],
+    ['CNN with batch norm, same padding and pooling', cnn],
+  ] as const) {
     for (const direction of ['wasm -> torch', 'torch -> wasm'] as const) {
       test(`cross-engine ${direction}: a trained ${label} saves and loads with the same predictions and layer outputs`, async () => {
         const [wasm, torch] = [await makeWasm(), await makeTorch()];
@@ -102,7 +112,9 @@ function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Prom
   // norm), so the batch-norm model is compared under SGD.
   const trainable: ArchitectureSpec = {
     ...cnn,
-    layers: cnn.layers.filter((l) => l.type !== 'dropout').map((l) => (l.type === 'averagePooling2d' ? { ...l, padding: 'valid' as const } : l)),
+    layers: cnn.layers
+      .filter((l) => l.type !== 'dropout')
+      .map((l) => (l.type === 'averagePooling2d' ? { ...l, padding: 'valid' as const } : l)),
   };
   for (const [label, spec, optimizer] of [
     ['an MLP with Adam', mlp, { kind: 'adam', learningRate: 0.005 }],
@@ -120,7 +132,10 @@ function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Prom
         const [ra, rb] = [await a.fit(data, options), await b.fit(data, options)];
         for (let e = 0; e < 2; e++) {
           assert.ok(Math.abs(ra.loss[e]! - rb.loss[e]!) < 1e-4, `epoch ${e + 1} loss ${ra.loss[e]} (wasm) vs ${rb.loss[e]} (torch)`);
-          assert.ok(Math.abs(ra.accuracy[e]! - rb.accuracy[e]!) < 1e-6, `epoch ${e + 1} accuracy ${ra.accuracy[e]} (wasm) vs ${rb.accuracy[e]} (torch)`);
+          assert.ok(
+            Math.abs(ra.accuracy[e]! - rb.accuracy[e]!) < 1e-6,
+            `epoch ${e + 1} accuracy ${ra.accuracy[e]} (wasm) vs ${rb.accuracy[e]} (torch)`,
+          );
         }
         const diff = maxDiff(await a.predict(data.x, data.count), await b.predict(data.x, data.count));
         assert.ok(diff < 1e-4, `predictions after training differ by ${diff}`);
@@ -154,14 +169,22 @@ function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Prom
   test('torch: bad input reaching the native layer is one clear ModeError, never a crash', async () => {
     const torch = await makeTorch();
     const model = torch.buildModel(mlp, 1);
-    const isOneLine = (pattern: RegExp) => (error: unknown): boolean => {
-      assert.ok(error instanceof ModeError, `expected a ModeError, got ${String(error)}`);
-      assert.ok(!error.message.includes('\n'), `one line: ${error.message}`);
-      assert.match(error.message, pattern);
-      return true;
-    };
-    await assert.rejects(model.predict(data.x.subarray(0, 80), 1), isOneLine(/input holds 80 values but 1 inputs of shape \[9, 9, 1\] need 81/));
-    await assert.rejects(model.fit({ ...data, y: data.y.map((v, i) => (i === 3 ? 7 : v)) }, fitOptions), isOneLine(/label 7 at index 3 is outside the model's 3 classes/));
+    const isOneLine =
+      (pattern: RegExp) =>
+      (error: unknown): boolean => {
+        assert.ok(error instanceof ModeError, `expected a ModeError, got ${String(error)}`);
+        assert.ok(!error.message.includes('\n'), `one line: ${error.message}`);
+        assert.match(error.message, pattern);
+        return true;
+      };
+    await assert.rejects(
+      model.predict(data.x.subarray(0, 80), 1),
+      isOneLine(/input holds 80 values but 1 inputs of shape \[9, 9, 1\] need 81/),
+    );
+    await assert.rejects(
+      model.fit({ ...data, y: data.y.map((v, i) => (i === 3 ? 7 : v)) }, fitOptions),
+      isOneLine(/label 7 at index 3 is outside the model's 3 classes/),
+    );
     const infinite = { ...data, x: data.x.map((v, i) => (i === 81 * 2 + 4 ? Infinity : v)) };
     await assert.rejects(model.fit(infinite, fitOptions), isOneLine(/training input 2 holds Infinity at value 4/));
     model.dispose();
@@ -171,7 +194,9 @@ function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Prom
       const saved = torch.buildModel(cnn, 2);
       await saved.save(dir);
       saved.dispose();
-      const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
+      const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
+        weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+      };
       // A kernel whose shape disagrees with its layer, total bytes unchanged.
       const weights = json.weightsManifest[0]!.weights;
       const kernel = weights.find((w) => w.name === 'conv2d_0/kernel')!;
@@ -192,16 +217,29 @@ function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Prom
     const binding = loadTorchBinding();
     const keras = layersFromSpec(mlp, 1);
     const before = binding.liveTensors();
-    assert.throws(() => createNet(binding, keras, [new Float32Array(3)]), (error: unknown) => {
-      assert.ok(error instanceof ModeError && !error.message.includes('\n'));
-      assert.match(error.message, /the torch engine refused the weights: weight 0 holds 3 values, expected 972/);
-      return true;
-    });
+    assert.throws(
+      () => createNet(binding, keras, [new Float32Array(3)]),
+      (error: unknown) => {
+        assert.ok(error instanceof ModeError && !error.message.includes('\n'));
+        assert.match(error.message, /the torch engine refused the weights: weight 0 holds 3 values, expected 972/);
+        return true;
+      },
+    );
     assert.equal(binding.liveTensors(), before, 'a refused network frees its tensors');
-    const net = createNet(binding, keras, keras.layers.flatMap((l) => l.weights.map((w) => new Float32Array(w.shape.reduce((a, b) => a * b, 1)))));
+    const net = createNet(
+      binding,
+      keras,
+      keras.layers.flatMap((l) => l.weights.map((w) => new Float32Array(w.shape.reduce((a, b) => a * b, 1)))),
+    );
     // A C++ exception on the worker thread rejects the promise (here: output arrays of the wrong size).
-    await assert.rejects(async () => net.forward(data.x.subarray(0, 81 * 2), 2, 8, Int32Array.of(1), [new Float32Array(5)]), /not a multiple of the input count/);
-    await assert.rejects(async () => net.forward(data.x.subarray(0, 81 * 2), 2, 8, Int32Array.of(1), [new Float32Array(2 * 7)]), /layer 1 outputs 12 values per input, expected 7/);
+    await assert.rejects(
+      async () => net.forward(data.x.subarray(0, 81 * 2), 2, 8, Int32Array.of(1), [new Float32Array(5)]),
+      /not a multiple of the input count/,
+    );
+    await assert.rejects(
+      async () => net.forward(data.x.subarray(0, 81 * 2), 2, 8, Int32Array.of(1), [new Float32Array(2 * 7)]),
+      /layer 1 outputs 12 values per input, expected 7/,
+    );
     net.dispose();
     assert.equal(binding.liveTensors(), before);
   });

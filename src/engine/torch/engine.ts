@@ -18,12 +18,20 @@ export const DEFAULT_TORCH_THREADS = 2;
 export class TorchEngine implements Engine {
   readonly info: EngineInfo;
 
-  private constructor(private readonly binding: NativeBinding, threads: number) {
+  private constructor(
+    private readonly binding: NativeBinding,
+    threads: number,
+  ) {
     const native = binding.info();
     this.info = {
       name: 'torch',
       backend: 'libtorch-cpu',
-      versions: { libtorch: native.torch, ...(native.blas !== null ? { blas: `${native.blas} (${native.blasThreads ?? '?'} thread${native.blasThreads === 1 ? '' : 's'})` } : {}) },
+      versions: {
+        libtorch: native.torch,
+        ...(native.blas !== null
+          ? { blas: `${native.blas} (${native.blasThreads ?? '?'} thread${native.blasThreads === 1 ? '' : 's'})` }
+          : {}),
+      },
       threads,
     };
   }
@@ -52,8 +60,16 @@ export class TorchEngine implements Engine {
         const name = `${layer.name}/${w.name}`;
         const values = byName.get(name);
         const expected = w.shape.reduce((a, b) => a * b, 1);
-        if (values === undefined) throw new ModeError('model', `${contents.jsonPath}: weight ${name} is missing from the weights manifest; the folder is corrupt or incomplete`);
-        if (values.length !== expected) throw new ModeError('model', `${contents.jsonPath}: weight ${name} holds ${values.length} values, its layer needs [${w.shape.join(', ')}] = ${expected}`);
+        if (values === undefined)
+          throw new ModeError(
+            'model',
+            `${contents.jsonPath}: weight ${name} is missing from the weights manifest; the folder is corrupt or incomplete`,
+          );
+        if (values.length !== expected)
+          throw new ModeError(
+            'model',
+            `${contents.jsonPath}: weight ${name} holds ${values.length} values, its layer needs [${w.shape.join(', ')}] = ${expected}`,
+          );
         weights.push(values);
       }
     }
@@ -62,13 +78,19 @@ export class TorchEngine implements Engine {
 
   async trainHead(features: TrainingData & { size: number }, numClasses: number, options: HeadOptions): Promise<SoftmaxHead> {
     if (features.x.length !== features.count * features.size) {
-      throw shapeError(`features hold ${features.x.length} values but ${features.count} rows of ${features.size} need ${features.count * features.size}`);
+      throw shapeError(
+        `features hold ${features.x.length} values but ${features.count} rows of ${features.size} need ${features.count * features.size}`,
+      );
     }
     const head = headModel(features.size, numClasses);
     const net = createNet(this.binding, head, initialWeights(head.layers[0]!, deriveSeed(options.seed, 'head')));
     try {
       await torchTrainLoop(this.binding, net, features, {
-        epochs: options.epochs, batchSize: options.batchSize, optimizer: { kind: 'adam', learningRate: options.learningRate }, seed: options.seed, stage: 'head',
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        optimizer: { kind: 'adam', learningRate: options.learningRate },
+        seed: options.seed,
+        stage: 'head',
       });
       const [weights, bias] = net.getWeights();
       return new TorchSoftmaxHead(this.binding, features.size, numClasses, weights!, bias!);
@@ -89,7 +111,13 @@ function headModel(size: number, numClasses: number): KerasModel {
 }
 
 class TorchSoftmaxHead implements SoftmaxHead {
-  constructor(private readonly binding: NativeBinding, readonly inputSize: number, readonly numClasses: number, readonly weights: Float32Array, readonly bias: Float32Array) {}
+  constructor(
+    private readonly binding: NativeBinding,
+    readonly inputSize: number,
+    readonly numClasses: number,
+    readonly weights: Float32Array,
+    readonly bias: Float32Array,
+  ) {}
 
   async predict(features: Float32Array, count: number): Promise<Float32Array> {
     if (features.length !== count * this.inputSize) {

@@ -16,7 +16,10 @@ test('without libtorch headers the native build is skipped with one line and exi
   const run = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs')], { env, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim().split('\n').length, 1);
-  assert.match(run.stdout, /native torch engine not built \(no libtorch headers at \/nonexistent\/torch; install them with scripts\/install-torch-deps\.sh\); the wasm engine is used/);
+  assert.match(
+    run.stdout,
+    /native torch engine not built \(no libtorch headers at \/nonexistent\/torch; install them with scripts\/install-torch-deps\.sh\); the wasm engine is used/,
+  );
 });
 
 test('without the addon, auto runs wasm and torch says how to install it', () => {
@@ -31,5 +34,8 @@ test('without the addon, auto runs wasm and torch says how to install it', () =>
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { resolved: string; name: string; torch: string };
   assert.equal(result.resolved, 'wasm');
   assert.equal(result.name, 'tfjs-wasm');
-  assert.match(result.torch, /^engine: the torch engine is not built \(no \/nonexistent\/mode_torch\.node\); install libtorch with scripts\/install-torch-deps\.sh/);
+  assert.match(
+    result.torch,
+    /^engine: the torch engine is not built \(no \/nonexistent\/mode_torch\.node\); install libtorch with scripts\/install-torch-deps\.sh/,
+  );
 });

@@ -11,11 +11,19 @@ import { torchTrainLoop } from './train-loop.js';
 
 export const DEFAULT_INFERENCE_BATCH = 256;
 
-
 export function nativeSpecOf(layer: KerasLayer): NativeLayerSpec {
   return {
-    kind: layer.type, activation: layer.activation ?? 'linear', units: layer.units, kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
-    rate: layer.rate, useBias: layer.useBias, momentum: layer.momentum, epsilon: layer.epsilon, inShape: layer.inShape,
+    kind: layer.type,
+    activation: layer.activation ?? 'linear',
+    units: layer.units,
+    kernel: layer.kernel,
+    stride: layer.stride,
+    padding: layer.padding,
+    rate: layer.rate,
+    useBias: layer.useBias,
+    momentum: layer.momentum,
+    epsilon: layer.epsilon,
+    inShape: layer.inShape,
   };
 }
 
@@ -65,7 +73,11 @@ export class TorchModel implements Model {
   private readonly rowSize: number;
   private disposed = false;
 
-  constructor(private readonly binding: NativeBinding, private readonly net: NativeNet, readonly keras: KerasModel) {
+  constructor(
+    private readonly binding: NativeBinding,
+    private readonly net: NativeNet,
+    readonly keras: KerasModel,
+  ) {
     const dims = keras.inputShape;
     if (dims.length === 1) this.inputShape = [1, dims[0]!, 1];
     else if (dims.length === 2) this.inputShape = [dims[0]!, dims[1]!, 1];
@@ -104,10 +116,16 @@ export class TorchModel implements Model {
     return (await this.layerOutputs([layerIndex], x, count, batchSize))[0]!;
   }
 
-  async layerOutputs(layerIndices: readonly number[], x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations[]> {
+  async layerOutputs(
+    layerIndices: readonly number[],
+    x: Float32Array,
+    count: number,
+    batchSize = DEFAULT_INFERENCE_BATCH,
+  ): Promise<Activations[]> {
     this.checkInput(x, count);
     checkLayerIndices(layerIndices, this.layers.length);
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new ModeError('usage', `batch size must be a positive integer, got ${batchSize}`);
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new ModeError('usage', `batch size must be a positive integer, got ${batchSize}`);
     const layers = [...new Set(layerIndices.filter((i) => i !== -1))];
     const sizes = layers.map((i) => this.layers[i]!.outputShape.reduce((a, b) => a * b, 1));
     const outputs = sizes.map((size) => new Float32Array(count * size));

@@ -12,7 +12,10 @@ import { ModeError } from '../../core/errors.js';
 import type { KerasLayer } from '../keras/topology.js';
 
 /** One layer as the addon builds it (see native/mode_torch.cc, layerOf): a Keras layer's settings, its type as `kind`. */
-export type NativeLayerSpec = Pick<KerasLayer, 'units' | 'kernel' | 'stride' | 'padding' | 'rate' | 'useBias' | 'momentum' | 'epsilon' | 'inShape'> & {
+export type NativeLayerSpec = Pick<
+  KerasLayer,
+  'units' | 'kernel' | 'stride' | 'padding' | 'rate' | 'useBias' | 'momentum' | 'epsilon' | 'inShape'
+> & {
   readonly kind: string;
   readonly activation: string;
 };
@@ -35,7 +38,13 @@ export interface NativeFitSession {
 
 export interface NativeBinding {
   Net: new (layers: NativeLayerSpec[], inShape: readonly number[]) => NativeNet;
-  FitSession: new (net: NativeNet, x: Float32Array, y: Int32Array, count: number, optimizer: { kind: string; learningRate: number; momentum: number }) => NativeFitSession;
+  FitSession: new (
+    net: NativeNet,
+    x: Float32Array,
+    y: Int32Array,
+    count: number,
+    optimizer: { kind: string; learningRate: number; momentum: number },
+  ) => NativeFitSession;
   liveTensors(): number;
   setThreads(threads: number): void;
   info(): { torch: string; threads: number; blas: string | null; blasThreads: number | null };
@@ -61,7 +70,9 @@ function load(): { binding: NativeBinding } | { reason: string } {
   // MODE_TORCH_ADDON: another build of the addon (or a missing one, to test the fallback).
   const file = process.env['MODE_TORCH_ADDON'] ?? path.join(repositoryRoot(), ADDON_PATH);
   if (!existsSync(file)) {
-    loaded = { reason: `the torch engine is not built (no ${process.env['MODE_TORCH_ADDON'] ?? ADDON_PATH}); install libtorch with scripts/install-torch-deps.sh, then run \`node scripts/build-native.mjs\`` };
+    loaded = {
+      reason: `the torch engine is not built (no ${process.env['MODE_TORCH_ADDON'] ?? ADDON_PATH}); install libtorch with scripts/install-torch-deps.sh, then run \`node scripts/build-native.mjs\``,
+    };
     return loaded;
   }
   process.env['OPENBLAS_NUM_THREADS'] ??= '1';
@@ -69,7 +80,9 @@ function load(): { binding: NativeBinding } | { reason: string } {
     loaded = { binding: createRequire(import.meta.url)(file) as NativeBinding };
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
-    loaded = { reason: `the torch engine does not load (${message}); reinstall libtorch (scripts/install-torch-deps.sh) and rebuild with \`node scripts/build-native.mjs\`` };
+    loaded = {
+      reason: `the torch engine does not load (${message}); reinstall libtorch (scripts/install-torch-deps.sh) and rebuild with \`node scripts/build-native.mjs\``,
+    };
   }
   return loaded;
 }

@@ -14,7 +14,11 @@ export const BATCHES_PER_CHUNK = 16;
 
 export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, data: TrainingData, options: FitOptions): Promise<FitResult> {
   const stage = options.stage ?? 'fit';
-  const optimizer = { kind: options.optimizer.kind, learningRate: options.optimizer.learningRate, momentum: options.optimizer.kind === 'sgd' ? (options.optimizer.momentum ?? 0) : 0 };
+  const optimizer = {
+    kind: options.optimizer.kind,
+    learningRate: options.optimizer.learningRate,
+    momentum: options.optimizer.kind === 'sgd' ? (options.optimizer.momentum ?? 0) : 0,
+  };
   let session;
   try {
     session = new binding.FitSession(net, data.x, data.y, data.count, optimizer);

@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env.MODE_CHROMIUM ?? '/usr/bin/chromium';
 /** No GPU, no sandbox (root in CI), nothing fetched in the background. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export const chromiumAvailable = (): boolean => existsSync(CHROMIUM);
 
@@ -45,7 +53,10 @@ const IN_PAGE_CHECK = `(() => {
 })()`;
 
 /** Opens `url` at a laptop's viewport, waits for it to load, checks it, and optionally saves a full-page screenshot. */
-export async function checkPage(url: string, options: { screenshot?: string; viewport?: { width: number; height: number } } = {}): Promise<PageCheck> {
+export async function checkPage(
+  url: string,
+  options: { screenshot?: string; viewport?: { width: number; height: number } } = {},
+): Promise<PageCheck> {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   try {

@@ -23,7 +23,10 @@ export function chartLibrary(): { source: string; version: string } {
     file = join(dirname(require.resolve('chart.js')), BUNDLE);
     source = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ModeError('io', `cannot read Chart.js's browser bundle (${(error as Error).message}); run \`npm ci\` to install the chart.js package`);
+    throw new ModeError(
+      'io',
+      `cannot read Chart.js's browser bundle (${(error as Error).message}); run \`npm ci\` to install the chart.js package`,
+    );
   }
   const version = /Chart\.js v(\d+\.\d+\.\d+)/.exec(source.slice(0, 300))?.[1] ?? 'unknown';
   // Inlined in a <script> element, the text must not close it.

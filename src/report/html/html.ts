@@ -10,12 +10,14 @@ export function scriptJson(value: unknown): string {
 }
 
 /** A fraction with fixed decimals, as the slides print accuracies (0.9436); '-' for a missing value. */
-export const fraction = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+export const fraction = (v: number | null | undefined, digits = 4): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 /** A signed fraction (+0.0039, −0.0045) with a true minus sign. */
 export const signedFraction = (v: number | null | undefined, digits = 4): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '-' : `${v >= 0 ? '+' : '\u2212'}${Math.abs(v).toFixed(digits)}`;
 /** A percentage (96.4%). */
-export const percent = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : `${(100 * v).toFixed(digits)}%`);
+export const percent = (v: number | null | undefined, digits = 1): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '-' : `${(100 * v).toFixed(digits)}%`;
 
 export function pngDataUri(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;
@@ -32,12 +34,22 @@ export interface Cell {
 
 const cellHtml = (tag: 'td' | 'th', cell: Cell | string): string => {
   const c = typeof cell === 'string' ? { text: cell } : cell;
-  const attributes = [c.className !== undefined ? ` class="${escapeHtml(c.className)}"` : '', c.title !== undefined ? ` title="${escapeHtml(c.title)}"` : ''].join('');
+  const attributes = [
+    c.className !== undefined ? ` class="${escapeHtml(c.className)}"` : '',
+    c.title !== undefined ? ` title="${escapeHtml(c.title)}"` : '',
+  ].join('');
   return `<${tag}${attributes}>${c.html ?? escapeHtml(c.text)}</${tag}>`;
 };
 
 /** A data table; the first column is a row header. */
-export function htmlTable(options: { caption?: string; head: (Cell | string)[]; rows: (Cell | string)[][]; className?: string; id?: string; rowClasses?: readonly (string | undefined)[] }): string {
+export function htmlTable(options: {
+  caption?: string;
+  head: (Cell | string)[];
+  rows: (Cell | string)[][];
+  className?: string;
+  id?: string;
+  rowClasses?: readonly (string | undefined)[];
+}): string {
   const { caption, head, rows } = options;
   return [
     `<div class="table-wrap"><table${options.id !== undefined ? ` id="${escapeHtml(options.id)}"` : ''} class="${escapeHtml(options.className ?? 'data')}">`,

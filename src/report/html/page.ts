@@ -18,7 +18,8 @@ export interface PageOptions {
 }
 
 /** No network at all: only inline scripts and styles, data: images, and (live pages) the server itself. */
-const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 const STYLE = `
 :root { --ink: #1b1b1b; --muted: #555; --line: #d6d6d6; --soft: #f5f6f7; --accent: #0072B2; --best: #d7ecf7; --bad: #fbe0d0; --good: #d9efe6; }

@@ -33,13 +33,30 @@ function overview(content: ReportContent): string {
   }
   if (analysis !== null) {
     facts.push(fact('validation accuracy before repair', percent(analysis.model.validation.accuracy)));
-    facts.push(fact('buggy labels', analysis.bugs.length === 0 ? 'none' : analysis.bugs.map((b) => `${labelName(names, b.label)} (${b.kind}, ${percent(b.validationAccuracy)} validation)`).join('; ')));
+    facts.push(
+      fact(
+        'buggy labels',
+        analysis.bugs.length === 0
+          ? 'none'
+          : analysis.bugs.map((b) => `${labelName(names, b.label)} (${b.kind}, ${percent(b.validationAccuracy)} validation)`).join('; '),
+      ),
+    );
   } else if (repair !== null) {
-    facts.push(fact('buggy labels at the start', repair.initial.bugs.length === 0 ? 'none' : repair.initial.bugs.map((b) => `${labelName(names, b.label)} (${b.kind})`).join('; ')));
+    facts.push(
+      fact(
+        'buggy labels at the start',
+        repair.initial.bugs.length === 0 ? 'none' : repair.initial.bugs.map((b) => `${labelName(names, b.label)} (${b.kind})`).join('; '),
+      ),
+    );
   }
   if (repair !== null) {
     const main = repair.table[0]!;
-    facts.push(fact('test accuracy', `${percent(main.initialAcc, 2)} \u2192 ${percent(main.finalAcc, 2)} with ${main.strategy.split(':')[0]}, ${percent(main.controlAcc, 2)} with the control`));
+    facts.push(
+      fact(
+        'test accuracy',
+        `${percent(main.initialAcc, 2)} \u2192 ${percent(main.finalAcc, 2)} with ${main.strategy.split(':')[0]}, ${percent(main.controlAcc, 2)} with the control`,
+      ),
+    );
   }
   if (store !== null) {
     facts.push(fact('cells', `${store.cells.length}${store.failures > 0 ? ` (${store.failures} failed)` : ''}`));

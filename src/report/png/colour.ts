@@ -30,7 +30,18 @@ export function divergingColour(value: number, scale: number): Rgb {
  * wine, olive and indigo from Paul Tol's colour-blind-safe "muted" scheme. Series past ten reuse
  * colours, but every series also has its own marker shape, so colour is never the only cue.
  */
-export const SERIES_PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#882255', '#999933', '#332288', '#000000'] as const;
+export const SERIES_PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#CC79A7',
+  '#56B4E9',
+  '#882255',
+  '#999933',
+  '#332288',
+  '#000000',
+] as const;
 
 export function seriesColour(index: number): string {
   return SERIES_PALETTE[index % SERIES_PALETTE.length]!;

@@ -36,7 +36,6 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-
 /** Keeps at most 2 decimals, so the SVG text (and so the bytes) never depends on float noise. */
 export const coord = (v: number): string => String(Math.round(v * 100) / 100);
 
@@ -50,7 +49,9 @@ export class Figure {
     this.width = Math.ceil(width);
     this.height = Math.ceil(height);
     if (!(this.width > 0 && this.height > 0) || this.width * this.height > MAX_FIGURE_PIXELS) {
-      throw shapeError(`figure of ${this.width} x ${this.height} px is out of range: expected at most ${MAX_FIGURE_PIXELS} pixels; pass a smaller cellSize or scale`);
+      throw shapeError(
+        `figure of ${this.width} x ${this.height} px is out of range: expected at most ${MAX_FIGURE_PIXELS} pixels; pass a smaller cellSize or scale`,
+      );
     }
   }
 

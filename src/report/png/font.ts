@@ -89,7 +89,11 @@ function cmapLookup(font: Buffer, cmap: number): (codePoint: number) => number {
   const count = font.readUInt16BE(cmap + 2);
   for (let i = 0; i < count; i++) {
     const record = cmap + 4 + 8 * i;
-    subtables.push({ platform: font.readUInt16BE(record), encoding: font.readUInt16BE(record + 2), offset: cmap + font.readUInt32BE(record + 4) });
+    subtables.push({
+      platform: font.readUInt16BE(record),
+      encoding: font.readUInt16BE(record + 2),
+      offset: cmap + font.readUInt32BE(record + 4),
+    });
   }
   const full = subtables.find((s) => s.platform === 3 && s.encoding === 10 && font.readUInt16BE(s.offset) === 12);
   if (full !== undefined) {

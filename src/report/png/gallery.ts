@@ -38,9 +38,11 @@ function checkGallery(title: string, images: readonly GalleryImage[], options: G
     if (image.shape.length !== 3 || ![h, w].every((d) => Number.isInteger(d) && d! > 0) || (c !== 1 && c !== 3)) {
       throw shapeError(`${where}: image ${i} has shape [${String(image.shape)}]: expected [h, w, c] with c = 1 (grey) or 3 (RGB)`);
     }
-    if (image.values.length !== h! * w! * c) throw shapeError(`${where}: image ${i} has ${image.values.length} values for shape [${h}, ${w}, ${c}] (${h! * w! * c} expected)`);
+    if (image.values.length !== h! * w! * c)
+      throw shapeError(`${where}: image ${i} has ${image.values.length} values for shape [${h}, ${w}, ${c}] (${h! * w! * c} expected)`);
   });
-  if (options.columns !== undefined && !(Number.isInteger(options.columns) && options.columns >= 1)) throw usageError(`${where}: columns ${options.columns} is not a whole number >= 1`);
+  if (options.columns !== undefined && !(Number.isInteger(options.columns) && options.columns >= 1))
+    throw usageError(`${where}: columns ${options.columns} is not a whole number >= 1`);
   if (options.scale !== undefined && !(Number.isInteger(options.scale) && options.scale >= 1 && options.scale <= MAX_SCALE)) {
     throw usageError(`${where}: scale ${options.scale} is out of range: expected a whole upscaling factor in [1, ${MAX_SCALE}]`);
   }
@@ -91,7 +93,11 @@ export function renderGallery(title: string, images: GalleryImage[], options: Ga
     const y = cellY + Math.floor((imageHeight - h * scale) / 2) + 1;
     figure.fillRect(x - 1, y - 1, w * scale + 2, h * scale + 2, FRAME);
     figure.image(x, y, w, h, toRgb(image), scale);
-    figure.text(cellX + cellWidth / 2, cellY + imageHeight + 2 + 6 + CAPTION_SIZE - 2, captions[i]!, { size: CAPTION_SIZE, anchor: 'middle', colour: '#222222' });
+    figure.text(cellX + cellWidth / 2, cellY + imageHeight + 2 + 6 + CAPTION_SIZE - 2, captions[i]!, {
+      size: CAPTION_SIZE,
+      anchor: 'middle',
+      colour: '#222222',
+    });
   });
   return figure.toPng();
 }

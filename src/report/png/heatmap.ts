@@ -70,11 +70,15 @@ export function checkPanel(panel: MapPanel, where: string): void {
   const { shape, values } = panel;
   if (typeof panel.title !== 'string') throw usageError(`${where}: title must be a string, got ${typeof panel.title}`);
   if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3) || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw shapeError(`${where} '${panel.title}': shape [${String(shape)}] is not a layer shape: expected [h, w, c] for a conv/input layer or [n] for a dense layer, positive integers`);
+    throw shapeError(
+      `${where} '${panel.title}': shape [${String(shape)}] is not a layer shape: expected [h, w, c] for a conv/input layer or [n] for a dense layer, positive integers`,
+    );
   }
   const size = shape.reduce((a, b) => a * b, 1);
   if (values.length !== size) {
-    throw shapeError(`${where} '${panel.title}': ${values.length} values do not fill shape [${shape.join(', ')}] (${size} neurons); pass the map reshaped to its layer`);
+    throw shapeError(
+      `${where} '${panel.title}': ${values.length} values do not fill shape [${shape.join(', ')}] (${size} neurons); pass the map reshaped to its layer`,
+    );
   }
 }
 
@@ -132,7 +136,14 @@ export function describeShape(shape: readonly number[]): string {
 }
 
 /** Paints the grid (frame, gaps, tiles, unused slots) with its top-left corner at (x, y). */
-export function drawGrid(figure: Figure, x: number, y: number, geometry: MapGeometry, values: Float32Array | readonly number[], scale: number): void {
+export function drawGrid(
+  figure: Figure,
+  x: number,
+  y: number,
+  geometry: MapGeometry,
+  values: Float32Array | readonly number[],
+  scale: number,
+): void {
   figure.fillRect(x, y, geometry.width, geometry.height, GAP_GREY);
   const { tileRows, tileCols, tiles } = geometry;
   const rgb = new Uint8Array(tileRows * tileCols * 3);
@@ -183,7 +194,9 @@ const NAN_SWATCH = { gap: 14, size: 12, text: 'NaN' };
 export function legendSize(spec: LegendSpec): { width: number; height: number; barWidth: number; overhang: number } {
   const barWidth = Math.round(Math.max(LEGEND_BAR_WIDTH_RANGE[0], Math.min(LEGEND_BAR_WIDTH_RANGE[1], spec.barWidth)));
   const ticks = legendTicks(spec);
-  const overhang = Math.ceil(Math.max(0, ...ticks.filter((t) => t.at === 0 || t.at === 1).map((t) => textWidth(t.text, LEGEND_LABEL_SIZE) / 2)));
+  const overhang = Math.ceil(
+    Math.max(0, ...ticks.filter((t) => t.at === 0 || t.at === 1).map((t) => textWidth(t.text, LEGEND_LABEL_SIZE) / 2)),
+  );
   const nanWidth = spec.nan ? NAN_SWATCH.gap + NAN_SWATCH.size + 4 + Math.ceil(textWidth(NAN_SWATCH.text, LEGEND_LABEL_SIZE)) : 0;
   return { width: barWidth + 2 * overhang + Math.max(0, nanWidth - overhang), height: LEGEND_HEIGHT, barWidth, overhang };
 }
@@ -195,14 +208,18 @@ export function drawLegend(figure: Figure, x: number, y: number, spec: LegendSpe
   figure.fillRect(barX - 1, y - 1, barWidth + 2, LEGEND_BAR_HEIGHT + 2, GAP_GREY);
   const rgb = new Uint8Array(barWidth * 3);
   for (let i = 0; i < barWidth; i++) {
-    const value = spec.scale > 0 ? spec.scale * (2 * (i + 0.5) / barWidth - 1) : 0;
+    const value = spec.scale > 0 ? spec.scale * ((2 * (i + 0.5)) / barWidth - 1) : 0;
     rgb.set(spec.scale > 0 ? divergingColour(value, spec.scale) : WHITE, 3 * i);
   }
   for (let row = 0; row < LEGEND_BAR_HEIGHT; row++) figure.image(barX, y + row, barWidth, 1, rgb, 1);
   for (const tick of legendTicks(spec)) {
     const tickX = barX + Math.min(barWidth - 0.5, Math.max(0.5, tick.at * barWidth));
     figure.line(tickX, y + LEGEND_BAR_HEIGHT + 1, tickX, y + LEGEND_BAR_HEIGHT + 4, { colour: '#555555', width: 1 });
-    figure.text(tickX, y + LEGEND_BAR_HEIGHT + 4 + LEGEND_LABEL_SIZE, tick.text, { size: LEGEND_LABEL_SIZE, anchor: 'middle', colour: '#333333' });
+    figure.text(tickX, y + LEGEND_BAR_HEIGHT + 4 + LEGEND_LABEL_SIZE, tick.text, {
+      size: LEGEND_LABEL_SIZE,
+      anchor: 'middle',
+      colour: '#333333',
+    });
   }
   if (spec.nan) {
     const swatchX = barX + barWidth + NAN_SWATCH.gap;
@@ -249,7 +266,9 @@ export function layoutPanel(panel: MapPanel, options: PanelLayoutOptions): Panel
   const legendBox = options.legend ? legendSize(legend) : { width: 0, height: 0 };
   // Row labels sit left of the grid; mirror their width on the right so the grid stays centred.
   const gridBlockWidth = geometry.width + 2 * labelWidth;
-  const width = Math.ceil(Math.max(gridBlockWidth, legendBox.width, textWidth(title, options.titleSize, 'bold'), textWidth(subtitle, SUBTITLE_SIZE)));
+  const width = Math.ceil(
+    Math.max(gridBlockWidth, legendBox.width, textWidth(title, options.titleSize, 'bold'), textWidth(subtitle, SUBTITLE_SIZE)),
+  );
   const titleHeight = Math.round(options.titleSize * 1.35);
   const subtitleHeight = options.subtitle ? SUBTITLE_SIZE + 6 : 0;
   const gridY = titleHeight + subtitleHeight + 6;
@@ -264,12 +283,22 @@ export function layoutPanel(panel: MapPanel, options: PanelLayoutOptions): Panel
     gridX,
     gridY,
     draw(figure, x, y) {
-      figure.text(x + width / 2, y + options.titleSize, title, { size: options.titleSize, weight: 'bold', anchor: 'middle', colour: '#111111' });
-      if (options.subtitle) figure.text(x + width / 2, y + titleHeight + SUBTITLE_SIZE, subtitle, { size: SUBTITLE_SIZE, anchor: 'middle', colour: '#666666' });
+      figure.text(x + width / 2, y + options.titleSize, title, {
+        size: options.titleSize,
+        weight: 'bold',
+        anchor: 'middle',
+        colour: '#111111',
+      });
+      if (options.subtitle)
+        figure.text(x + width / 2, y + titleHeight + SUBTITLE_SIZE, subtitle, { size: SUBTITLE_SIZE, anchor: 'middle', colour: '#666666' });
       drawGrid(figure, x + gridX, y + gridY, geometry, panel.values, options.scale);
       for (const label of labels) {
         const centre = y + gridY + tileOrigin(geometry, label.row * geometry.gridCols).y + geometry.tileHeight / 2;
-        figure.text(x + gridX - ROW_LABEL_GAP, centre + ROW_LABEL_SIZE * 0.35, label.text, { size: ROW_LABEL_SIZE, anchor: 'end', colour: '#777777' });
+        figure.text(x + gridX - ROW_LABEL_GAP, centre + ROW_LABEL_SIZE * 0.35, label.text, {
+          size: ROW_LABEL_SIZE,
+          anchor: 'end',
+          colour: '#777777',
+        });
       }
       if (options.legend) drawLegend(figure, x + Math.floor((width - legendBox.width) / 2), y + legendY, legend);
     },
@@ -278,18 +307,38 @@ export function layoutPanel(panel: MapPanel, options: PanelLayoutOptions): Panel
 
 export function checkScale(scale: number | undefined, where: string): void {
   if (scale !== undefined && !(Number.isFinite(scale) && scale >= 0)) {
-    throw usageError(`${where}: scale ${scale} is not a finite number >= 0: pass the half-range of the colour scale, or omit it to use the map's max |value|`);
+    throw usageError(
+      `${where}: scale ${scale} is not a finite number >= 0: pass the half-range of the colour scale, or omit it to use the map's max |value|`,
+    );
   }
 }
 
 /** Where renderHeatmap puts things, for callers (and tests) that need pixel positions. */
-export function layoutHeatmap(panel: MapPanel, options: HeatmapOptions = {}): { width: number; height: number; gridX: number; gridY: number; geometry: MapGeometry; scale: number; block: PanelBlock } {
+export function layoutHeatmap(
+  panel: MapPanel,
+  options: HeatmapOptions = {},
+): { width: number; height: number; gridX: number; gridY: number; geometry: MapGeometry; scale: number; block: PanelBlock } {
   checkPanel(panel, 'renderHeatmap');
   checkCellSize(options.cellSize, 'renderHeatmap');
   checkScale(options.scale, 'renderHeatmap');
   const scale = options.scale ?? maxAbs(panel.values);
-  const block = layoutPanel(panel, { cellSize: options.cellSize, targetWidth: TARGET_MAP_WIDTH, titleSize: 16, scale, legend: true, subtitle: true });
-  return { width: block.width + 2 * MARGIN, height: block.height + 2 * MARGIN, gridX: MARGIN + block.gridX, gridY: MARGIN + block.gridY, geometry: block.geometry, scale, block };
+  const block = layoutPanel(panel, {
+    cellSize: options.cellSize,
+    targetWidth: TARGET_MAP_WIDTH,
+    titleSize: 16,
+    scale,
+    legend: true,
+    subtitle: true,
+  });
+  return {
+    width: block.width + 2 * MARGIN,
+    height: block.height + 2 * MARGIN,
+    gridX: MARGIN + block.gridX,
+    gridY: MARGIN + block.gridY,
+    geometry: block.geometry,
+    scale,
+    block,
+  };
 }
 
 /**

@@ -57,7 +57,18 @@ const STYLE = {
   plain: { width: 2.2, opacity: 1, radius: 4.5 },
 } as const;
 
-const MARKER_SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'triangle-down', 'pentagon', 'star', 'hexagon', 'triangle-left', 'triangle-right'] as const;
+const MARKER_SHAPES = [
+  'circle',
+  'square',
+  'triangle-up',
+  'diamond',
+  'triangle-down',
+  'pentagon',
+  'star',
+  'hexagon',
+  'triangle-left',
+  'triangle-right',
+] as const;
 
 function polygon(x: number, y: number, radius: number, sides: number, rotation: number, inner?: number): string {
   const points: string[] = [];
@@ -114,20 +125,27 @@ function checkChart(chart: LineChart): { low: number; high: number } {
   for (const key of ['title', 'xLabel', 'yLabel'] as const) {
     if (typeof chart[key] !== 'string') throw usageError(`${where}: ${key} must be a string, got ${typeof chart[key]}`);
   }
-  if (!Array.isArray(chart.categories) || chart.categories.length === 0) throw usageError(`${where}: no categories given: expected the probe point names for the x axis`);
+  if (!Array.isArray(chart.categories) || chart.categories.length === 0)
+    throw usageError(`${where}: no categories given: expected the probe point names for the x axis`);
   if (!Array.isArray(chart.series)) throw usageError(`${where}: series must be an array`);
   for (const series of chart.series) {
     if (!Array.isArray(series.values) || series.values.length !== chart.categories.length) {
-      throw shapeError(`${where}: series '${series.name}' has ${Array.isArray(series.values) ? series.values.length : 'no'} values for ${chart.categories.length} categories: expected one value (or null) per category`);
+      throw shapeError(
+        `${where}: series '${series.name}' has ${Array.isArray(series.values) ? series.values.length : 'no'} values for ${chart.categories.length} categories: expected one value (or null) per category`,
+      );
     }
   }
   const [low, high] = chart.yRange ?? [0, 1];
-  if (!(Number.isFinite(low) && Number.isFinite(high) && low < high)) throw usageError(`${where}: yRange [${low}, ${high}] is not a finite range with low < high`);
+  if (!(Number.isFinite(low) && Number.isFinite(high) && low < high))
+    throw usageError(`${where}: yRange [${low}, ${high}] is not a finite range with low < high`);
   const names = chart.series.map((s) => s.name);
   for (const marker of chart.markers ?? []) {
-    if (!names.includes(marker.series)) throw usageError(`${where}: marker for unknown series '${marker.series}': must be one of [${names.join(', ')}]`);
+    if (!names.includes(marker.series))
+      throw usageError(`${where}: marker for unknown series '${marker.series}': must be one of [${names.join(', ')}]`);
     if (!(Number.isInteger(marker.category) && marker.category >= 0 && marker.category < chart.categories.length)) {
-      throw usageError(`${where}: marker category ${marker.category} for series '${marker.series}' is out of range: expected a category index in [0, ${chart.categories.length - 1}]`);
+      throw usageError(
+        `${where}: marker category ${marker.category} for series '${marker.series}' is out of range: expected a category index in [0, ${chart.categories.length - 1}]`,
+      );
     }
   }
   return { low, high };
@@ -155,8 +173,17 @@ export function renderLineChart(chart: LineChart): Buffer {
   const xTickHeight = rotate ? Math.ceil(categoryWidth * Math.sin(radians) + TICK_SIZE) + 10 : TICK_SIZE + 10;
 
   const highlightAny = chart.series.some((s) => s.highlight === true);
-  const legendNames = chart.series.map((s) => fitText(String(s.name), MAX_LEGEND_NAME_WIDTH, LEGEND_SIZE, s.highlight === true ? 'bold' : 'regular'));
-  const legendWidth = chart.series.length === 0 ? 0 : LEGEND_SAMPLE + 8 + Math.ceil(Math.max(...legendNames.map((name, i) => textWidth(name, LEGEND_SIZE, chart.series[i]!.highlight === true ? 'bold' : 'regular'))));
+  const legendNames = chart.series.map((s) =>
+    fitText(String(s.name), MAX_LEGEND_NAME_WIDTH, LEGEND_SIZE, s.highlight === true ? 'bold' : 'regular'),
+  );
+  const legendWidth =
+    chart.series.length === 0
+      ? 0
+      : LEGEND_SAMPLE +
+        8 +
+        Math.ceil(
+          Math.max(...legendNames.map((name, i) => textWidth(name, LEGEND_SIZE, chart.series[i]!.highlight === true ? 'bold' : 'regular'))),
+        );
 
   // Rotated category labels hang down-left from their tick: keep the first one inside the figure.
   const firstLabelReach = rotate ? Math.ceil(categoryWidth * Math.cos(radians)) - band / 2 : Math.ceil(categoryWidth / 2 - band / 2);
@@ -186,14 +213,25 @@ export function renderLineChart(chart: LineChart): Buffer {
     const x = xOf(i);
     figure.line(x, plotTop, x, plotBottom, { colour: '#f0f0f0', width: 1 });
     figure.line(x, plotBottom, x, plotBottom + 4, { colour: '#444444', width: 1 });
-    if (rotate) figure.text(x + 3, plotBottom + 8 + TICK_SIZE * 0.7, name, { size: TICK_SIZE, anchor: 'end', colour: '#333333', rotate: -ROTATED_LABEL_DEGREES });
+    if (rotate)
+      figure.text(x + 3, plotBottom + 8 + TICK_SIZE * 0.7, name, {
+        size: TICK_SIZE,
+        anchor: 'end',
+        colour: '#333333',
+        rotate: -ROTATED_LABEL_DEGREES,
+      });
     else figure.text(x, plotBottom + 6 + TICK_SIZE, name, { size: TICK_SIZE, anchor: 'middle', colour: '#333333' });
   });
   figure.line(plotLeft, plotTop, plotLeft, plotBottom, { colour: '#444444', width: 1 });
   figure.line(plotLeft, plotBottom, plotRight, plotBottom, { colour: '#444444', width: 1 });
   figure.text(plotLeft + plotWidth / 2, xLabelY, chart.xLabel, { size: AXIS_LABEL_SIZE, anchor: 'middle', colour: '#222222' });
   const yLabelX = MARGIN + AXIS_LABEL_SIZE;
-  figure.text(yLabelX, plotTop + PLOT_HEIGHT / 2, chart.yLabel, { size: AXIS_LABEL_SIZE, anchor: 'middle', colour: '#222222', rotate: -90 });
+  figure.text(yLabelX, plotTop + PLOT_HEIGHT / 2, chart.yLabel, {
+    size: AXIS_LABEL_SIZE,
+    anchor: 'middle',
+    colour: '#222222',
+    rotate: -90,
+  });
 
   const colourOf = new Map<string, string>();
   chart.series.forEach((s, i) => {
@@ -210,14 +248,25 @@ export function renderLineChart(chart: LineChart): Buffer {
     const noteX = right ? x + 6 : x - 6;
     const baseline = plotTop + 4 + NOTE_SIZE + k * (NOTE_SIZE + 6);
     const boxX = right ? noteX - 2 : noteX - noteWidth - 2;
-    figure.svg(`<rect x="${coord(boxX)}" y="${coord(baseline - NOTE_SIZE)}" width="${coord(noteWidth + 4)}" height="${NOTE_SIZE + 4}" fill="#ffffff" fill-opacity="0.85"/>`);
-    figure.text(noteX, baseline, marker.note, { size: NOTE_SIZE, weight: 'bold', anchor: right ? 'start' : 'end', colour: darken(colour, 0.25) });
+    figure.svg(
+      `<rect x="${coord(boxX)}" y="${coord(baseline - NOTE_SIZE)}" width="${coord(noteWidth + 4)}" height="${NOTE_SIZE + 4}" fill="#ffffff" fill-opacity="0.85"/>`,
+    );
+    figure.text(noteX, baseline, marker.note, {
+      size: NOTE_SIZE,
+      weight: 'bold',
+      anchor: right ? 'start' : 'end',
+      colour: darken(colour, 0.25),
+    });
   });
 
   // Series: faded ones first, highlighted ones last (on top).
   const pad = STYLE.highlighted.radius + 2;
-  figure.svg(`<clipPath id="plot-area"><rect x="${coord(plotLeft - pad)}" y="${coord(plotTop - pad)}" width="${coord(plotWidth + 2 * pad)}" height="${coord(PLOT_HEIGHT + 2 * pad)}"/></clipPath>`);
-  const order = chart.series.map((_, i) => i).sort((a, b) => Number(chart.series[a]!.highlight === true) - Number(chart.series[b]!.highlight === true) || a - b);
+  figure.svg(
+    `<clipPath id="plot-area"><rect x="${coord(plotLeft - pad)}" y="${coord(plotTop - pad)}" width="${coord(plotWidth + 2 * pad)}" height="${coord(PLOT_HEIGHT + 2 * pad)}"/></clipPath>`,
+  );
+  const order = chart.series
+    .map((_, i) => i)
+    .sort((a, b) => Number(chart.series[a]!.highlight === true) - Number(chart.series[b]!.highlight === true) || a - b);
   const parts: string[] = [];
   for (const i of order) {
     const series = chart.series[i]!;
@@ -226,7 +275,10 @@ export function renderLineChart(chart: LineChart): Buffer {
     const points = series.values.map((v, c) => (v === null || !Number.isFinite(v) ? null : { x: xOf(c), y: yOf(v) }));
     let run: string[] = [];
     const flush = (): void => {
-      if (run.length > 1) parts.push(`<polyline points="${run.join(' ')}" fill="none" ${strokeAttributes({ colour, width: style.width, opacity: style.opacity })} stroke-linejoin="round" stroke-linecap="round"/>`);
+      if (run.length > 1)
+        parts.push(
+          `<polyline points="${run.join(' ')}" fill="none" ${strokeAttributes({ colour, width: style.width, opacity: style.opacity })} stroke-linejoin="round" stroke-linecap="round"/>`,
+        );
       run = [];
     };
     for (const p of points) {
@@ -234,7 +286,8 @@ export function renderLineChart(chart: LineChart): Buffer {
       else run.push(`${coord(p.x)},${coord(p.y)}`);
     }
     flush();
-    const paint = series.highlight === true ? `fill="${colour}" stroke="#ffffff" stroke-width="1"` : `fill="${colour}" fill-opacity="${style.opacity}"`;
+    const paint =
+      series.highlight === true ? `fill="${colour}" stroke="#ffffff" stroke-width="1"` : `fill="${colour}" fill-opacity="${style.opacity}"`;
     for (const p of points) if (p !== null) parts.push(markerElement(i, p.x, p.y, style.radius, paint));
   }
   figure.svg(`<g clip-path="url(#plot-area)">${parts.join('')}</g>`);
@@ -245,10 +298,15 @@ export function renderLineChart(chart: LineChart): Buffer {
     const colour = colourOf.get(series.name)!;
     const y = plotTop + 8 + i * LEGEND_ROW;
     figure.line(legendX, y, legendX + LEGEND_SAMPLE, y, { colour, width: style.width, opacity: style.opacity });
-    const paint = series.highlight === true ? `fill="${colour}" stroke="#ffffff" stroke-width="1"` : `fill="${colour}" fill-opacity="${style.opacity}"`;
+    const paint =
+      series.highlight === true ? `fill="${colour}" stroke="#ffffff" stroke-width="1"` : `fill="${colour}" fill-opacity="${style.opacity}"`;
     figure.svg(markerElement(i, legendX + LEGEND_SAMPLE / 2, y, style.radius, paint));
     const bold = series.highlight === true;
-    figure.text(legendX + LEGEND_SAMPLE + 8, y + LEGEND_SIZE * 0.35, legendNames[i]!, { size: LEGEND_SIZE, weight: bold ? 'bold' : 'regular', colour: bold ? '#111111' : '#444444' });
+    figure.text(legendX + LEGEND_SAMPLE + 8, y + LEGEND_SIZE * 0.35, legendNames[i]!, {
+      size: LEGEND_SIZE,
+      weight: bold ? 'bold' : 'regular',
+      colour: bold ? '#111111' : '#444444',
+    });
   });
 
   return figure.toPng();

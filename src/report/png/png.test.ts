@@ -26,7 +26,8 @@ function decode(png: Buffer): { width: number; height: number; at(x: number, y: 
 
 /** Every pixel of the w x h box at (x, y) has `colour`. */
 function assertBox(picture: ReturnType<typeof decode>, x: number, y: number, w: number, h: number, colour: Rgb, what: string): void {
-  for (let row = y; row < y + h; row++) for (let col = x; col < x + w; col++) assert.deepEqual(picture.at(col, row), colour, `${what} at (${col}, ${row})`);
+  for (let row = y; row < y + h; row++)
+    for (let col = x; col < x + w; col++) assert.deepEqual(picture.at(col, row), colour, `${what} at (${col}, ${row})`);
 }
 
 function countColour(png: Buffer, colour: Rgb, region?: { x0: number; x1: number }): number {
@@ -141,7 +142,10 @@ test('edge cases: all-zero map is white, all-NaN map is grey, big conv layers re
   const nan: MapPanel = { title: 'nan', values: [NaN, NaN, NaN], shape: [3] };
   const nl = layoutHeatmap(nan, { cellSize: 5 });
   assertBox(decode(renderHeatmap(nan, { cellSize: 5 })), nl.gridX + 1, nl.gridY + 1, 5, 5, NAN_GREY, 'NaN cell');
-  for (const shape of [[26, 26, 16], [13, 13, 32]]) {
+  for (const shape of [
+    [26, 26, 16],
+    [13, 13, 32],
+  ]) {
     const n = shape.reduce((a, b) => a * b, 1);
     const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
     const picture = decode(renderHeatmap({ title: 'big', values, shape }));
@@ -155,11 +159,18 @@ test('bad input fails with a message saying what was expected', () => {
   assert.throws(() => renderHeatmap({ title: 't', values: [1], shape: [1] }, { scale: -1 }), /scale -1/);
   assert.throws(() => renderHeatmap({ title: 't', values: [1], shape: [1] }, { cellSize: 2.5 }), /cellSize 2.5/);
   assert.throws(() => renderSheet('t', []), /at least one/);
-  assert.throws(() => renderSheet('t', [{ title: 'a', values: [1], shape: [1] }], { scale: 'global' as 'shared' }), /must be one of \[shared, per-panel\]/);
+  assert.throws(
+    () => renderSheet('t', [{ title: 'a', values: [1], shape: [1] }], { scale: 'global' as 'shared' }),
+    /must be one of \[shared, per-panel\]/,
+  );
 });
 
 test('same input, same bytes', () => {
-  const panel: MapPanel = { title: 'HC label 3', values: Float32Array.from({ length: 13 * 13 * 4 }, (_, i) => Math.cos(i) * 0.01), shape: [13, 13, 4] };
+  const panel: MapPanel = {
+    title: 'HC label 3',
+    values: Float32Array.from({ length: 13 * 13 * 4 }, (_, i) => Math.cos(i) * 0.01),
+    shape: [13, 13, 4],
+  };
   assert.ok(renderHeatmap(panel).equals(renderHeatmap(panel)));
   const chart = { title: 'c', xLabel: 'x', yLabel: 'y', categories: ['a', 'b'], series: [{ name: 's', values: [0.1, 0.9] }] };
   assert.ok(renderLineChart(chart).equals(renderLineChart(chart)));
@@ -167,7 +178,14 @@ test('same input, same bytes', () => {
 
 test('sheet: width grows by one panel and one gap per panel; shared vs per-panel scale', () => {
   const panel = (title: string, max: number): MapPanel => ({ title, values: [max, 0, 0, 0], shape: [4] });
-  const widths = [1, 2, 3, 5].map((n) => layoutSheet('s', Array.from({ length: n }, (_, i) => panel(`P${i}`, 1)), { cellSize: 20 }).width);
+  const widths = [1, 2, 3, 5].map(
+    (n) =>
+      layoutSheet(
+        's',
+        Array.from({ length: n }, (_, i) => panel(`P${i}`, 1)),
+        { cellSize: 20 },
+      ).width,
+  );
   const step = widths[1]! - widths[0]!;
   const block = layoutSheet('s', [panel('P0', 1)], { cellSize: 20 }).panels[0]!.block;
   assert.equal(step, block.width + PANEL_GAP);
@@ -192,9 +210,20 @@ test('sheet: width grows by one panel and one gap per panel; shared vs per-panel
 
 test('line chart: highlighted series drawn in its exact colour; bad markers rejected', () => {
   const categories = ['conv2d_1', 'conv2d_2', 'dense_1', 'dense_2'];
-  const series = Array.from({ length: 10 }, (_, l) => ({ name: `label ${l}`, values: categories.map((_, p): number | null => (l === 2 ? 0.2 : 0.5) + 0.1 * p), highlight: l === 2 }));
+  const series = Array.from({ length: 10 }, (_, l) => ({
+    name: `label ${l}`,
+    values: categories.map((_, p): number | null => (l === 2 ? 0.2 : 0.5) + 0.1 * p),
+    highlight: l === 2,
+  }));
   series[4]!.values[1] = null;
-  const png = renderLineChart({ title: 'Per-label accuracy', xLabel: 'probe', yLabel: 'accuracy', categories, series, markers: [{ series: 'label 2', category: 2, note: 'target 2' }] });
+  const png = renderLineChart({
+    title: 'Per-label accuracy',
+    xLabel: 'probe',
+    yLabel: 'accuracy',
+    categories,
+    series,
+    markers: [{ series: 'label 2', category: 2, note: 'target 2' }],
+  });
   const picture = decode(png);
   assert.ok(picture.width >= 600 && picture.height >= 350, `${picture.width} x ${picture.height}`);
   // The plot is the left part of the chart; the legend sits right of it.
@@ -208,7 +237,11 @@ test('line chart: highlighted series drawn in its exact colour; bad markers reje
 
 test('gallery: images upscaled by whole factors with exact pixels', () => {
   const black = { values: new Float32Array(28 * 28), shape: [28, 28, 1] as const, caption: '0.93 ✓' };
-  const red = { values: Float32Array.from({ length: 28 * 28 * 3 }, (_, i) => (i % 3 === 0 ? 1 : 0)), shape: [28, 28, 3] as const, caption: '0.41 ✗' };
+  const red = {
+    values: Float32Array.from({ length: 28 * 28 * 3 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+    shape: [28, 28, 3] as const,
+    caption: '0.41 ✗',
+  };
   const png = renderGallery('picked', [black, black, red], { scale: 3, columns: 2 });
   assert.equal(countColour(png, [0, 0, 0]), 2 * 84 * 84);
   assert.equal(countColour(png, RED), 84 * 84);

@@ -42,13 +42,19 @@ const SHEET_SUBTITLE_SIZE = 13;
 const MAX_PANEL_TITLE_WIDTH = 320;
 
 /** Where renderSheet puts things: sheet size and each panel's box and grid corner. */
-export function layoutSheet(title: string, panels: readonly MapPanel[], options: SheetOptions = {}): { width: number; height: number; panels: { x: number; y: number; block: PanelBlock }[]; draw(figure: Figure): void } {
+export function layoutSheet(
+  title: string,
+  panels: readonly MapPanel[],
+  options: SheetOptions = {},
+): { width: number; height: number; panels: { x: number; y: number; block: PanelBlock }[]; draw(figure: Figure): void } {
   if (typeof title !== 'string') throw usageError(`renderSheet: title must be a string, got ${typeof title}`);
-  if (!Array.isArray(panels) || panels.length === 0) throw usageError('renderSheet: no panels given: expected at least one map (e.g. HC, HM, HW, DHM, DHW)');
+  if (!Array.isArray(panels) || panels.length === 0)
+    throw usageError('renderSheet: no panels given: expected at least one map (e.g. HC, HM, HW, DHM, DHW)');
   panels.forEach((panel, i) => checkPanel(panel, `renderSheet panel ${i}`));
   checkCellSize(options.cellSize, 'renderSheet');
   const mode = options.scale ?? 'per-panel';
-  if (!SHEET_SCALES.includes(mode)) throw usageError(`renderSheet: unknown scale '${String(mode)}': must be one of [${SHEET_SCALES.join(', ')}]`);
+  if (!SHEET_SCALES.includes(mode))
+    throw usageError(`renderSheet: unknown scale '${String(mode)}': must be one of [${SHEET_SCALES.join(', ')}]`);
 
   const shared = mode === 'shared';
   const sharedScale = Math.max(0, ...panels.map((p) => maxAbs(p.values)));
@@ -74,7 +80,16 @@ export function layoutSheet(title: string, panels: readonly MapPanel[], options:
   const panelsWidth = blocks.reduce((sum, b) => sum + b.width, 0) + PANEL_GAP * (blocks.length - 1);
   const titleText = title;
   const titleHeight = Math.round(SHEET_TITLE_SIZE * 1.6) + (sameShape ? SHEET_SUBTITLE_SIZE + 8 : 0);
-  const width = Math.ceil(Math.max(panelsWidth, textWidth(titleText, SHEET_TITLE_SIZE, 'bold'), textWidth(sheetSubtitle, SHEET_SUBTITLE_SIZE), sharedLegendBox.width)) + 2 * MARGIN;
+  const width =
+    Math.ceil(
+      Math.max(
+        panelsWidth,
+        textWidth(titleText, SHEET_TITLE_SIZE, 'bold'),
+        textWidth(sheetSubtitle, SHEET_SUBTITLE_SIZE),
+        sharedLegendBox.width,
+      ),
+    ) +
+    2 * MARGIN;
   const panelsTop = MARGIN + titleHeight;
   const panelsHeight = Math.max(...blocks.map((b) => b.height));
   const legendY = panelsTop + panelsHeight + 14;
@@ -91,8 +106,16 @@ export function layoutSheet(title: string, panels: readonly MapPanel[], options:
     height,
     panels: placed,
     draw(figure) {
-      figure.text(MARGIN, MARGIN + SHEET_TITLE_SIZE, fitText(titleText, width - 2 * MARGIN, SHEET_TITLE_SIZE, 'bold'), { size: SHEET_TITLE_SIZE, weight: 'bold', colour: '#111111' });
-      if (sameShape) figure.text(MARGIN, MARGIN + SHEET_TITLE_SIZE + 8 + SHEET_SUBTITLE_SIZE, sheetSubtitle, { size: SHEET_SUBTITLE_SIZE, colour: '#555555' });
+      figure.text(MARGIN, MARGIN + SHEET_TITLE_SIZE, fitText(titleText, width - 2 * MARGIN, SHEET_TITLE_SIZE, 'bold'), {
+        size: SHEET_TITLE_SIZE,
+        weight: 'bold',
+        colour: '#111111',
+      });
+      if (sameShape)
+        figure.text(MARGIN, MARGIN + SHEET_TITLE_SIZE + 8 + SHEET_SUBTITLE_SIZE, sheetSubtitle, {
+          size: SHEET_SUBTITLE_SIZE,
+          colour: '#555555',
+        });
       for (const { x: px, y: py, block } of placed) block.draw(figure, px, py);
       if (shared) drawLegend(figure, Math.floor((width - sharedLegendBox.width) / 2), legendY, sharedLegend);
     },

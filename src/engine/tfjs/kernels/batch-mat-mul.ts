@@ -60,13 +60,7 @@ function transposeCost(rows: number, cols: number): number {
 }
 
 /** Plain product through the stock kernel; `ta`/`tb` say whether to transpose a/b first. */
-function plain(
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  ta: boolean,
-  tb: boolean,
-  backend: WasmBackendLike,
-): tf.TensorInfo | tf.TensorInfo[] {
+function plain(a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean, backend: WasmBackendLike): tf.TensorInfo | tf.TensorInfo[] {
   const a2 = ta ? transposeInner(a, backend) : a;
   let b2: tf.TensorInfo | null = null;
   try {
@@ -101,8 +95,7 @@ export function batchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo |
   // Route 1: C = op(A) @ op(B), packing op(B) [K, N].
   const direct = (transposeA ? transposeCost(K, M) : 0) + (transposeB ? transposeCost(N, K) : 0) + PACK_COST * K * N;
   // Route 2: C^T = op(B)^T @ op(A)^T, packing op(A)^T [K, M], then transposing C^T [N, M].
-  const swapped =
-    (transposeB ? 0 : transposeCost(K, N)) + (transposeA ? 0 : transposeCost(M, K)) + PACK_COST * K * M + transposeCost(N, M);
+  const swapped = (transposeB ? 0 : transposeCost(K, N)) + (transposeA ? 0 : transposeCost(M, K)) + PACK_COST * K * M + transposeCost(N, M);
   if (direct <= swapped) return plain(a, b, transposeA, transposeB, backend);
   let ct: tf.TensorInfo | null = null;
   try {

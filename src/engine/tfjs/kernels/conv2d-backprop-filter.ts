@@ -76,12 +76,7 @@ export function conv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.Ten
  * no transposes. (The other orientation, cols [P, K] with dW^T = dy^T @ cols plus two transposes, measured
  * slower.)
  */
-function viaIm2col(
-  backend: WasmBackendLike,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo {
+function viaIm2col(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sH, strideWidth: sW } = info;
   const padTop = info.padInfo.top;
@@ -132,8 +127,21 @@ function viaIm2col(
 
 /** cols^T[(kh, kw, ci), p] for the nb images from b0; p runs over (b, oh, ow). */
 function fillColsT(
-  xs: Float32Array, cs: Float32Array, b0: number, nb: number, H: number, W: number, Ci: number,
-  OH: number, OW: number, KH: number, KW: number, sH: number, sW: number, padTop: number, padLeft: number,
+  xs: Float32Array,
+  cs: Float32Array,
+  b0: number,
+  nb: number,
+  H: number,
+  W: number,
+  Ci: number,
+  OH: number,
+  OW: number,
+  KH: number,
+  KW: number,
+  sH: number,
+  sW: number,
+  padTop: number,
+  padLeft: number,
 ): void {
   const step = sW * Ci;
   let o = 0;
@@ -193,12 +201,7 @@ function preferConv(info: tf.backend_util.Conv2DInfo): boolean {
  * then [Ci, KH, KW, Co] -> [KH, KW, Ci, Co]. Rows/columns of x that no window reaches are cropped
  * first (they would need negative padding).
  */
-function viaConv(
-  backend: WasmBackendLike,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo {
+function viaConv(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sH, strideWidth: sW } = info;
   const top = info.padInfo.top;

@@ -123,14 +123,38 @@ function convCases(): ConvCase[] {
   // Non-square filter, explicit and numeric paddings.
   cases.push({ batch: 2, h: 9, w: 8, ci: 3, co: 4, kh: 3, kw: 2, stride: 2, pad: 'same' });
   cases.push({
-    batch: 2, h: 8, w: 9, ci: 2, co: 3, kh: 3, kw: 3, stride: 1,
-    pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
+    batch: 2,
+    h: 8,
+    w: 9,
+    ci: 2,
+    co: 3,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
   });
   cases.push({ batch: 2, h: 8, w: 8, ci: 2, co: 3, kh: 3, kw: 3, stride: 2, pad: 1 });
   // Padding wider than the filter: the backprop-input correlation route falls back to stock.
   cases.push({
-    batch: 1, h: 6, w: 6, ci: 2, co: 2, kh: 3, kw: 3, stride: 1,
-    pad: [[0, 0], [3, 0], [0, 3], [0, 0]],
+    batch: 1,
+    h: 6,
+    w: 6,
+    ci: 2,
+    co: 2,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 3],
+      [0, 0],
+    ],
   });
   return cases;
 }
@@ -146,7 +170,12 @@ function convGrads(c: ConvCase, seed: number): () => tf.Tensor[] {
     const f = tf.tensor4d(values(c.kh * c.kw * c.ci * c.co, seed + 1), [c.kh, c.kw, c.ci, c.co]);
     const y = tf.conv2d(x, f, c.stride, c.pad as 'valid');
     const dy = tf.tensor(values(size(y.shape), seed + 2), y.shape);
-    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as 'valid').mul(dy).sum());
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf
+        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as 'valid')
+        .mul(dy)
+        .sum(),
+    );
     return g([x, f]);
   };
 }
@@ -235,7 +264,12 @@ function poolGrad(p: PoolCase, seed: number, transform: (x: Float32Array) => Flo
     const x = tf.tensor4d(transform(values(p.batch * p.h * p.w * p.c, seed)), [p.batch, p.h, p.w, p.c]);
     const y = tf.maxPool(x, p.size, p.stride, p.pad);
     const dy = tf.tensor(values(size(y.shape), seed + 1), y.shape);
-    return tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, p.size, p.stride, p.pad).mul(dy).sum())(x);
+    return tf.grad((a: tf.Tensor) =>
+      tf
+        .maxPool(a as tf.Tensor4D, p.size, p.stride, p.pad)
+        .mul(dy)
+        .sum(),
+    )(x);
   };
 }
 
@@ -285,10 +319,7 @@ test('MaxPoolGrad passes gradient through all-negative windows (the stock wasm k
     const [stock] = await runOn('wasm', ones);
     // Stock 4.22 starts each window at (smallest positive float, flat offset 0), so an all-negative
     // window's gradient goes to x[0] and survives only for the window(s) holding x[0].
-    assert.ok(
-      total(stock) <= 1,
-      `stock wasm MaxPoolGrad passed ${total(stock)} of ${outputs}; if it passes all, upstream fixed the bug`,
-    );
+    assert.ok(total(stock) <= 1, `stock wasm MaxPoolGrad passed ${total(stock)} of ${outputs}; if it passes all, upstream fixed the bug`);
   } finally {
     registerWasmKernels();
   }
@@ -311,7 +342,12 @@ function tinyCnn(): tf.Sequential {
 function cnnStep(batch: number): () => Promise<{ loss: number; grads: Float32Array[]; after: Float32Array[] }> {
   return async () => {
     const model = tinyCnn();
-    const init = model.getWeights().map((w, i) => tf.tensor(values(w.size, 1000 + i).map((v) => v * 0.3), w.shape));
+    const init = model.getWeights().map((w, i) =>
+      tf.tensor(
+        values(w.size, 1000 + i).map((v) => v * 0.3),
+        w.shape,
+      ),
+    );
     model.setWeights(init);
     tf.dispose(init);
     const x = tf.tensor4d(values(batch * size(CNN_INPUT), 77), [batch, ...CNN_INPUT]);
@@ -351,7 +387,10 @@ test('tiny CNN trains one step on wasm and matches cpu loss, gradients and updat
   wasm.grads.forEach((g, i) => {
     const err = maxRelErr(g, cpu.grads[i] as Float32Array);
     assert.ok(err <= TOL, `gradient ${i}: max relative error ${err.toExponential(2)}`);
-    assert.ok(g.some((v) => v !== 0), `gradient ${i} is all zero`);
+    assert.ok(
+      g.some((v) => v !== 0),
+      `gradient ${i} is all zero`,
+    );
   });
   wasm.after.forEach((w, i) => {
     const err = maxRelErr(w, cpu.after[i] as Float32Array);
