@@ -12,6 +12,7 @@ import {
   STRATEGY_KINDS,
   StrategySpecSchema,
   strategySpec,
+  strategyTitle,
   type MapsInSpace,
   type SelectionInput,
 } from './strategies.js';
@@ -197,6 +198,8 @@ test('strategy texts parse, print back the same, and unknown names or settings l
     assert.deepEqual(StrategySpecSchema.parse({ kind }), spec, `${kind}: the schema fills the same defaults`);
   }
   assert.equal(formatStrategy(strategySpec('mode')), 'mode:hc:least:cosine:importance:top');
+  assert.equal(strategyTitle('mode:hc:least:cosine:importance:top'), 'mode (hc, least, cosine, importance, top)');
+  for (const text of ['mode', 'entropy', 'cosine', 'control']) assert.equal(strategyTitle(text), text, `${text} is shown as it is`);
   assert.throws(() => parseStrategy('greedy'), /unknown strategy 'greedy': must be one of \[mode, random, targeted-random/);
   assert.throws(() => parseStrategy('mode:heat'), /unknown map 'heat': must be one of \[hc, hm, hw, dhc, dhm, dhw, contrast\]/);
   assert.throws(() => parseStrategy('mode:dhm:most:cosinus'), /unknown metric 'cosinus'/);

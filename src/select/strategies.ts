@@ -263,6 +263,26 @@ export function parseStrategy(text: string, defaults: SettingValues = {}): Strat
   return strategySpec(kind, values);
 }
 
+/** The strategy of a text, or null where it is not a strategy of this version (a document of another version of mode). */
+export function tryParseStrategy(text: string): StrategySpec | null {
+  try {
+    return parseStrategy(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How reports name a strategy given by its canonical text: its kind, then its settings in brackets
+ * (`mode (hc, least, cosine, importance, top)`). Any other text (a kind alone, a metric) is returned as it is.
+ */
+export function strategyTitle(text: string): string {
+  const spec = tryParseStrategy(text);
+  if (spec === null || formatStrategy(spec) !== text) return text;
+  const settings = Object.values(strategySettings(spec)).filter((v) => v !== null);
+  return settings.length === 0 ? spec.kind : `${spec.kind} (${settings.join(', ')})`;
+}
+
 /** The canonical text of a strategy: the kind, then every setting in table order (`mode:hc:least:cosine:importance:top`). */
 export function formatStrategy(spec: StrategySpec): string {
   const values = spec as unknown as Record<string, string>;

@@ -3,6 +3,7 @@
  * strategy and of the control, per-label test accuracy before and after (regressions marked), and the
  * test confusion matrices before and after.
  */
+import { strategyTitle } from '../../select/strategies.js';
 import type { RepairDoc } from '../../experiment/repair-doc.js';
 import { BEFORE_COLOUR, CONTROL_COLOUR, chartHtml, fitRange, seriesStyle, type ChartSeries } from './chart.js';
 import { escapeHtml, fraction, htmlTable, labelName, percent, section, signedFraction, type Cell } from './html.js';
@@ -27,8 +28,7 @@ function armStyle(arms: readonly Arm[], arm: Arm): Pick<ChartSeries, 'colour' | 
 
 /** "mode:hc:least:cosine:importance:top" is long: the chart legends say "mode (hc, least, cosine, importance, top)". */
 export function armTitle(name: string): string {
-  const [head, ...rest] = name.split(':');
-  return rest.length === 0 ? (head === 'control' ? 'control (random)' : name) : `${head} (${rest.join(', ')})`;
+  return name === 'control' ? 'control (random)' : strategyTitle(name);
 }
 
 /** Test metrics after an arm's last iteration (the start when it stopped before its first). */

@@ -4,6 +4,7 @@
  * confusion matrices; an analysis's buggy labels, layer chart and heat map sheets; the galleries).
  * Pure: same content, same HTML.
  */
+import { tryParseStrategy } from '../../select/strategies.js';
 import type { ReportContent } from './content.js';
 import { analysisSections } from './analysis-view.js';
 import { gallerySections } from './gallery-view.js';
@@ -54,7 +55,7 @@ function overview(content: ReportContent): string {
     facts.push(
       fact(
         'test accuracy',
-        `${percent(main.initialAcc, 2)} \u2192 ${percent(main.finalAcc, 2)} with ${main.strategy.split(':')[0]}, ${percent(main.controlAcc, 2)} with the control`,
+        `${percent(main.initialAcc, 2)} \u2192 ${percent(main.finalAcc, 2)} with ${tryParseStrategy(main.strategy)?.kind ?? main.strategy}, ${percent(main.controlAcc, 2)} with the control`,
       ),
     );
   }
