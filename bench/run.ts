@@ -14,8 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createEngine, loadDataset, resolveArchitecture, argmaxRows, runEnvironment } from '../src/index.js';
-import { type Engine, torchUnavailable } from '../src/engine/index.js';
+import { createEngine, loadDataset, resolveArchitecture, argmaxRows, runEnvironment, torchUnavailable, type Engine } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..', '..', 'bench');

@@ -22,8 +22,8 @@ import {
   summarizeValues,
   trainModel,
   type Engine,
+  writeOutputFolder,
 } from '../src/index.js';
-import { writeJson, writeOutputFolder } from '../src/core/output-folder.js';
 
 const DEFAULT_STRATEGIES = 'mode:contrast,mode:dhm,mode:dhm:least,mode:hm,mode:hc:least,targeted-random,targeted-uncertainty,entropy';
 
@@ -36,7 +36,7 @@ function seedList(text: string): number[] {
 async function ensureModel(engine: Engine, dir: string, config: ReturnType<typeof resolveTrainConfig>): Promise<void> {
   if (existsSync(path.join(dir, 'manifest.json'))) return;
   const result = await trainModel(config, { engine });
-  await writeOutputFolder(dir, false, (d) => saveModelFolder(d, result.model, result.manifest, result.metrics, writeJson));
+  await writeOutputFolder(dir, false, (d) => saveModelFolder(d, result.model, result.manifest, result.metrics));
   result.model.dispose();
 }
 
@@ -120,12 +120,15 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
   const pfmt = (p: number): string => (Number.isNaN(p) ? '-' : p < 0.001 ? '<0.001' : p.toFixed(3));
   const rows: Record<string, unknown>[] = [];
   const lines = [
-    `study ${tag}: ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}), starved labels ${starved.join(', ')}; initial starved recall: validation ${fmt(summarizeValues(initialValStarved))}, test ${fmt(summarizeValues(initialTestStarved))}`,
+    `study ${tag}: ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}), starved labels ${starved.join(', ')}; ` +
+      `initial starved recall: validation ${fmt(summarizeValues(initialValStarved))}, test ${fmt(summarizeValues(initialTestStarved))}`,
     ...(partial.length > 0 ? [`left out (not run for every seed): ${partial.join(', ')}`] : []),
     '',
     'Δ vs random: against the control after the same number of iterations (paired by seed); p-values: paired t / Wilcoxon signed-rank.',
     '',
-    '| strategy | iterations | val starved recall | val acc | Δ val starved vs random (p t / W) | Δ val starved vs targeted-random (p t / W) | test starved recall | test acc | Δ test starved vs random (p t / W) | Δ test starved vs targeted-random (p t / W) | targeted picks already correct |',
+    '| strategy | iterations | val starved recall | val acc | Δ val starved vs random (p t / W) | ' +
+      'Δ val starved vs targeted-random (p t / W) | test starved recall | test acc | Δ test starved vs random (p t / W) | ' +
+      'Δ test starved vs targeted-random (p t / W) | targeted picks already correct |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const targeted = figures.get('targeted-random');
@@ -139,8 +142,12 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
     const share = f.alreadyCorrect.filter((v) => !Number.isNaN(v));
     const vsControl = (a: number[], b: number[]): string => (name === 'control' ? '-' : cmp(a, b));
     lines.push(
-      `| ${name} | ${summarizeValues(f.iterations).mean.toFixed(1)} | ${fmt(summarizeValues(f.valStarved))} | ${fmt(summarizeValues(f.valAcc), 4)} | ${vsControl(f.valStarved, f.controlValStarved)} | ${cmp(f.valStarved, targeted?.valStarved)} | ` +
-        `${fmt(summarizeValues(f.testStarved))} | ${fmt(summarizeValues(f.testAcc), 4)} | ${vsControl(f.testStarved, f.controlTestStarved)} | ${cmp(f.testStarved, targeted?.testStarved)} | ${share.length === 0 ? '-' : summarizeValues(share).mean.toFixed(2)} |`,
+      `| ${name} | ${summarizeValues(f.iterations).mean.toFixed(1)} | ${fmt(summarizeValues(f.valStarved))} | ` +
+        `${fmt(summarizeValues(f.valAcc), 4)} | ${vsControl(f.valStarved, f.controlValStarved)} | ` +
+        `${cmp(f.valStarved, targeted?.valStarved)} | ` +
+        `${fmt(summarizeValues(f.testStarved))} | ${fmt(summarizeValues(f.testAcc), 4)} | ` +
+        `${vsControl(f.testStarved, f.controlTestStarved)} | ${cmp(f.testStarved, targeted?.testStarved)} | ` +
+        `${share.length === 0 ? '-' : summarizeValues(share).mean.toFixed(2)} |`,
     );
     rows.push({
       strategy: name,

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TORCH_HEADERS = process.env.MODE_TORCH_INCLUDE ?? '/usr/include/torch';
-const NODE_HEADERS = '/usr/include/node/node_api.h';
+// Node's headers: npm's nodedir where set (a Node other than the machine's, e.g. .ci/run's Node 24), else Debian's (libnode-dev).
+const NODE_DIR = process.env.npm_config_nodedir ?? '/usr';
+const NODE_HEADERS = path.join(NODE_DIR, 'include', 'node', 'node_api.h');
 
 function skip(reason) {
   process.stdout.write(`mode: native torch engine not built (${reason}); the wasm engine is used. See README "Engines".\n`);
@@ -22,7 +24,7 @@ function skip(reason) {
 
 if (process.env.MODE_SKIP_NATIVE === '1') skip('MODE_SKIP_NATIVE=1');
 if (!existsSync(TORCH_HEADERS)) skip(`no libtorch headers at ${TORCH_HEADERS}; install them with scripts/install-torch-deps.sh`);
-if (!existsSync(NODE_HEADERS)) skip(`no Node headers at ${NODE_HEADERS} (Debian package libnode-dev)`);
+if (!existsSync(NODE_HEADERS)) skip(`no Node headers at ${NODE_HEADERS} (Debian package libnode-dev, or set npm_config_nodedir)`);
 let gyp;
 try {
   gyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
@@ -30,7 +32,7 @@ try {
   skip('node-gyp is not installed');
 }
 const started = Date.now();
-const result = spawnSync(process.execPath, [gyp, 'rebuild', '--nodedir=/usr', '--directory', path.join(root, 'native')], {
+const result = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${NODE_DIR}`, '--directory', path.join(root, 'native')], {
   stdio: ['ignore', 'inherit', 'inherit'],
   env: { ...process.env, JOBS: process.env.JOBS ?? '2' },
 });

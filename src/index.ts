@@ -1,33 +1,163 @@
-/** The public API of mode: the one thing cli/, report/ and bench/ import. */
+/**
+ * The public API of mode (the package `mode-debugger`): train a classifier with a training bug or
+ * load one, analyse it (buggy labels, the layer where each bug starts, heat maps), repair it by
+ * selecting pool inputs, and compare strategies over many seeds. bench/ and examples/ use only this;
+ * docs/api.md shows it at work, and `npm run docs` builds its reference.
+ *
+ * The command line (src/cli/) and the report (src/report/) sit on top of the same modules; see
+ * docs/architecture.md for the layers.
+ * @packageDocumentation
+ */
+
+// Errors, seeds, progress, environment, output folders.
 export * from './core/errors.js';
 export { Rng, deriveSeed } from './core/rng.js';
 export type { ProgressEvent, ProgressCallback } from './core/progress.js';
 export type { InputShape, LabeledSet } from './core/data-types.js';
-export { runEnvironment } from './core/environment.js';
-export { createEngine, ENGINE_NAMES, type EngineName } from './engine/index.js';
+export { runEnvironment, type RunEnvironment } from './core/environment.js';
+export { writeJson, writeOutputFolder } from './core/output-folder.js';
+
+// Engines: where compute runs.
+export { createEngine, ENGINE_NAMES, torchUnavailable, type EngineName, type EngineOptions } from './engine/index.js';
 export type * from './engine/types.js';
-export * from './data/index.js';
-export { ARCHITECTURES, ARCHITECTURE_NAMES, resolveArchitecture, parseArchitectureJson } from './model/architectures.js';
+
+// Data: datasets, splits, bug scenarios.
+export {
+  DATASET_NAMES,
+  loadDataset,
+  parseDatasetSpec,
+  makeSynthetic,
+  splitDataset,
+  subset,
+  concatSets,
+  SCENARIO_KINDS,
+  parseScenario,
+  describeScenario,
+  applyScenarios,
+  type Dataset,
+  type DatasetName,
+  type LoadDatasetOptions,
+  type DataSplits,
+  type SplitIndices,
+  type SplitOptions,
+  type Scenario,
+  type ScenarioKind,
+  type ScenarioResult,
+  type ScenarioSummary,
+  type LabelCounts,
+  type SyntheticData,
+  type SyntheticOptions,
+} from './data/index.js';
+
+// Models: architectures, training, evaluation, model folders.
+export { ARCHITECTURE_NAMES, resolveArchitecture, parseArchitectureJson } from './model/architectures.js';
 export { argmaxRows, classificationMetrics, type ClassificationMetrics } from './model/metrics.js';
 export { evaluate, type Evaluation } from './model/evaluate.js';
 export { evaluateModelFolder, type EvalResult } from './model/eval.js';
-export { loadModelFolder, saveModelFolder, type ModelManifest, type ModelMetrics } from './model/model-folder.js';
-export { prepareData, type RunData } from './model/prepare-data.js';
+export { loadModelFolder, saveModelFolder, type LoadedModelFolder, type ModelManifest, type ModelMetrics } from './model/model-folder.js';
+export { openModelRun, type ModelRun } from './model/model-run.js';
+export { prepareData, type DataConfig, type RunData } from './model/prepare-data.js';
 export { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './model/train-config.js';
-export { trainModel, resolveTrainConfig, type TrainResult } from './model/train.js';
-export { analyzeModel, type AnalysisResult } from './analysis/index.js';
+export { trainModel, resolveTrainConfig, type TrainOptions, type TrainResult } from './model/train.js';
+
+// Analysis: bug detection, feature models, target layers, heat maps.
 export {
+  analyzeModel,
+  detectBugs,
+  probePoints,
+  selectTargetLayer,
+  labelMaps,
+  ANALYSIS_FILE,
+  analysisDoc,
+  parseAnalysisDoc,
+  AnalysisDocSchema,
+  DEFAULT_THETA,
+  DEFAULT_GAMMA,
+  DEFAULT_EPSILON,
+  HEATMAP_VARIANTS,
+  LAYER_SELECTION_RULES,
+  MAP_NAMES,
+  type AnalyzeOptions,
+  type AnalysisResult,
+  type AnalysisState,
+  type AnalysisDoc,
+  type AnalysisDocInput,
+  type AnalysisContext,
+  type ProbeResult,
+  type Target,
+  type BugReport,
+  type BugKind,
+  type LabelBug,
+  type ThetaRule,
+  type BugDetectionOptions,
+  type TargetChoice,
+  type ProbeAccuracy,
+  type LayerSelectionOptions,
+  type MapInputs,
+  type FeatureModel,
+  type Probe,
+  type LabelMaps,
+  type HeatmapVariant,
+  type LayerSelectionRule,
+  type MapName,
+} from './analysis/index.js';
+
+// Selection: similarity metrics and strategies (one table each).
+export {
+  STRATEGIES,
+  STRATEGY_KINDS,
+  STRATEGY_SETTINGS,
+  StrategySpecSchema,
   parseStrategy,
   formatStrategy,
   strategySpec,
-  STRATEGIES,
-  STRATEGY_KINDS,
-  type StrategySpec,
+  strategyTitle,
+  selectBatch,
   type StrategyKind,
+  type StrategySpec,
+  type StrategySpecInput,
+  type StrategyEntry,
+  type Setting,
+  type SettingValues,
+  type SettingKey,
+  type Settings,
+  type ValuesOf,
+  type SettingsOfKind,
+  type StrategyNeeds,
+  type SelectionInput,
+  type SelectionOptions,
+  type SelectionContext,
+  type Selection,
+  type Share,
+  type MapsInSpace,
 } from './select/strategies.js';
-export { METRIC_NAMES, scoreCandidates, type MetricName } from './select/metrics.js';
+export {
+  METRICS,
+  METRIC_NAMES,
+  scoreCandidates,
+  metricValue,
+  type MetricName,
+  type MetricOptions,
+  type MetricSpec,
+  type ResolvedMetricOptions,
+  type RowMeasure,
+} from './select/metrics.js';
+
+// Repair and experiments: the repair loop, its documents, sweeps and statistics.
 export { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './experiment/repair-config.js';
-export { runRepair, type RepairResult, type RepairRow } from './experiment/repair.js';
+export { runRepair, type RepairInputs, type RepairOptions, type RepairResult, type TrainingSettings } from './experiment/repair.js';
 export { repairModel, type RepairRun } from './experiment/repair-run.js';
-export { REPAIR_FILE, parseRepairDoc, type RepairDoc } from './experiment/repair-doc.js';
+export {
+  REPAIR_FILE,
+  parseRepairDoc,
+  RepairDocSchema,
+  RepairRowSchema,
+  IterationDocSchema,
+  ArmResultSchema,
+  type RepairDoc,
+  type RepairDocInput,
+  type RepairRow,
+  type ArmResult,
+  type IterationDoc,
+} from './experiment/repair-doc.js';
 export { summarizeValues, comparePaired, holm, type Summary, type PairedComparison } from './experiment/statistics.js';

@@ -10,8 +10,8 @@ import { HEATMAP_VARIANTS, MAP_NAMES } from './heatmaps.js';
 import { LAYER_SELECTION_RULES } from './layer-selection.js';
 
 export const ANALYSIS_FILE = 'analysis.json';
-export const ANALYSIS_KIND = 'mode-analysis';
-export const ANALYSIS_VERSION = 1;
+const ANALYSIS_KIND = 'mode-analysis';
+const ANALYSIS_VERSION = 1;
 
 const rate = z.number().nullable();
 const labelIndex = z.number().int();

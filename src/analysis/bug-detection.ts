@@ -40,7 +40,8 @@ export function parseTheta(text: string): ThetaRule {
   const value = Number(text);
   if (text.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 1) return { kind: 'absolute', value };
   throw usageError(
-    `--theta '${text}': must be a number in [0, 1] (e.g. 0.92) or relative:K for mean - K std of per-label validation accuracy (e.g. relative:1.5)`,
+    `--theta '${text}': must be a number in [0, 1] (e.g. 0.92) or relative:K for mean - K std of per-label validation ` +
+      `accuracy (e.g. relative:1.5)`,
   );
 }
 

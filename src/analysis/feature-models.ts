@@ -10,8 +10,11 @@ import type { Engine, HeadOptions, LayerInfo, LayerType, Model, SoftmaxHead } fr
 import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '../model/metrics.js';
 import { DEFAULT_HEAD_BATCH_SIZE, DEFAULT_HEAD_EPOCHS, DEFAULT_HEAD_LEARNING_RATE } from './constants.js';
 
-/** Layers after which a probe sits: those with weights, and pooling. Dropout, flatten, batch norm and activation-only layers add no features. */
-export const PROBE_LAYER_TYPES: ReadonlySet<LayerType | 'other'> = new Set<LayerType | 'other'>([
+/**
+ * Layers after which a probe sits: those with weights, and pooling. Dropout, flatten, batch norm
+ * and activation-only layers add no features.
+ */
+const PROBE_LAYER_TYPES: ReadonlySet<LayerType | 'other'> = new Set<LayerType | 'other'>([
   'dense',
   'conv2d',
   'maxPool2d',
@@ -28,7 +31,7 @@ export interface Probe {
   readonly size: number;
 }
 
-export const INPUT_PROBE_NAME = 'input';
+const INPUT_PROBE_NAME = 'input';
 
 export function inputProbe(inputShape: InputShape): Probe {
   return {
@@ -115,7 +118,7 @@ async function fitHead(
 }
 
 /** Feature values held at once when probes share one forward pass (1 GiB of float32). */
-export const FEATURE_BATCH_VALUES = 2 ** 28;
+const FEATURE_BATCH_VALUES = 2 ** 28;
 
 /**
  * Groups of consecutive probes whose training features fit in FEATURE_BATCH_VALUES together, so each

@@ -14,7 +14,8 @@ export function progressReporter(options: { quiet: boolean; stream?: NodeJS.Writ
         if (event.type === 'stage') stream.write(`${event.message}\n`);
         else if (event.type === 'epoch-end')
           stream.write(
-            `  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, accuracy ${event.accuracy.toFixed(4)}\n`,
+            `  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, ` +
+              `accuracy ${event.accuracy.toFixed(4)}\n`,
           );
       },
       stop: () => {},
@@ -53,7 +54,8 @@ export function progressReporter(options: { quiet: boolean; stream?: NodeJS.Writ
         case 'epoch-end':
           stop();
           stream.write(
-            `  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, accuracy ${event.accuracy.toFixed(4)}\n`,
+            `  ${event.stage} epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(4)}, ` +
+              `accuracy ${event.accuracy.toFixed(4)}\n`,
           );
           break;
         case 'done':

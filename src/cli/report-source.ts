@@ -55,7 +55,8 @@ export function detectSource(from: string): ReportSource {
     const shown = entries.slice(0, 6).join(', ') + (entries.length > 6 ? ', ...' : '');
     throw new ModeError(
       'usage',
-      `--from '${from}' is not a mode output folder: no ${ANALYSIS_FILE} or ${REPAIR_FILE} in it or in analysis/ and repair/ (it holds ${shown}); ${WHAT_WE_READ}`,
+      `--from '${from}' is not a mode output folder: no ${ANALYSIS_FILE} or ${REPAIR_FILE} in it or in analysis/ and repair/ (it ` +
+        `holds ${shown}); ${WHAT_WE_READ}`,
     );
   }
   return { kind: 'folder', path: from, analysisFile, repairFile, modelDir };
@@ -107,12 +108,14 @@ function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: bool
     if (cells.length === 0) {
       if (!allowEmpty)
         throw usageError(
-          `${source.path} holds no finished cells yet; run \`mode experiment --store ${source.path}\` first, or watch it with \`mode serve --from ${source.path}\``,
+          `${source.path} holds no finished cells yet; run \`mode experiment --store ${source.path}\` first, ` +
+            `or watch it with \`mode serve --from ${source.path}\``,
         );
       return {
         store: null,
         notes: [
-          `${source.path} holds no finished cells yet${failures > 0 ? ` (${failures} failed)` : ''}; this page reloads when the first cell is stored.`,
+          `${source.path} holds no finished cells yet${failures > 0 ? ` (${failures} failed)` : ''}; ` +
+            `this page reloads when the first cell is stored.`,
         ],
       };
     }
@@ -156,7 +159,9 @@ async function computeGalleries(modelDir: string, labels: readonly number[], map
   options.onProgress({
     type: 'stage',
     stage: 'report',
-    message: `galleries: ranking the pool inputs of label${labels.length === 1 ? '' : 's'} ${labels.join(', ')} by similarity to ${map.toUpperCase()} under every metric`,
+    message:
+      `galleries: ranking the pool inputs of label${labels.length === 1 ? '' : 's'} ${labels.join(', ')} by similarity to ` +
+      `${map.toUpperCase()} under every metric`,
   });
   const run = await openModelRun(modelDir, engine);
   try {
@@ -182,7 +187,8 @@ export async function loadReportContent(source: ReportSource, options: LoadOptio
   if (analysis === null) notes.push('No analysis.json here: the layer chart and the heat map sheets come from `mode analyze --out DIR`.');
   if (repair === null)
     notes.push(
-      'No repair.json here: the repair table, the curves, the per-label accuracy and the confusion matrices come from `mode repair --out DIR`.',
+      'No repair.json here: the repair table, the curves, the per-label accuracy and the confusion matrices come ' +
+        'from `mode repair --out DIR`.',
     );
   const modelDir =
     source.modelDir ??

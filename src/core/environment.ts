@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package root (where package.json lives), found from this file's location in src/ or dist/src/. */
-export function packageRoot(): string {
+function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     try {
@@ -28,7 +28,7 @@ export function toolVersion(): string {
 }
 
 let commit: string | undefined;
-export function gitCommit(): string {
+function gitCommit(): string {
   if (commit === undefined) {
     try {
       commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'ignore'] })

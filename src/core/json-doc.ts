@@ -6,9 +6,6 @@
 import type { z } from 'zod';
 import { ModeError } from './errors.js';
 
-/** JSON writes NaN (a label without inputs) as null: a rate in a document is a number or null. */
-export type Rate = number | null;
-
 export interface DocKind {
   /** What the document is, for messages: "a repair.json". */
   readonly what: string;

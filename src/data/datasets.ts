@@ -51,7 +51,7 @@ export const IDX_FILE_NAMES = {
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** Fashion-MNIST's class names, in label order (zalandoresearch/fashion-mnist README). */
-export const FASHION_MNIST_CLASS_NAMES = [
+const FASHION_MNIST_CLASS_NAMES = [
   'T-shirt/top',
   'Trouser',
   'Pullover',
@@ -82,8 +82,12 @@ interface DatasetEntry {
   readonly load: Loader;
 }
 
+/** The names `--dataset` takes (before any `:ARG`). */
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'idx', 'images', 'synthetic'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
 /** The registry. `argument`: whether the spec takes `:ARG` after the name. */
-export const DATASETS = {
+const DATASETS: Readonly<Record<DatasetName, DatasetEntry>> = {
   mnist: {
     usage: 'mnist',
     argument: 'none',
@@ -100,7 +104,8 @@ export const DATASETS = {
     usage: 'idx:DIR',
     argument: 'required',
     description:
-      'a folder of IDX files named as MNIST (train-images-idx3-ubyte ..., raw or .gz; test files optional; optional classes.txt, one class name a line)',
+      'a folder of IDX files named as MNIST (train-images-idx3-ubyte ..., raw or .gz; test files optional; ' +
+      'optional classes.txt, one class name a line)',
     load: (dir) => loadIdxDataset(`idx:${dir}`, dir, readClassNames(dir)),
   },
   images: {
@@ -115,11 +120,7 @@ export const DATASETS = {
     description: 'seeded class prototypes plus noise, for tests: synthetic:classes=3,size=8,n=600,test=100,noise=0.3,seed=0',
     load: (text, options) => makeSynthetic(parseSyntheticSpec(text, options.seed)),
   },
-} as const satisfies Record<string, DatasetEntry>;
-
-export type DatasetName = keyof typeof DATASETS;
-export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[];
-export const DEFAULT_DATASET: DatasetName = 'mnist';
+};
 
 /** Splits a spec into its registry name and argument, checking both. */
 export function parseDatasetSpec(spec: string): { name: DatasetName; argument: string } {
@@ -182,7 +183,7 @@ function fashionMnistDir(): string {
 }
 
 /** File in an idx folder that declares the classes, one name a line; labels must then be below their count. */
-export const CLASS_NAMES_FILE = 'classes.txt';
+const CLASS_NAMES_FILE = 'classes.txt';
 
 function readClassNames(dir: string): string[] | null {
   const file = path.join(dir, CLASS_NAMES_FILE);
@@ -211,7 +212,8 @@ function findIdxFile(dir: string, name: string): string | null {
 function loadIdxDataset(spec: string, dir: string, classNames: readonly string[] | null): Source {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw dataError(
-      `${spec}: folder '${dir}' does not exist; expected a folder holding ${IDX_FILE_NAMES.trainImages} and ${IDX_FILE_NAMES.trainLabels} (raw or .gz)`,
+      `${spec}: folder '${dir}' does not exist; expected a folder holding ${IDX_FILE_NAMES.trainImages} and ` +
+        `${IDX_FILE_NAMES.trainLabels} (raw or .gz)`,
     );
   }
   const files = {
@@ -223,7 +225,8 @@ function loadIdxDataset(spec: string, dir: string, classNames: readonly string[]
   for (const key of ['trainImages', 'trainLabels'] as const) {
     if (files[key] === null) {
       throw dataError(
-        `${spec}: '${dir}' has no ${IDX_FILE_NAMES[key]} (or ${IDX_FILE_NAMES[key]}.gz); expected ${IDX_FILE_NAMES.trainImages} and ${IDX_FILE_NAMES.trainLabels}, optionally ${IDX_FILE_NAMES.testImages} and ${IDX_FILE_NAMES.testLabels}`,
+        `${spec}: '${dir}' has no ${IDX_FILE_NAMES[key]} (or ${IDX_FILE_NAMES[key]}.gz); expected ${IDX_FILE_NAMES.trainImages} and ` +
+          `${IDX_FILE_NAMES.trainLabels}, optionally ${IDX_FILE_NAMES.testImages} and ${IDX_FILE_NAMES.testLabels}`,
       );
     }
   }
@@ -231,7 +234,8 @@ function loadIdxDataset(spec: string, dir: string, classNames: readonly string[]
     const [has, lacks] =
       files.testImages === null ? [files.testLabels, IDX_FILE_NAMES.testImages] : [files.testImages, IDX_FILE_NAMES.testLabels];
     throw dataError(
-      `${spec}: '${dir}' has ${path.basename(has ?? '')} but no ${lacks} (or .gz); add the missing test file, or remove both to carve test from train`,
+      `${spec}: '${dir}' has ${path.basename(has ?? '')} but no ${lacks} (or .gz); add the missing test file, ` +
+        `or remove both to carve test from train`,
     );
   }
   const trainImagesPath = files.trainImages ?? '';
@@ -249,7 +253,8 @@ function loadIdxDataset(spec: string, dir: string, classNames: readonly string[]
     const [th, tw, tc] = trainImages.inputShape;
     if (h !== th || w !== tw || c !== tc) {
       throw dataError(
-        `${files.testImages}: test images are ${h}x${w}x${c} but the training images (${trainImagesPath}) are ${th}x${tw}x${tc}; both must have the same shape: check that the files belong together`,
+        `${files.testImages}: test images are ${h}x${w}x${c} but the training images (${trainImagesPath}) are ${th}x${tw}x${tc}; ` +
+          `both must have the same shape: check that the files belong together`,
       );
     }
     test = { images, labels, imagesPath: files.testImages, labelsPath: files.testLabels };

@@ -12,7 +12,7 @@ import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { dataError, usageError } from '../core/errors.js';
 
 /** Element type byte of unsigned-byte IDX data. */
-export const IDX_UNSIGNED_BYTE = 0x08;
+const IDX_UNSIGNED_BYTE = 0x08;
 
 /** Names of the IDX element types, for error messages. */
 const IDX_TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -77,7 +77,7 @@ function readMaybeGzip(file: string): { bytes: Uint8Array; gzipped: boolean } {
  * Parses IDX bytes (already gunzipped). `file` names the source in error messages. Checks the magic,
  * the element type (unsigned byte only) and that the length is exactly header + product of dims.
  */
-export function parseIdx(bytes: Uint8Array, file: string, gzipped = false): IdxArray {
+function parseIdx(bytes: Uint8Array, file: string, gzipped = false): IdxArray {
   const after = gzipped ? ' after gunzip' : '';
   if (bytes.length < 4) {
     throw dataError(
@@ -86,14 +86,17 @@ export function parseIdx(bytes: Uint8Array, file: string, gzipped = false): IdxA
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw dataError(
-      `${file}: not an IDX file: it starts with bytes ${hex(bytes.subarray(0, 4))} but an IDX file starts with 00 00 08 <dimensions>; check the path, or re-download or re-extract the file`,
+      `${file}: not an IDX file: it starts with bytes ${hex(bytes.subarray(0, 4))} but an IDX file starts with 00 00 08 <dimensions>; ` +
+        `check the path, or re-download or re-extract the file`,
     );
   }
   const type = bytes[2] ?? 0;
   if (type !== IDX_UNSIGNED_BYTE) {
     const name = IDX_TYPE_NAMES[type];
     throw dataError(
-      `${file}: unsupported IDX element type 0x${type.toString(16).padStart(2, '0')}${name === undefined ? ' (not a valid IDX type)' : ` (${name})`}; expected 0x08 (unsigned byte), as image datasets use: convert the data to unsigned bytes`,
+      `${file}: unsupported IDX element type ` +
+        `0x${type.toString(16).padStart(2, '0')}${name === undefined ? ' (not a valid IDX type)' : ` (${name})`}; ` +
+        `expected 0x08 (unsigned byte), as image datasets use: convert the data to unsigned bytes`,
     );
   }
   const ndim = bytes[3] ?? 0;
@@ -103,7 +106,8 @@ export function parseIdx(bytes: Uint8Array, file: string, gzipped = false): IdxA
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
     throw dataError(
-      `${file}: truncated IDX file: the header declares ${ndim} dimensions (${headerBytes} header bytes) but the file has ${bytes.length} bytes${after}; re-download or re-extract it`,
+      `${file}: truncated IDX file: the header declares ${ndim} dimensions (${headerBytes} header bytes) but the file has ` +
+        `${bytes.length} bytes${after}; re-download or re-extract it`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -113,12 +117,14 @@ export function parseIdx(bytes: Uint8Array, file: string, gzipped = false): IdxA
   const expected = headerBytes + dataBytes;
   if (bytes.length < expected) {
     throw dataError(
-      `${file}: truncated IDX file: header says ${describeDims(dims)} (${expected} bytes) but the file has ${bytes.length} bytes${after}; re-download or re-extract it`,
+      `${file}: truncated IDX file: header says ${describeDims(dims)} (${expected} bytes) but the file has ${bytes.length} ` +
+        `bytes${after}; re-download or re-extract it`,
     );
   }
   if (bytes.length > expected) {
     throw dataError(
-      `${file}: IDX file too long: header says ${describeDims(dims)} (${expected} bytes) but the file has ${bytes.length} bytes${after} (${bytes.length - expected} extra); the file is corrupt or not what its header says: re-download or re-extract it`,
+      `${file}: IDX file too long: header says ${describeDims(dims)} (${expected} bytes) but the file has ${bytes.length} bytes${after} ` +
+        `(${bytes.length - expected} extra); the file is corrupt or not what its header says: re-download or re-extract it`,
     );
   }
   return { dims, data: bytes.subarray(headerBytes) };
@@ -136,13 +142,15 @@ export function readIdxImages(file: string): IdxImages {
   if (dims.length !== 3 && dims.length !== 4) {
     const hint = dims.length === 1 ? ' (is this a labels file?)' : '';
     throw dataError(
-      `${file}: expected an IDX images file with 3 dimensions (count x height x width) or 4 (count x height x width x channels), found ${dims.length} (${describeDims(dims)})${hint}; check the path`,
+      `${file}: expected an IDX images file with 3 dimensions (count x height x width) or 4 (count x height x width x channels), ` +
+        `found ${dims.length} (${describeDims(dims)})${hint}; check the path`,
     );
   }
   const [count = 0, height = 0, width = 0, channels = 1] = dims;
   if (height === 0 || width === 0 || channels === 0) {
     throw dataError(
-      `${file}: IDX images have an empty dimension (${describeDims(dims)}); expected height, width and channels of at least 1; re-create the file`,
+      `${file}: IDX images have an empty dimension (${describeDims(dims)}); ` +
+        `expected height, width and channels of at least 1; re-create the file`,
     );
   }
   return { count, inputShape: [height, width, channels], pixels: data };
@@ -176,7 +184,8 @@ export function checkLabelRange(labels: ArrayLike<number>, numClasses: number, f
     const label = labels[i] ?? 0;
     if (label < 0 || label >= numClasses) {
       throw dataError(
-        `${file}: label ${label} at index ${i} is outside the class range [0, ${numClasses}); fix the labels or raise the number of classes`,
+        `${file}: label ${label} at index ${i} is outside the class range [0, ${numClasses}); ` +
+          `fix the labels or raise the number of classes`,
       );
     }
   }
@@ -212,7 +221,8 @@ export function loadIdxPair(imagesPath: string, labelsPath: string, options: Loa
 export function checkPairCounts(images: IdxImages, imagesPath: string, labels: ArrayLike<number>, labelsPath: string): void {
   if (images.count !== labels.length) {
     throw dataError(
-      `${labelsPath}: ${labels.length} labels but ${imagesPath} has ${images.count} images; expected one label per image: check that the two files belong together`,
+      `${labelsPath}: ${labels.length} labels but ${imagesPath} has ${images.count} images; ` +
+        `expected one label per image: check that the two files belong together`,
     );
   }
 }

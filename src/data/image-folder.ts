@@ -51,7 +51,8 @@ export function loadImageFolder(dir: string): ImageFolderData {
   const classNames = subfolders(trainDir);
   if (classNames.length < 2) {
     throw dataError(
-      `${spec}: found ${classNames.length} class folder${classNames.length === 1 ? '' : 's'} in '${trainDir}' (${classNames.join(', ') || 'none'}); expected at least 2, one folder of PNG images per class`,
+      `${spec}: found ${classNames.length} class folder${classNames.length === 1 ? '' : 's'} in '${trainDir}' ` +
+        `(${classNames.join(', ') || 'none'}); expected at least 2, one folder of PNG images per class`,
     );
   }
   const trainImages = decodeClasses(spec, trainDir, classNames, classNames);
@@ -61,7 +62,9 @@ export function loadImageFolder(dir: string): ImageFolderData {
     const unknown = testClasses.filter((name) => !classNames.includes(name));
     if (unknown.length > 0) {
       throw dataError(
-        `${spec}: test class folder${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `'${u}'`).join(', ')} in '${testDir}' ha${unknown.length === 1 ? 's' : 've'} no training folder; expected test classes among [${classNames.join(', ')}]: rename or remove ${unknown.length === 1 ? 'it' : 'them'}`,
+        `${spec}: test class folder${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `'${u}'`).join(', ')} in '${testDir}' ` +
+          `ha${unknown.length === 1 ? 's' : 've'} no training folder; expected test classes among [${classNames.join(', ')}]: rename ` +
+          `or remove ${unknown.length === 1 ? 'it' : 'them'}`,
       );
     }
     testImages = decodeClasses(spec, testDir, testClasses, classNames);
@@ -73,7 +76,8 @@ export function loadImageFolder(dir: string): ImageFolderData {
   for (const image of all) {
     if (image.width !== first.width || image.height !== first.height) {
       throw dataError(
-        `${spec}: ${image.file} is ${image.width}x${image.height} but ${first.file} is ${first.width}x${first.height}; all images must have the same size: resize them first`,
+        `${spec}: ${image.file} is ${image.width}x${image.height} but ${first.file} is ${first.width}x${first.height}; ` +
+          `all images must have the same size: resize them first`,
       );
     }
   }
@@ -97,7 +101,8 @@ function decodeClasses(spec: string, dir: string, classes: readonly string[], al
       .sort();
     if (files.length === 0) {
       throw dataError(
-        `${spec}: class folder '${classDir}' has no .png files; expected PNG images (other formats are not read): add images or remove the folder`,
+        `${spec}: class folder '${classDir}' has no .png files; expected PNG images (other formats are not read): add ` +
+          `images or remove the folder`,
       );
     }
     const label = allClasses.indexOf(name);

@@ -58,7 +58,7 @@ interface ScenarioEntry<K extends ScenarioKind> {
 }
 
 /** The scenario kinds, in application order. */
-export const SCENARIOS: { readonly [K in ScenarioKind]: ScenarioEntry<K> } = {
+const SCENARIOS: { readonly [K in ScenarioKind]: ScenarioEntry<K> } = {
   small: {
     syntax: 'N',
     example: '1000',
@@ -137,12 +137,12 @@ export function describeScenario(scenario: Scenario): string {
 }
 
 /** Scenarios in application order: small, starve, noise; same kind in the given order. */
-export function orderScenarios(scenarios: readonly Scenario[]): Scenario[] {
+function orderScenarios(scenarios: readonly Scenario[]): Scenario[] {
   return SCENARIO_KINDS.flatMap((kind) => scenarios.filter((s) => s.kind === kind));
 }
 
 /** Checks scenarios against a training set: labels in range, counts that fit. Throws a usage error. */
-export function checkScenarios(train: LabeledSet, scenarios: readonly Scenario[]): void {
+function checkScenarios(train: LabeledSet, scenarios: readonly Scenario[]): void {
   let count = train.count;
   for (const scenario of orderScenarios(scenarios)) {
     const option = optionName(scenario.kind, scenarioText(scenario));
@@ -169,7 +169,7 @@ export function checkScenarios(train: LabeledSet, scenarios: readonly Scenario[]
   }
 }
 
-export function countLabels(y: ArrayLike<number>, numClasses: number): LabelCounts {
+function countLabels(y: ArrayLike<number>, numClasses: number): LabelCounts {
   const perLabel = new Array<number>(numClasses).fill(0);
   for (let i = 0; i < y.length; i++) {
     const label = y[i] ?? 0;

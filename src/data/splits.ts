@@ -12,9 +12,9 @@ import { Rng } from '../core/rng.js';
 import type { Dataset } from './datasets.js';
 
 /** Default split of a 60000-example training file (method.md section 1), scaled for other sizes. */
-export const DEFAULT_SPLIT = { train: 30_000, validation: 5_000, pool: 25_000, of: 60_000 } as const;
+const DEFAULT_SPLIT = { train: 30_000, validation: 5_000, pool: 25_000, of: 60_000 } as const;
 /** Share of the training file carved off as test when the dataset has no test file (MNIST's 10k of 70k). */
-export const CARVED_TEST_SHARE = 1 / 7;
+const CARVED_TEST_SHARE = 1 / 7;
 
 export interface SplitOptions {
   /** Default: half the (remaining) training file. */
@@ -33,7 +33,10 @@ export interface SplitIndices {
   readonly train: Int32Array;
   readonly validation: Int32Array;
   readonly pool: Int32Array;
-  /** Indices of test into the training file when carved from it, or into the test file when subsampled; null when test is the whole test file. */
+  /**
+   * Indices of test into the training file when carved from it, or into the test file when
+   * subsampled; null when test is the whole test file.
+   */
   readonly test: Int32Array | null;
 }
 
@@ -86,7 +89,8 @@ export function resolveSplitSizes(trainCount: number, testCount: number | null, 
     const parts = [`train ${train}`, `validation ${validation}`, `pool ${pool}`];
     if (carved > 0) parts.push(`test ${carved} (carved: the dataset has no test file)`);
     throw usageError(
-      `split sizes need ${needed} training examples (${parts.join(' + ')}) but the training file has ${trainCount}; lower the sizes so they fit`,
+      `split sizes need ${needed} training examples (${parts.join(' + ')}) but the training file has ${trainCount}; ` +
+        `lower the sizes so they fit`,
     );
   }
   return { train, validation, pool, test };

@@ -31,7 +31,7 @@ export interface SyntheticData {
 }
 
 /** Defaults: small enough to make in milliseconds and train in seconds. */
-export const SYNTHETIC_DEFAULTS = { classes: 3, size: 8, count: 600, noise: 0.3, seed: 0 } as const;
+const SYNTHETIC_DEFAULTS = { classes: 3, size: 8, count: 600, noise: 0.3, seed: 0 } as const;
 /** Test examples per training example by default (MNIST's 10k : 60k). */
 const DEFAULT_TEST_RATIO = 1 / 6;
 /** Prototype pixel levels: far enough apart that classes separate, inside [0, 1] so noise shows. */
@@ -47,7 +47,7 @@ const LIMITS = {
 } as const;
 
 /** Parameters accepted after `synthetic:`. */
-export const SYNTHETIC_PARAMS = ['classes', 'size', 'n', 'test', 'noise', 'seed'] as const;
+const SYNTHETIC_PARAMS = ['classes', 'size', 'n', 'test', 'noise', 'seed'] as const;
 type SyntheticParam = (typeof SYNTHETIC_PARAMS)[number];
 
 /** Parses the text after `synthetic:` (may be empty). `seed` is used when the spec names none. */

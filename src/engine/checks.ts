@@ -9,7 +9,7 @@ import { Rng } from '../core/rng.js';
 import type { FitOptions, FitResult, TrainingData } from './types.js';
 
 /** Index of the first NaN or infinite value, or -1. */
-export function firstNonFinite(values: Float32Array): number {
+function firstNonFinite(values: Float32Array): number {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
   return -1;
 }
@@ -19,7 +19,8 @@ export function checkInput(x: Float32Array, count: number, inputShape: InputShap
   const rowSize = inputShape[0] * inputShape[1] * inputShape[2];
   if (!Number.isInteger(count) || count < 0 || x.length !== count * rowSize) {
     throw shapeError(
-      `input holds ${x.length} values but ${count} inputs of shape [${inputShape.join(', ')}] need ${count * rowSize}; the dataset does not fit this model`,
+      `input holds ${x.length} values but ${count} inputs of shape [${inputShape.join(', ')}] need ${count * rowSize}; ` +
+        `the dataset does not fit this model`,
     );
   }
 }
@@ -31,7 +32,8 @@ export function checkTraining(data: TrainingData, options: FitOptions, inputShap
   const bad = firstNonFinite(data.x);
   if (bad >= 0)
     throw shapeError(
-      `training input ${Math.floor(bad / rowSize)} holds ${data.x[bad]} at value ${bad % rowSize}; inputs must be finite numbers (clean or drop that input)`,
+      `training input ${Math.floor(bad / rowSize)} holds ${data.x[bad]} at value ${bad % rowSize}; ` +
+        `inputs must be finite numbers (clean or drop that input)`,
     );
   if (data.y.length < data.count) throw shapeError(`${data.y.length} labels for ${data.count} training inputs; each input needs a label`);
   for (let i = 0; i < data.count; i++) {
@@ -53,7 +55,7 @@ export function checkLayerIndices(indices: readonly number[], layerCount: number
 }
 
 /** Loss and accuracy of one epoch, batch by batch; fails on a non-finite loss. */
-export class EpochTally {
+class EpochTally {
   private lossSum = 0;
   private correctSum = 0;
 
@@ -69,7 +71,8 @@ export class EpochTally {
     if (!Number.isFinite(loss)) {
       throw new ModeError(
         'model',
-        `${this.stage}: training diverged (loss ${loss}) at epoch ${this.epoch + 1}, batch ${batch + 1}; lower the learning rate or check the data for NaN`,
+        `${this.stage}: training diverged (loss ${loss}) at epoch ${this.epoch + 1}, batch ${batch + 1}; ` +
+          `lower the learning rate or check the data for NaN`,
       );
     }
     this.lossSum += loss * size;

@@ -1,4 +1,7 @@
-/** Class subsets: the first k classes of a dataset or a list of labels, written once as an IDX folder that later stages read as `idx:DIR`. */
+/**
+ * Class subsets: the first k classes of a dataset or a list of labels, written once as an IDX
+ * folder that later stages read as `idx:DIR`.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';

@@ -30,7 +30,7 @@ export function describeClassSubset(subset: ClassSubset): string {
 }
 
 /** The source labels a subset keeps, in their new order (new label = index). */
-export function subsetLabels(subset: ClassSubset): number[] {
+function subsetLabels(subset: ClassSubset): number[] {
   return typeof subset === 'number' ? Array.from({ length: subset }, (_, i) => i) : [...subset];
 }
 
@@ -46,7 +46,8 @@ export async function materializeClassSubset(dataset: string, subset: ClassSubse
     throw dataError(
       typeof subset === 'number'
         ? `${what}: the dataset has only ${source.numClasses} classes; use a subset of at most ${source.numClasses}`
-        : `${what}: label ${missing[0]} is not a class of the dataset (labels 0..${source.numClasses - 1}); list labels of the dataset only`,
+        : `${what}: label ${missing[0]} is not a class of the dataset (labels 0..${source.numClasses - 1}); ` +
+            `list labels of the dataset only`,
     );
   }
   // new label of each source label; -1: dropped

@@ -18,7 +18,7 @@ import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES, type LayerSelectio
 import { ModeError, configError, oneOf, usageError } from '../core/errors.js';
 import { parseDatasetSpec, parseScenario, SCENARIO_KINDS } from '../data/index.js';
 import { checkArchitectureName } from '../model/architectures.js';
-import { DEFAULT_EPOCHS, MAX_SEED } from '../model/train-config.js';
+import { DEFAULT_EPOCHS, MAX_SEED, ScenarioTextSchema } from '../model/train-config.js';
 import { METRIC_NAMES } from '../select/metrics.js';
 import {
   formatStrategy,
@@ -45,7 +45,7 @@ import {
 } from './repair-config.js';
 
 /** Seeds when a config names none: calibration.md's five. */
-export const DEFAULT_SEED_COUNT = 5;
+const DEFAULT_SEED_COUNT = 5;
 
 /** A scalar where a list is expected is read as a list of one. */
 const asList = (v: unknown): unknown => (v === undefined || Array.isArray(v) ? v : [v]);
@@ -61,9 +61,8 @@ const list = <T extends z.ZodType>(item: T, fallback: z.output<T>[]) =>
 const optionalList = <T extends z.ZodType>(item: T) =>
   z.preprocess(asList, z.array(item).min(1, 'must list at least one value').optional());
 
-const ScenarioObjectSchema = z.strictObject({ small: z.string().optional(), starve: z.string().optional(), noise: z.string().optional() });
 /** A bug scenario: 'none', 'starve 3,8:0.02' (several joined by ';'), or { starve: '3,8:0.02' }. */
-const ScenarioSchema = z.union([z.string(), ScenarioObjectSchema], {
+const ScenarioSchema = z.union([z.string(), ScenarioTextSchema], {
   error: "expected 'none', a text such as 'starve 3,8:0.02', or an object such as { starve: '3,8:0.02' }",
 });
 
@@ -87,7 +86,7 @@ const ClassSubsetSchema = z.union(
 
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
-export const ExperimentConfigSchema = z
+const ExperimentConfigSchema = z
   .strictObject({
     /** A name for the experiment (the default store is runs/NAME.sqlite). */
     name: z.string().min(1).optional(),
@@ -184,7 +183,7 @@ export function loadExperimentConfig(file: string): ExperimentConfig {
   return parseExperimentConfig(raw, file);
 }
 
-export type ScenarioText = z.output<typeof ScenarioObjectSchema>;
+export type ScenarioText = z.output<typeof ScenarioTextSchema>;
 
 /** A scenario as an object with its kinds in application order (small, starve, noise); 'none' is {}. Checks each text. */
 export function canonicalScenario(input: string | ScenarioText): ScenarioText {
@@ -219,12 +218,12 @@ export function canonicalScenario(input: string | ScenarioText): ScenarioText {
   return out;
 }
 
-export function describeScenarioText(s: ScenarioText): string {
+function describeScenarioText(s: ScenarioText): string {
   const parts = SCENARIO_KINDS.filter((k) => s[k] !== undefined).map((k) => `${k} ${s[k]}`);
   return parts.length === 0 ? 'none' : parts.join('; ');
 }
 
-export type Sizes = z.output<typeof SizesSchema>;
+type Sizes = z.output<typeof SizesSchema>;
 
 /** What an initial model depends on: trained once per distinct value, shared by the cells that need it. */
 export interface ModelConfig {
@@ -278,7 +277,7 @@ export function seedList(seeds: ExperimentConfig['seeds']): number[] {
 }
 
 /** JSON with object keys sorted at every depth: the same value always gives the same text. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
     return Object.fromEntries(
@@ -290,7 +289,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Length in hex digits of cell and model keys (64 bits of sha256: collisions are not a concern at any grid size). */
-export const KEY_LENGTH = 16;
+const KEY_LENGTH = 16;
 
 export function hashKey(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, KEY_LENGTH);
@@ -301,10 +300,10 @@ export function modelConfigOf(cell: ModelConfig): ModelConfig {
   return { dataset, classSubset, scenario, model, sizes, epochs, seed };
 }
 
-export const modelKey = (m: ModelConfig): string => hashKey({ kind: 'model', ...modelConfigOf(m) });
-export const cellKey = (c: CellConfig): string => hashKey({ kind: 'cell', ...c });
+const modelKey = (m: ModelConfig): string => hashKey({ kind: 'model', ...modelConfigOf(m) });
+const cellKey = (c: CellConfig): string => hashKey({ kind: 'cell', ...c });
 /** Cells with the same control key share one control arm (random selection does not depend on the strategy, layer selection or alpha). */
-export const controlKeyOf = (c: CellSettings): string =>
+const controlKeyOf = (c: CellSettings): string =>
   hashKey({ kind: 'control', model: modelKey(c.config), ...controlSettingsOf(RepairConfigSchema.parse(repairInputOf(c))) });
 
 /** The strategies of the grid: each text crossed with the metric and score-space axes (for the strategies that have those settings), deduplicated. */

@@ -30,7 +30,10 @@ export const RepairConfigSchema = z.strictObject({
   gamma: z.number().min(0).max(1).default(DEFAULT_GAMMA),
   delta: z.number().min(0).max(1).default(DEFAULT_DELTA),
   rollback: z.boolean().default(false),
-  /** Stop a strategy once no buggy label remains ("finished early"); off: every strategy spends the whole budget, for comparisons at equal budget. */
+  /**
+   * Stop a strategy once no buggy label remains ("finished early"); off: every strategy spends the
+   * whole budget, for comparisons at equal budget.
+   */
   earlyStop: z.boolean().default(true),
   minkowskiP: z.number().min(1).default(DEFAULT_MINKOWSKI_P),
   seed: z.number().int().min(0).max(0xffffffff),

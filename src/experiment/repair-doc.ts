@@ -69,7 +69,7 @@ export const RepairRowSchema = z.object({
 });
 
 /** One arm of a repair: a strategy's iterations, or the control's (named 'control'). */
-export const ArmDocSchema = z.object({
+const ArmDocSchema = z.object({
   name: z.string(),
   control: z.boolean(),
   finishedEarly: z.boolean(),

@@ -33,7 +33,7 @@ import {
 import type { RepairConfig } from './repair-config.js';
 import type { ArmResult, IterationDoc, RepairRow } from './repair-doc.js';
 
-export type { ArmResult, RepairRow };
+export type { ArmResult };
 
 export interface TrainingSettings {
   readonly epochs: number;
@@ -82,7 +82,8 @@ export async function runRepair(
   if (budget > inputs.pool.count) {
     throw new ModeError(
       'usage',
-      `budget of ${config.iterations} iterations x batch ${config.batch} = ${budget} inputs is larger than the pool (${inputs.pool.count}); lower --iterations or --batch, or train with a larger --pool-size`,
+      `budget of ${config.iterations} iterations x batch ${config.batch} = ${budget} inputs is larger than the pool ` +
+        `(${inputs.pool.count}); lower --iterations or --batch, or train with a larger --pool-size`,
     );
   }
   const root = new Rng(config.seed);
@@ -107,7 +108,8 @@ export async function runRepair(
     if (!control.control || control.iterations.length !== config.iterations) {
       throw new ModeError(
         'internal',
-        `a shared control arm must be a control of ${config.iterations} iterations (got '${control.name}' with ${control.iterations.length})`,
+        `a shared control arm must be a control of ${config.iterations} iterations (got '${control.name}' with ` +
+          `${control.iterations.length})`,
       );
     }
   } else {
@@ -286,8 +288,11 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
         type: 'stage',
         stage: 'repair',
         message:
-          `  iteration ${it + 1}/${config.iterations}: ${bug === null ? 'no target' : `target ${bug.label} (${bug.kind})${layer === null ? '' : ` at ${layer}`}`}, ` +
-          `picked ${selection.indices.length} (${(100 * mean(alreadyCorrect)).toFixed(0)}% already correct${targetedPositions.length === 0 ? '' : `, targeted ${(100 * mean(targetedPositions.map((k) => alreadyCorrect[k]!))).toFixed(0)}%`}), validation ${(100 * validationEval.accuracy).toFixed(2)}%${rolledBack ? ', rolled back' : ''}`,
+          `  iteration ${it + 1}/${config.iterations}: ` +
+          `${bug === null ? 'no target' : `target ${bug.label} (${bug.kind})${layer === null ? '' : ` at ${layer}`}`}, ` +
+          `picked ${selection.indices.length} (${(100 * mean(alreadyCorrect)).toFixed(0)}% already correct` +
+          `${targetedPositions.length === 0 ? '' : `, targeted ${(100 * mean(targetedPositions.map((k) => alreadyCorrect[k]!))).toFixed(0)}%`}), ` +
+          `validation ${(100 * validationEval.accuracy).toFixed(2)}%${rolledBack ? ', rolled back' : ''}`,
       });
       previous = validationEval;
       previousTest = testEval;

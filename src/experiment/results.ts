@@ -21,9 +21,12 @@ import { RETRAIN_REGIMES } from './repair-config.js';
 import { comparePaired, holm, summarizeValues, type PairedComparison, type Summary } from './statistics.js';
 import type { StoredCell } from './store.js';
 
-/** What Initial / Final / Control measure: overall test accuracy (the slides'), or the mean test recall of the labels buggy at the start. */
+/**
+ * What Initial / Final / Control measure: overall test accuracy (the slides'), or the mean test
+ * recall of the labels buggy at the start.
+ */
 export const MEASURES = ['accuracy', 'buggy'] as const;
-export type Measure = (typeof MEASURES)[number];
+type Measure = (typeof MEASURES)[number];
 
 export interface ResultsOptions {
   readonly by: readonly Dimension[];
@@ -32,7 +35,7 @@ export interface ResultsOptions {
   readonly reference: string | null;
 }
 
-export interface CellValues {
+interface CellValues {
   readonly seed: number;
   readonly initial: number;
   readonly final: number;
@@ -73,7 +76,7 @@ export interface ResultsTable {
   readonly friedman: FriedmanResult;
 }
 
-export interface LayerSelectionComparison {
+interface LayerSelectionComparison {
   readonly group: Readonly<Record<string, string>>;
   readonly rule: string;
   /** Settings (cells per seed) averaged within each seed. */
@@ -94,7 +97,7 @@ export interface ExperimentResults {
 }
 
 /** Per-cell values of the measure; null when the cell has none. */
-export function cellValues(cell: StoredCell, measure: Measure): CellValues | null {
+function cellValues(cell: StoredCell, measure: Measure): CellValues | null {
   const result = cell.result;
   const row = result.table[0];
   const arm = result.arms[0];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { expandCells, parseExperimentConfig, parseWhere, type Cell } from './experiment-config.js';
 import { SweepScheduler, type Job, type ModelStart } from './scheduler.js';
-import { modelFolder, planSweep } from './sweep.js';
+import { modelFolder, planSweep } from './sweep-plan.js';
 
 /** 2 seeds x 3 strategies: per seed one model and one control key shared by the three cells. */
 const CONFIG = parseExperimentConfig({

@@ -122,7 +122,10 @@ export class SweepScheduler {
     return this.queue.splice(0);
   }
 
-  /** Gives up on everything not started (workers cannot start, or the store refused the engine): returns the queued cells and model keys. */
+  /**
+   * Gives up on everything not started (workers cannot start, or the store refused the engine):
+   * returns the queued cells and model keys.
+   */
   abandon(): { cells: Cell[]; models: string[] } {
     const models = this.trains.splice(0);
     for (const key of models) this.models.set(key, { status: 'failed', message: 'abandoned' });

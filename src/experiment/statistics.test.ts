@@ -23,7 +23,8 @@ test('paired t-test and Wilcoxon signed-rank match known values', () => {
   close(c.wilcoxonP, 0.3125);
   close(c.meanDifference, 0.07);
   close(c.effectSize, 0.07 / Math.sqrt(0.00825));
-  // Differences whose statistic sits mid-distribution: scipy.stats.wilcoxon([1, 2, -3], [0, 0, 0], method='exact') gives p = 1.0; @stdlib alone gives 1.25.
+  // Differences whose statistic sits mid-distribution: scipy.stats.wilcoxon([1, 2, -3], [0, 0, 0],
+  // method='exact') gives p = 1.0; @stdlib alone gives 1.25.
   close(comparePaired([1, 2, -3], [0, 0, 0]).wilcoxonP, 1);
   const same = comparePaired([1, 2], [1, 2]);
   assert.equal(same.tTestP, 1);

@@ -79,7 +79,8 @@ test('a store of another schema version is refused, not overwritten', () => {
     assert.throws(
       () => ResultStore.open(file),
       new RegExp(
-        `newer\\.sqlite is a result store of schema version 99, written by mode .*; this mode \\(.*\\) reads version ${STORE_SCHEMA_VERSION} only; upgrade mode, or choose another --store`,
+        `newer\\.sqlite is a result store of schema version 99, written by mode .*; this mode \\(.*\\) reads version ` +
+          `${STORE_SCHEMA_VERSION} only; upgrade mode, or choose another --store`,
       ),
     ),
   );

@@ -21,15 +21,17 @@ import { parseStrategy } from '../select/strategies.js';
 import type { CellConfig, CellSettings, ModelConfig } from './experiment-config.js';
 import { checkArmResult, checkRepairDoc, type ArmResult, type RepairDoc, type RepairDocInput } from './repair-doc.js';
 
-export const STORE_KIND = 'mode-experiment-store';
+const STORE_KIND = 'mode-experiment-store';
 /** Bump when the tables change; a store of another version is refused, never rewritten. */
 export const STORE_SCHEMA_VERSION = 2;
 /** How long a writer waits for another connection's lock (a reader's snapshot) before failing, ms. */
 const BUSY_TIMEOUT_MS = 10_000;
 
-const SCHEMA = `
+const SCHEMA =
+  `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, tool_version TEXT NOT NULL, config TEXT NOT NULL, cells INTEGER NOT NULL);
+CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, tool_version TEXT NOT NULL, ` +
+  `config TEXT NOT NULL, cells INTEGER NOT NULL);
 CREATE TABLE models (key TEXT PRIMARY KEY, config TEXT NOT NULL, path TEXT NOT NULL, seconds REAL, finished_at TEXT NOT NULL);
 CREATE TABLE controls (key TEXT PRIMARY KEY, model_key TEXT NOT NULL, arm TEXT NOT NULL, seconds REAL NOT NULL, finished_at TEXT NOT NULL);
 CREATE TABLE cells (
@@ -41,7 +43,8 @@ CREATE TABLE iterations (
   validation_accuracy REAL NOT NULL, test_accuracy REAL NOT NULL, per_label TEXT NOT NULL, share_already_correct REAL,
   PRIMARY KEY (cell_key, arm, iteration)
 );
-CREATE TABLE failures (id INTEGER PRIMARY KEY AUTOINCREMENT, cell_key TEXT NOT NULL, label TEXT NOT NULL, message TEXT NOT NULL, seconds REAL, failed_at TEXT NOT NULL);
+CREATE TABLE failures (id INTEGER PRIMARY KEY AUTOINCREMENT, cell_key TEXT NOT NULL, label TEXT NOT NULL, message TEXT NOT NULL, ` +
+  `seconds REAL, failed_at TEXT NOT NULL);
 `;
 
 /** A finished cell as the sweep writes it: its repair.json, and the control arm it computed, if any. */
@@ -152,7 +155,8 @@ export class ResultStore {
         const newer = version > STORE_SCHEMA_VERSION;
         throw refuse(
           file,
-          `is a result store of schema version ${meta.get('schema_version')}, written by mode ${meta.get('tool_version') ?? '?'}; this mode (${toolVersion()}) reads version ${STORE_SCHEMA_VERSION} only`,
+          `is a result store of schema version ${meta.get('schema_version')}, written by mode ${meta.get('tool_version') ?? '?'}; ` +
+            `this mode (${toolVersion()}) reads version ${STORE_SCHEMA_VERSION} only`,
           newer ? 'upgrade mode, or choose another --store' : 'rerun the experiment into a new --store; the file was left as it is',
         );
       }
@@ -184,7 +188,8 @@ export class ResultStore {
     if (stored !== engine) {
       throw new ModeError(
         'usage',
-        `${this.file} holds results computed on the ${stored} engine and this sweep runs on ${engine}; rerun with the --engine that made them, or pass a new --store (results of two engines are not mixed)`,
+        `${this.file} holds results computed on the ${stored} engine and this sweep runs on ${engine}; ` +
+          `rerun with the --engine that made them, or pass a new --store (results of two engines are not mixed)`,
       );
     }
   }
@@ -206,7 +211,8 @@ export class ResultStore {
       'INSERT INTO cells (key, model_key, label, config, status, result, seconds, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insertIteration = this.db.prepare(
-      'INSERT INTO iterations (cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, share_already_correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO iterations (cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, ' +
+        'share_already_correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insertControl = this.db.prepare(
       'INSERT OR IGNORE INTO controls (key, model_key, arm, seconds, finished_at) VALUES (?, ?, ?, ?, ?)',

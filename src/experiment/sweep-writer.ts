@@ -6,8 +6,38 @@
  */
 import type { Cell, ModelConfig } from './experiment-config.js';
 import type { ResultStore } from './store.js';
-import type { SweepCounts, SweepEvent } from './sweep.js';
+import type { SweepPlan } from './sweep-plan.js';
 import type { Outcome } from './worker-pool.js';
+
+export interface SweepCounts {
+  /** Cells this sweep runs (missing from the store when it started). */
+  readonly total: number;
+  readonly done: number;
+  readonly running: number;
+  readonly failed: number;
+  /** Not finished yet (running included). */
+  readonly left: number;
+}
+
+export type SweepEvent =
+  | { readonly type: 'plan'; readonly plan: SweepPlan; readonly workers: number }
+  | { readonly type: 'model-done'; readonly key: string; readonly label: string; readonly seconds: number }
+  | { readonly type: 'model-failed'; readonly key: string; readonly label: string; readonly message: string }
+  | { readonly type: 'cell-start'; readonly cell: Cell; readonly counts: SweepCounts }
+  | {
+      readonly type: 'cell-done';
+      readonly cell: Cell;
+      readonly seconds: number;
+      readonly counts: SweepCounts;
+      readonly etaSeconds: number | null;
+    }
+  | {
+      readonly type: 'cell-failed';
+      readonly cell: Cell;
+      readonly message: string;
+      readonly counts: SweepCounts;
+      readonly etaSeconds: number | null;
+    };
 
 export class SweepWriter {
   done = 0;

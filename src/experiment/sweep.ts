@@ -5,8 +5,9 @@
  * repairs. Models needed by several cells are trained once, first; a cell starts as soon as its model
  * is ready. The control arm (random selection at the same budget) is computed by the first cell of
  * its control key and stored with it; the other cells of that key reuse it, so a cell costs one arm,
- * not two; while a control is being computed, cells that need it wait and others run. A failed cell is recorded as failed (not done) and the sweep goes on. Rerunning the same
- * sweep runs only the cells the store does not hold.
+ * not two; while a control is being computed, cells that need it wait and others run. A failed cell
+ * is recorded as failed (not done) and the sweep goes on. Rerunning the same sweep runs only the
+ * cells the store does not hold.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,69 +15,14 @@ import path from 'node:path';
 import { ModeError, oneOf } from '../core/errors.js';
 import { ENGINE_NAMES } from '../engine/index.js';
 import type { TrainConfigInput } from '../model/train-config.js';
-import { describeClassSubset, materializeClassSubset, type ClassSubset } from './class-subset.js';
-import {
-  expandCells,
-  hashKey,
-  modelConfigOf,
-  repairInputOf,
-  type Cell,
-  type CellFilter,
-  type ExperimentConfig,
-  type ModelConfig,
-} from './experiment-config.js';
-import { unavailableDataset } from './presets.js';
+import { describeClassSubset, materializeClassSubset } from './class-subset.js';
+import { modelConfigOf, repairInputOf, type Cell, type CellFilter, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
 import { SweepScheduler, type Job, type ModelStart } from './scheduler.js';
 import { ResultStore } from './store.js';
-import { SweepWriter } from './sweep-writer.js';
+import { dataFolder, modelFolder, modelsFolder, planSweep, type SweepPlan } from './sweep-plan.js';
+import { SweepWriter, type SweepEvent } from './sweep-writer.js';
 import { runPool, type Outcome } from './worker-pool.js';
 import type { WorkerTask } from './worker.js';
-
-export interface SweepCounts {
-  /** Cells this sweep runs (missing from the store when it started). */
-  readonly total: number;
-  readonly done: number;
-  readonly running: number;
-  readonly failed: number;
-  /** Not finished yet (running included). */
-  readonly left: number;
-}
-
-export type SweepEvent =
-  | { readonly type: 'plan'; readonly plan: SweepPlan; readonly workers: number }
-  | { readonly type: 'model-done'; readonly key: string; readonly label: string; readonly seconds: number }
-  | { readonly type: 'model-failed'; readonly key: string; readonly label: string; readonly message: string }
-  | { readonly type: 'cell-start'; readonly cell: Cell; readonly counts: SweepCounts }
-  | {
-      readonly type: 'cell-done';
-      readonly cell: Cell;
-      readonly seconds: number;
-      readonly counts: SweepCounts;
-      readonly etaSeconds: number | null;
-    }
-  | {
-      readonly type: 'cell-failed';
-      readonly cell: Cell;
-      readonly message: string;
-      readonly counts: SweepCounts;
-      readonly etaSeconds: number | null;
-    };
-
-export interface SweepPlan {
-  readonly store: string;
-  /** Every cell of the experiment that can run here. */
-  readonly cells: readonly Cell[];
-  /** Cells left out, with the reason (a dataset that is not installed). */
-  readonly skipped: readonly { readonly reason: string; readonly cells: number }[];
-  /** Cells of the experiment left out by a --where filter (a later run without it runs them). */
-  readonly excluded: number;
-  readonly alreadyDone: number;
-  /** Cells to run now, in order. */
-  readonly missing: readonly Cell[];
-  /** Initial models the missing cells need, and how many of them must be trained. */
-  readonly models: number;
-  readonly modelsToTrain: number;
-}
 
 export interface SweepOptions {
   /** Path of the SQLite result store (created when absent). */
@@ -95,67 +41,6 @@ export interface SweepResult {
   readonly ran: number;
   readonly failed: readonly { readonly key: string; readonly label: string; readonly message: string }[];
   readonly seconds: number;
-}
-
-/** Where a store keeps its initial models (`<store>.models/<key>/`) and class-subset data (`<store>.models/data/<key>/`). */
-export const modelsFolder = (store: string): string => `${path.resolve(store)}.models`;
-export const modelFolder = (store: string, key: string): string => path.join(modelsFolder(store), key);
-const dataFolder = (store: string, dataset: string, k: ClassSubset): string =>
-  path.join(modelsFolder(store), 'data', hashKey({ kind: 'class-subset', dataset, k }));
-
-function partition(
-  cells: readonly Cell[],
-  exists: (file: string) => boolean,
-): { runnable: Cell[]; skipped: { reason: string; cells: number }[] } {
-  const skipped = new Map<string, number>();
-  const runnable = cells.filter((c) => {
-    const reason = unavailableDataset(c.config.dataset, exists);
-    if (reason === null) return true;
-    skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
-    return false;
-  });
-  return { runnable, skipped: [...skipped].map(([reason, n]) => ({ reason, cells: n })) };
-}
-
-export interface PlanOptions {
-  /** Keys of the cells the store holds (read from the store when not given). */
-  readonly doneKeys?: ReadonlySet<string>;
-  readonly where?: CellFilter;
-  /** Whether a file exists (installed datasets, trained models); the file system's by default. */
-  readonly exists?: (file: string) => boolean;
-}
-
-/** The plan of a sweep against a store, without running anything (the store is only read, when it exists). */
-export function planSweep(config: ExperimentConfig, store: string, options: PlanOptions = {}): SweepPlan {
-  const exists = options.exists ?? existsSync;
-  const all = expandCells(config);
-  const where = options.where;
-  const chosen = where === undefined ? all : all.filter((c) => where(c));
-  const { runnable, skipped } = partition(chosen, exists);
-  let done = options.doneKeys;
-  if (done === undefined) {
-    if (exists(store)) {
-      const s = ResultStore.open(store, { readonly: true });
-      try {
-        done = s.doneKeys();
-      } finally {
-        s.close();
-      }
-    } else done = new Set();
-  }
-  const missing = runnable.filter((c) => !done.has(c.key));
-  const models = new Set(missing.map((c) => c.modelKey));
-  const modelsToTrain = [...models].filter((k) => !exists(path.join(modelFolder(store, k), 'manifest.json'))).length;
-  return {
-    store,
-    cells: runnable,
-    skipped,
-    excluded: all.length - chosen.length,
-    alreadyDone: runnable.length - missing.length,
-    missing,
-    models: models.size,
-    modelsToTrain,
-  };
 }
 
 /** One sweep at a time per store: a lock file holding the owner's pid (a dead owner's lock is taken over). */
@@ -177,7 +62,8 @@ function acquireLock(store: string): () => void {
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         throw new ModeError(
           'usage',
-          `result store ${store} is in use by a running sweep (process ${owner}); wait for it to finish, or delete ${lock} if that process is not a mode experiment`,
+          `result store ${store} is in use by a running sweep (process ${owner}); wait for it to finish, ` +
+            `or delete ${lock} if that process is not a mode experiment`,
         );
       }
       unlinkSync(lock);

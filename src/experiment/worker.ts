@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { writeJson, writeOutputFolder } from '../core/output-folder.js';
+import { writeOutputFolder } from '../core/output-folder.js';
 import { createEngine, resolveEngineName, type Engine } from '../engine/index.js';
 import { saveModelFolder } from '../model/model-folder.js';
 import { resolveTrainConfig, trainModel } from '../model/train.js';
@@ -50,9 +50,7 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
     if (request.type === 'train') {
       const result = await trainModel(resolveTrainConfig(request.config), { engine });
       try {
-        await writeOutputFolder(request.dir, false, (dir) =>
-          saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson),
-        );
+        await writeOutputFolder(request.dir, false, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics));
       } catch (error) {
         // Training is deterministic: a folder another process finished meanwhile is the same model.
         if (!existsSync(path.join(request.dir, 'manifest.json'))) throw error;

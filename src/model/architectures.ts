@@ -9,7 +9,7 @@ import { ModeError, usageError } from '../core/errors.js';
 import { ACTIVATIONS, type ArchitectureSpec, type LayerSpec } from '../engine/index.js';
 
 /** Presets. mlp and cnn are the shapes of the PyTorch benchmark reference (engine-notes.md). */
-export const ARCHITECTURES = {
+const ARCHITECTURES = {
   mlp: [{ type: 'flatten' }, { type: 'dense', units: 256, activation: 'relu' }, { type: 'dense', units: 128, activation: 'relu' }],
   cnn: [
     { type: 'conv2d', filters: 16, kernelSize: 3, activation: 'relu' },
@@ -39,14 +39,14 @@ export const ARCHITECTURES = {
   tiny: [{ type: 'flatten' }, { type: 'dense', units: 4, activation: 'relu' }],
 } as const satisfies Record<string, readonly LayerSpec[]>;
 
-export type ArchitectureName = keyof typeof ARCHITECTURES;
+type ArchitectureName = keyof typeof ARCHITECTURES;
 export const ARCHITECTURE_NAMES = Object.keys(ARCHITECTURES) as ArchitectureName[];
 
 const positiveInt = z.number().int().positive();
 const padding = z.enum(['valid', 'same']).optional();
 const activation = z.enum(ACTIVATIONS).optional();
 
-export const LayerSpecSchema = z.discriminatedUnion('type', [
+const LayerSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('dense'), units: positiveInt, activation }),
   z.strictObject({
     type: z.literal('conv2d'),
@@ -64,7 +64,7 @@ export const LayerSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('activation'), activation: z.enum(ACTIVATIONS) }),
 ]);
 
-export const ArchitectureFileSchema = z.strictObject({ layers: z.array(LayerSpecSchema).min(1) });
+const ArchitectureFileSchema = z.strictObject({ layers: z.array(LayerSpecSchema).min(1) });
 
 /** Formats the first problem of a zod error as "path: message". */
 export function describeZodError(error: z.ZodError): string {
@@ -86,7 +86,8 @@ export function parseArchitectureJson(text: string, source: string): LayerSpec[]
   if (!parsed.success) {
     throw new ModeError(
       'config',
-      `${source}: bad architecture spec at ${describeZodError(parsed.error)}; layers are ${LayerSpecSchema.options.map((o) => o.shape.type.value).join(', ')}`,
+      `${source}: bad architecture spec at ${describeZodError(parsed.error)}; layers are ` +
+        `${LayerSpecSchema.options.map((o) => o.shape.type.value).join(', ')}`,
     );
   }
   return parsed.data.layers as LayerSpec[];

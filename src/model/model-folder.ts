@@ -3,6 +3,7 @@
  * anywhere) plus our own manifest.json (how it was made: resolved config, seeds, data, engine,
  * versions, timings) and metrics.json (what it scores).
  */
+import { writeJson } from '../core/output-folder.js';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -12,8 +13,8 @@ import type { Engine, EngineInfo, LayerSpec, Model } from '../engine/index.js';
 import type { ClassificationMetrics } from './metrics.js';
 import { TrainConfigSchema, type TrainConfig } from './train-config.js';
 
-export const MANIFEST_FILE = 'manifest.json';
-export const METRICS_FILE = 'metrics.json';
+const MANIFEST_FILE = 'manifest.json';
+const METRICS_FILE = 'metrics.json';
 export const MANIFEST_VERSION = 1;
 
 export interface ModelManifest {
@@ -44,16 +45,12 @@ export interface ModelMetrics {
 
 const ManifestHeadSchema = z.object({ kind: z.literal('mode-model'), manifestVersion: z.number(), config: TrainConfigSchema });
 
-export async function saveModelFolder(
-  dir: string,
-  model: Model,
-  manifest: ModelManifest,
-  metrics: ModelMetrics,
-  write: (file: string, value: unknown) => Promise<void>,
-): Promise<void> {
+/** Writes a model folder (created when absent): the model (model.json + weights.bin), manifest.json and metrics.json. */
+export async function saveModelFolder(dir: string, model: Model, manifest: ModelManifest, metrics: ModelMetrics): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
   await model.save(dir);
-  await write(path.join(dir, MANIFEST_FILE), manifest);
-  await write(path.join(dir, METRICS_FILE), metrics);
+  await writeJson(path.join(dir, MANIFEST_FILE), manifest);
+  await writeJson(path.join(dir, METRICS_FILE), metrics);
 }
 
 export interface LoadedModelFolder {
@@ -81,7 +78,8 @@ export async function loadModelFolder(dir: string, engine: Engine): Promise<Load
     if (head.data.manifestVersion > MANIFEST_VERSION) {
       throw new ModeError(
         'model',
-        `${manifestPath} was written by a newer mode (manifest version ${head.data.manifestVersion}, this one reads ${MANIFEST_VERSION}); upgrade mode`,
+        `${manifestPath} was written by a newer mode (manifest version ${head.data.manifestVersion}, ` +
+          `this one reads ${MANIFEST_VERSION}); upgrade mode`,
       );
     }
     manifest = { ...(raw as ModelManifest), config: head.data.config };

@@ -22,7 +22,8 @@ export function checkModelFitsData(model: Model, inputShape: InputShape, numClas
   const same = model.inputShape.every((d, i) => d === inputShape[i]);
   if (!same) {
     throw shapeError(
-      `dataset ${dataset} has inputs of shape [${inputShape.join(', ')}] but the model expects [${model.inputShape.join(', ')}]; use the dataset the model was trained on`,
+      `dataset ${dataset} has inputs of shape [${inputShape.join(', ')}] but the model expects [${model.inputShape.join(', ')}]; ` +
+        `use the dataset the model was trained on`,
     );
   }
   if (numClasses > model.numClasses) {

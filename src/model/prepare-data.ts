@@ -5,7 +5,16 @@
  */
 import type { LabeledSet } from '../core/data-types.js';
 import { Rng } from '../core/rng.js';
-import { applyScenarios, describeScenario, loadDataset, parseScenario, splitDataset, type Dataset, type Scenario } from '../data/index.js';
+import {
+  applyScenarios,
+  describeScenario,
+  loadDataset,
+  parseScenario,
+  SCENARIO_KINDS,
+  splitDataset,
+  type Dataset,
+  type Scenario,
+} from '../data/index.js';
 import type { TrainConfig } from './train-config.js';
 
 export interface RunData {
@@ -23,7 +32,7 @@ export type DataConfig = Pick<TrainConfig, 'dataset' | 'seed' | 'trainSize' | 'v
 
 export function parseScenarios(texts: TrainConfig['scenarios']): Scenario[] {
   const scenarios: Scenario[] = [];
-  for (const kind of ['small', 'starve', 'noise'] as const) {
+  for (const kind of SCENARIO_KINDS) {
     const text = texts[kind];
     if (text !== undefined) scenarios.push(parseScenario(kind, text));
   }

@@ -6,10 +6,11 @@ export const MAX_SEED = 0xffffffff;
 
 /** Training defaults: Adam 1e-3, batch 64, as in the PyTorch reference (shared/bench). */
 export const DEFAULT_EPOCHS = 3;
-export const DEFAULT_BATCH_SIZE = 64;
-export const DEFAULT_LEARNING_RATE = 1e-3;
-export const DEFAULT_SEED = 1;
+const DEFAULT_BATCH_SIZE = 64;
+const DEFAULT_LEARNING_RATE = 1e-3;
+const DEFAULT_SEED = 1;
 
+/** Bug scenarios as configs write them: each kind's option text, e.g. { starve: '3,8:0.02' } (data/scenarios.ts parses them). */
 export const ScenarioTextSchema = z.strictObject({
   starve: z.string().optional(),
   small: z.string().optional(),

@@ -27,7 +27,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
 }
 
 /** Seeds of a training run, all derived from the root seed. */
-export function trainSeeds(seed: number): Record<string, number> {
+function trainSeeds(seed: number): Record<string, number> {
   const root = new Rng(seed);
   return {
     root: seed,
@@ -56,7 +56,9 @@ export async function trainModel(config: TrainConfig, options: TrainOptions): Pr
     onProgress({
       type: 'stage',
       stage: 'train',
-      message: `training ${architecture.name} (${model.parameterCount()} parameters) on ${data.train.count} inputs for ${config.epochs} epochs`,
+      message:
+        `training ${architecture.name} (${model.parameterCount()} parameters) on ${data.train.count} inputs ` +
+        `for ${config.epochs} epochs`,
     });
     t = performance.now();
     await model.fit(data.train, {

@@ -11,7 +11,7 @@ export interface Picture {
   readonly png: Buffer;
 }
 
-export const SHEET_MAPS: readonly MapName[] = ['hc', 'hm', 'hw', 'dhm', 'dhw'];
+const SHEET_MAPS: readonly MapName[] = ['hc', 'hm', 'hw', 'dhm', 'dhw'];
 
 const MAP_TITLES: Record<MapName, string> = {
   hc: 'HC correct',

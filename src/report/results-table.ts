@@ -8,7 +8,6 @@ import type { ExperimentResults, ResultsRow, ResultsTable, Tested } from '../exp
 import { table } from './terminal.js';
 
 export const RESULTS_FORMATS = ['table', 'markdown', 'csv', 'json'] as const;
-export type ResultsFormat = (typeof RESULTS_FORMATS)[number];
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const kebab = (d: string): string => d.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -73,12 +72,19 @@ function friedmanText(results: ExperimentResults, t: ResultsTable): string {
   const f = t.friedman;
   const over = results.by.map(kebab).join(' x ');
   if (!Number.isFinite(f.pValue))
-    return `Friedman across ${over} on Final: - (needs at least 3 rows and 2 seeds that every row has; here ${plural(f.treatments, 'row')}, ${plural(f.blocks, 'seed')})`;
-  return `Friedman across ${over} on Final: chi2 = ${f.statistic.toFixed(3)}, df = ${f.df}, p = ${pValue(f.pValue)} (${f.treatments} rows, ${f.blocks} seeds as blocks)`;
+    return (
+      `Friedman across ${over} on Final: - (needs at least 3 rows and 2 seeds that every row has; ` +
+      `here ${plural(f.treatments, 'row')}, ${plural(f.blocks, 'seed')})`
+    );
+  return (
+    `Friedman across ${over} on Final: chi2 = ${f.statistic.toFixed(3)}, df = ${f.df}, p = ${pValue(f.pValue)} (${f.treatments} ` +
+    `rows, ${f.blocks} seeds as blocks)`
+  );
 }
 
 const LAYER_INTRO =
-  'Layer selection vs none: Final with the rule minus Final without layer selection, matched on every other setting, averaged within each seed, paired by seed; Holm across these comparisons.';
+  'Layer selection vs none: Final with the rule minus Final without layer selection, matched on every other setting, ' +
+  'averaged within each seed, paired by seed; Holm across these comparisons.';
 const LAYER_HEAD = ['settings', 'comparison', 'seeds', 'matched settings', 'Δ Final', 'p t (Holm)', 'p W (Holm)', 'd_z'];
 
 function layerRows(results: ExperimentResults): string[][] {
@@ -111,9 +117,11 @@ function measureText(results: ExperimentResults): string {
 export function renderResults(results: ExperimentResults, format: 'table' | 'markdown', source: string): string {
   const md = format === 'markdown';
   const out: string[] = [
-    `${md ? '# ' : ''}Results of ${source}: ${plural(results.cells, 'cell')}, ${plural(results.seeds.length, 'seed')} (${results.seeds.join(', ')}); Initial / Final / Control = ${measureText(results)}.`,
+    `${md ? '# ' : ''}Results of ${source}: ${plural(results.cells, 'cell')}, ${plural(results.seeds.length, 'seed')} ` +
+      `(${results.seeds.join(', ')}); Initial / Final / Control = ${measureText(results)}.`,
     '',
-    'Mean ± half-width of the 95% CI across seeds. p: Final vs Control paired by seed, t-test and Wilcoxon signed-rank, Holm-corrected across the rows of each table in parentheses; d_z: mean difference / sd of the differences.',
+    'Mean ± half-width of the 95% CI across seeds. p: Final vs Control paired by seed, t-test and Wilcoxon signed-rank, ' +
+      'Holm-corrected across the rows of each table in parentheses; d_z: mean difference / sd of the differences.',
   ];
   if (results.cellsWithoutValue > 0)
     out.push(`${results.cellsWithoutValue} cells have no value for this measure (no buggy label at the start) and are left out.`);

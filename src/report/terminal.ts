@@ -12,7 +12,7 @@ export function table(header: string[], rows: string[][], align: ('left' | 'righ
 
 export const pct = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : `${(v * 100).toFixed(digits)}`;
-export const num = (v: number | null | undefined, digits = 4): string =>
+const num = (v: number | null | undefined, digits = 4): string =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits);
 
 /** Per-label accuracy (%) of several sets side by side; `mark` labels get a '*'. */

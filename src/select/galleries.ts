@@ -15,9 +15,9 @@ import type { RunData } from '../model/prepare-data.js';
 import { METRIC_NAMES, scoreCandidates, type MetricName } from './metrics.js';
 
 /** Inputs shown per gallery: one row of six fits a laptop screen at 3x MNIST size. */
-export const DEFAULT_GALLERY_SIZE = 6;
+const DEFAULT_GALLERY_SIZE = 6;
 
-export interface RankedGallery {
+interface RankedGallery {
   readonly metric: MetricName;
   readonly most: readonly { index: number; score: number }[];
   readonly least: readonly { index: number; score: number }[];
@@ -93,7 +93,7 @@ export interface GalleryPick {
   readonly predicted: number;
 }
 
-export interface MetricGallery {
+interface MetricGallery {
   readonly metric: MetricName;
   /** Highest scores first. */
   readonly most: readonly GalleryPick[];

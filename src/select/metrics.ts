@@ -46,13 +46,13 @@ export interface ResolvedMetricOptions {
 /** Minkowski exponent when none is given: method.md section 6, "minkowski (p, default 3)". */
 export const DEFAULT_MINKOWSKI_P = 3;
 /** Value bins for the histogram earth mover when none is given: a project default (the replication's count is not recorded). */
-export const DEFAULT_HISTOGRAM_BINS = 32;
+const DEFAULT_HISTOGRAM_BINS = 32;
 /** Floor on the Bhattacharyya coefficient, so disjoint distributions get distance -ln(1e-12) ~ 27.6 instead of Infinity. */
 export const BHATTACHARYYA_MIN_COEFFICIENT = 1e-12;
 /** Largest integer Minkowski exponent computed by repeated multiplication (a speed threshold, not a limit). */
 const MINKOWSKI_MULTIPLY_MAX_P = 16;
 /** meanPairwiseSimilarity uses the first this-many rows only, bounding it at O(200^2 * size). */
-export const MEAN_PAIRWISE_MAX_ROWS = 200;
+const MEAN_PAIRWISE_MAX_ROWS = 200;
 
 /**
  * Measures one row of `rows` (starting at `offset`, as long as the prepared reference) against the
@@ -430,7 +430,8 @@ export const METRICS = {
     identityRanksFirst: true,
     rowIndependent: false,
     description:
-      "Wasserstein-1 between histograms of the values, ignoring positions (the replication's variant; bins from the options, default 32, over the joint value range)",
+      "Wasserstein-1 between histograms of the values, ignoring positions (the replication's variant; bins from the options, default 32, " +
+      'over the joint value range)',
     prepare: prepareEarthMoverHistogram,
   },
   canberra: {

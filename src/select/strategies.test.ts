@@ -138,7 +138,7 @@ test('targeted-uncertainty picks the lowest p(label); entropy, margin and deepgi
   const tu = await selectBatch(strategySpec('targeted-uncertainty'), input, { batch: 20, alpha: 0.5, rng: new Rng(2) });
   const chosen = Array.from(tu.indices).filter((_, k) => tu.targeted[k] === 1);
   const rest = Array.from(input.labels)
-    .map((y, i) => i)
+    .map((_, i) => i)
     .filter((i) => input.labels[i] === 1 && !chosen.includes(i));
   assert.ok(Math.max(...chosen.map((i) => pOf(i, 1))) <= Math.min(...rest.map((i) => pOf(i, 1))));
   const row = (i: number): number[] => [pOf(i, 0), pOf(i, 1), pOf(i, 2)];

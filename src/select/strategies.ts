@@ -21,13 +21,12 @@ import { ModeError, oneOf, usageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { METRIC_NAMES, scoreCandidates, type MetricOptions } from './metrics.js';
 
-export const SELECTION_MAPS = ['hc', 'hm', 'hw', 'dhc', 'dhm', 'dhw', 'contrast'] as const;
-export type SelectionMap = (typeof SELECTION_MAPS)[number];
-export const ORDERS = ['most', 'least'] as const;
-export type Order = (typeof ORDERS)[number];
+const SELECTION_MAPS = ['hc', 'hm', 'hw', 'dhc', 'dhm', 'dhw', 'contrast'] as const;
+type SelectionMap = (typeof SELECTION_MAPS)[number];
+const ORDERS = ['most', 'least'] as const;
 export const SCORE_SPACES = ['importance', 'activation', 'input'] as const;
 export type ScoreSpace = (typeof SCORE_SPACES)[number];
-export const PICK_RULES = ['top', 'sample'] as const;
+const PICK_RULES = ['top', 'sample'] as const;
 export type PickRule = (typeof PICK_RULES)[number];
 
 /** One setting of a strategy: its values, its default, and how messages and --help name it. */
@@ -39,9 +38,10 @@ export interface Setting<V extends string = string> {
   readonly help: string;
 }
 
-type Settings = Readonly<Record<string, Setting>>;
+/** A strategy's settings table: each setting by name. */
+export type Settings = Readonly<Record<string, Setting>>;
 /** The values of a settings table: { map: 'hc' | 'hm' | ..., ... }. */
-type ValuesOf<S extends Settings> = { readonly [K in keyof S]: S[K] extends Setting<infer V> ? V : never };
+export type ValuesOf<S extends Settings> = { readonly [K in keyof S]: S[K] extends Setting<infer V> ? V : never };
 
 /** Heat maps in the scoring space, as the strategy needs them (HC, HM, HW, DHC, DHM, DHW of the target). */
 export type MapsInSpace = Readonly<Record<'hc' | 'hm' | 'hw' | 'dhc' | 'dhm' | 'dhw', Float32Array>>;
@@ -190,14 +190,14 @@ export const STRATEGIES = {
 export type StrategyKind = keyof typeof STRATEGIES;
 export const STRATEGY_KINDS = Object.keys(STRATEGIES) as StrategyKind[];
 
-type SettingsOfKind<K extends StrategyKind> = (typeof STRATEGIES)[K]['settings'];
+export type SettingsOfKind<K extends StrategyKind> = (typeof STRATEGIES)[K]['settings'];
 /** A strategy with its settings: a discriminated union on `kind`. */
 export type StrategySpec = { [K in StrategyKind]: { readonly kind: K } & ValuesOf<SettingsOfKind<K>> }[StrategyKind];
 /** A strategy as code writes it: the kind, and any settings (the rest take their defaults). */
 export type StrategySpecInput = { [K in StrategyKind]: { readonly kind: K } & Partial<ValuesOf<SettingsOfKind<K>>> }[StrategyKind];
 
 /** Every strategy setting, in table order; a setting shared by entries is listed once. */
-type SettingKey = { [K in StrategyKind]: keyof SettingsOfKind<K> }[StrategyKind];
+export type SettingKey = { [K in StrategyKind]: keyof SettingsOfKind<K> }[StrategyKind];
 const settingsOf = (kind: StrategyKind): Settings => STRATEGIES[kind].settings;
 const settingKeysOf = (kind: StrategyKind): string[] => Object.keys(settingsOf(kind));
 export const STRATEGY_SETTING_KEYS = [...new Set(STRATEGY_KINDS.flatMap(settingKeysOf))] as SettingKey[];

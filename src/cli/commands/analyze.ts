@@ -193,12 +193,15 @@ export function formatAnalysis(written: AnalyzeWritten, out: string): string {
       const bug = result.bugReport.bugs.find((b) => b.label === t.label)!;
       const maps = result.maps.find((m) => m.label === t.label)!;
       return (
-        `  ${t.label} ${classNames[t.label] === String(t.label) ? '' : `(${classNames[t.label]}) `}${t.kind}: train ${pct(bug.trainAccuracy)}%, validation ${pct(bug.validationAccuracy)}%; ` +
-        `target layer ${t.layerName} (${t.reason}); maps over ${maps.counts.correct} correct, ${maps.counts.missed} missed, ${maps.counts.wronglyClaimed} wrongly claimed; most confused with ${maps.confusedWith}`
+        `  ${t.label} ${classNames[t.label] === String(t.label) ? '' : `(${classNames[t.label]}) `}${t.kind}: train ` +
+        `${pct(bug.trainAccuracy)}%, validation ${pct(bug.validationAccuracy)}%; ` +
+        `target layer ${t.layerName} (${t.reason}); maps over ${maps.counts.correct} correct, ${maps.counts.missed} missed, ` +
+        `${maps.counts.wronglyClaimed} wrongly claimed; most confused with ${maps.confusedWith}`
       );
     }),
     '',
-    `wrote ${out}: ${ANALYSIS_FILE} and ${written.pictures.length} pictures (${written.pictures.filter((p) => p.includes('sheet')).join(', ') || 'no sheets'}) in ${written.seconds.toFixed(1)} s`,
+    `wrote ${out}: ${ANALYSIS_FILE} and ${written.pictures.length} pictures ` +
+      `(${written.pictures.filter((p) => p.includes('sheet')).join(', ') || 'no sheets'}) in ${written.seconds.toFixed(1)} s`,
     '',
   ].join('\n');
 }

@@ -16,8 +16,8 @@ import { writeReport } from './report.js';
 import { formatTrain, trainToFolder } from './train.js';
 
 /** The demo's bug: calibration.md's starved-label scenario. */
-export const DEMO_SCENARIO = '3,8:0.02';
-export const DEMO_BATCH = 200;
+const DEMO_SCENARIO = '3,8:0.02';
+const DEMO_BATCH = 200;
 
 interface DemoFlags {
   seed: number;
@@ -95,7 +95,8 @@ export function registerDemo(program: Command): void {
       say(
         [
           '',
-          `pictures: ${path.join(analysisDir, '*-sheet.png')} (HC, HM, HW, DHM, DHW per buggy label) and ${path.join(analysisDir, 'layers.png')}`,
+          `pictures: ${path.join(analysisDir, '*-sheet.png')} (HC, HM, HW, DHM, DHW per buggy label) and ` +
+            `${path.join(analysisDir, 'layers.png')}`,
           `report: ${path.resolve(report)} (open it in a browser; \`mode serve --from ${flags.out}\` serves it)`,
           `demo finished in ${((performance.now() - started) / 1000).toFixed(0)} s`,
           '',

@@ -13,7 +13,9 @@ import {
   type ExperimentConfig,
 } from '../../experiment/experiment-config.js';
 import { PRESET_NAMES, presetConfig } from '../../experiment/presets.js';
-import { planSweep, runSweep, type SweepEvent, type SweepPlan, type SweepResult } from '../../experiment/sweep.js';
+import { planSweep, type SweepPlan } from '../../experiment/sweep-plan.js';
+import type { SweepEvent } from '../../experiment/sweep-writer.js';
+import { runSweep, type SweepResult } from '../../experiment/sweep.js';
 import { intOption, printJson, type GlobalOptions } from '../common.js';
 
 interface ExperimentFlags {
@@ -30,7 +32,8 @@ export function registerExperiment(program: Command): void {
   program
     .command('experiment')
     .description(
-      'run a grid of repairs (scenario x model x strategy x metric x seed x ...) into a resumable SQLite result store, with parallel workers',
+      'run a grid of repairs (scenario x model x strategy x metric x seed x ...) into a resumable SQLite result ' +
+        'store, with parallel workers',
     )
     .option('--config <file>', 'experiment config, JSON or YAML')
     .option('--preset <name>', `a named experiment: ${PRESET_NAMES.join(' | ')}`)
@@ -43,7 +46,8 @@ export function registerExperiment(program: Command): void {
     )
     .option(
       '--where <setting=values>',
-      'run only the cells with these settings, e.g. --where model=mlp or --where batch=200,2000 (repeatable; every clause must hold; settings as in mode results --by)',
+      'run only the cells with these settings, e.g. --where model=mlp or --where batch=200,2000 (repeatable; every clause must hold; ' +
+        'settings as in mode results --by)',
       collect,
       [],
     )
@@ -81,7 +85,8 @@ export function registerExperiment(program: Command): void {
         const first = result.failed[0]!;
         throw new ModeError(
           'model',
-          `${result.failed.length} of ${result.plan.missing.length} cells failed (first: ${first.label}: ${first.message}); they are recorded as failed in ${store}, and the same command runs them again`,
+          `${result.failed.length} of ${result.plan.missing.length} cells failed (first: ${first.label}: ${first.message}); ` +
+            `they are recorded as failed in ${store}, and the same command runs them again`,
         );
       }
     });
@@ -122,7 +127,8 @@ function planSummary(plan: SweepPlan): Record<string, unknown> {
 
 function formatPlan(plan: SweepPlan): string {
   return [
-    `${plan.cells.length} cells: ${plan.alreadyDone} already done in ${plan.store}, ${plan.missing.length} to run; they need ${plan.models} initial models, ${plan.modelsToTrain} to train`,
+    `${plan.cells.length} cells: ${plan.alreadyDone} already done in ${plan.store}, ${plan.missing.length} to run; ` +
+      `they need ${plan.models} initial models, ${plan.modelsToTrain} to train`,
     ...(plan.excluded > 0 ? [`left out by --where: ${plan.excluded} cells (a run without --where runs them)`] : []),
     ...plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
   ].join('\n');
@@ -131,14 +137,15 @@ function formatPlan(plan: SweepPlan): string {
 function formatResult(result: SweepResult): string {
   const perCell = result.ran > 0 ? ` (${(result.seconds / result.ran).toFixed(1)} s of wall time per cell)` : '';
   return [
-    `${result.plan.cells.length} cells: ${result.plan.alreadyDone} were already done, ${result.ran} ran, ${result.failed.length} failed, in ${result.seconds.toFixed(1)} s${perCell}`,
+    `${result.plan.cells.length} cells: ${result.plan.alreadyDone} were already done, ${result.ran} ran, ${result.failed.length} failed, ` +
+      `in ${result.seconds.toFixed(1)} s${perCell}`,
     ...(result.plan.excluded > 0 ? [`left out by --where: ${result.plan.excluded} cells`] : []),
     ...result.plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
     `store: ${result.plan.store}; tables: mode results --store ${result.plan.store}`,
   ].join('\n');
 }
 
-export function formatDuration(seconds: number | null): string {
+function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '-';
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;

@@ -175,7 +175,8 @@ export async function repairToFolder(
 export function formatRepair(run: RepairRun, modelDir: string, out: string): string {
   const c = run.config;
   return [
-    `repair of ${modelDir}: ${c.iterations} iterations x batch ${c.batch}, alpha ${c.alpha}, ${c.retrain} retraining, seed ${c.seed} (test accuracy; decisions used validation only)`,
+    `repair of ${modelDir}: ${c.iterations} iterations x batch ${c.batch}, alpha ${c.alpha}, ${c.retrain} retraining, ` +
+      `seed ${c.seed} (test accuracy; decisions used validation only)`,
     slidesTable(
       run.result.rows,
       run.result.arms.map((a) => a.seconds),

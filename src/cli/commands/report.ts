@@ -12,7 +12,7 @@ import { progressReporter } from '../progress.js';
 import { detectSource, loadReportContent } from '../report-source.js';
 
 /** The page's file name inside --out. */
-export const REPORT_FILE = 'index.html';
+const REPORT_FILE = 'index.html';
 
 interface ReportFlags {
   from: string;
@@ -25,7 +25,8 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description(
-      'write a self-contained HTML report (tables, charts, heat maps, galleries) of a demo, analysis or repair folder, or an experiment store',
+      'write a self-contained HTML report (tables, charts, heat maps, galleries) of a demo, ' +
+        'analysis or repair folder, or an experiment store',
     )
     .requiredOption(
       '--from <path>',

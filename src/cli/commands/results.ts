@@ -1,4 +1,7 @@
-/** `mode results`: the slides' table per group of settings from an experiment's store, with CIs across seeds, paired tests, Holm, Friedman and layer selection vs none. */
+/**
+ * `mode results`: the slides' table per group of settings from an experiment's store, with CIs
+ * across seeds, paired tests, Holm, Friedman and layer selection vs none.
+ */
 import type { Command } from 'commander';
 import { oneOf, usageError } from '../../core/errors.js';
 import { cellDimensions, parseWhere, STRATEGY_PARTS, varyingDimensions, type Dimension } from '../../experiment/experiment-config.js';
@@ -23,13 +26,15 @@ export function registerResults(program: Command): void {
   program
     .command('results')
     .description(
-      "the slides' table from an experiment store: mean ± 95% CI across seeds, paired tests vs the control, Holm, Friedman, layer selection vs none",
+      "the slides' table from an experiment store: mean ± 95% CI across seeds, paired tests vs the control, Holm, " +
+        'Friedman, layer selection vs none',
     )
     .requiredOption('--store <file>', 'SQLite result store of `mode experiment`')
     .option('--format <format>', RESULTS_FORMATS.join(' | '), 'table')
     .option(
       '--by <dims>',
-      `one row per value of these settings, comma-separated: ${Object.keys(DIMENSION_FLAGS).join(', ')} (default: metric when only the metric of mode varies, else strategy)`,
+      `one row per value of these settings, comma-separated: ${Object.keys(DIMENSION_FLAGS).join(', ')} (default: metric when only the ` +
+        `metric of mode varies, else strategy)`,
     )
     .option(
       '--measure <measure>',

@@ -15,11 +15,11 @@ import { intOption, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
 import { detectSource, loadReportContent, sourceVersion, type ReportSource } from '../report-source.js';
 
-export const DEFAULT_PORT = 8080;
-export const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
 /** How often an open page asks whether the source changed, ms. */
-export const POLL_INTERVAL_MS = 2000;
-export const STATE_PATH = '/state';
+const POLL_INTERVAL_MS = 2000;
+const STATE_PATH = '/state';
 
 interface ServeFlags {
   from: string;
@@ -65,7 +65,7 @@ export function registerServe(program: Command): void {
     });
 }
 
-export interface ServeOptions {
+interface ServeOptions {
   port: number;
   host: string;
   galleries: boolean;
@@ -79,7 +79,7 @@ export interface ServeOptions {
  * Checks the source once (a source that is not ours fails here, before listening; an empty store of
  * ours is served as a page waiting for its first cell), builds the first page, then listens.
  */
-export async function serveReport(from: string, options: ServeOptions): Promise<Server> {
+async function serveReport(from: string, options: ServeOptions): Promise<Server> {
   const source: ReportSource = detectSource(from);
   const galleryCache = new Map<string, Galleries>();
   const page = async (version: string): Promise<string> => {
@@ -94,7 +94,8 @@ export async function serveReport(from: string, options: ServeOptions): Promise<
   };
   await page(sourceVersion(source));
   const send = (response: ServerResponse, status: number, type: string, body: string): void => {
-    // connection: close, so no client reuses a kept-alive socket the server has timed out (a page polls every few seconds; a connection is cheap on loopback).
+    // connection: close, so no client reuses a kept-alive socket the server has timed out (a page
+    // polls every few seconds; a connection is cheap on loopback).
     response.writeHead(status, {
       'content-type': `${type}; charset=utf-8`,
       'cache-control': 'no-store',

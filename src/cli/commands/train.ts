@@ -1,7 +1,7 @@
 /** `mode train`: train a classifier (optionally with a bug scenario) and write a model folder. */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { writeJson, writeOutputFolder, checkOutputFolder } from '../../core/output-folder.js';
+import { writeOutputFolder, checkOutputFolder } from '../../core/output-folder.js';
 import { ModeError } from '../../core/errors.js';
 import { describeZodError } from '../../model/architectures.js';
 import { saveModelFolder, type ModelManifest, type ModelMetrics } from '../../model/model-folder.js';
@@ -98,7 +98,7 @@ export async function trainToFolder(
 ): Promise<{ manifest: ModelManifest; metrics: ModelMetrics }> {
   const result = await trainModel(config, { engine, onProgress });
   try {
-    await writeOutputFolder(out, force, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics, writeJson));
+    await writeOutputFolder(out, force, (dir) => saveModelFolder(dir, result.model, result.manifest, result.metrics));
   } finally {
     result.model.dispose();
   }
@@ -110,8 +110,10 @@ export function formatTrain(manifest: ModelManifest, metrics: ModelMetrics, out:
   const classNames = manifest.data.classNames;
   const marked = scenarioLabels(parseScenarios(config.scenarios));
   return [
-    `model ${manifest.architecture.name} on ${manifest.data.name}${manifest.data.scenarios.length > 0 ? ` with ${manifest.data.scenarios.join(', ')}` : ''}, seed ${config.seed}`,
-    `accuracy: train ${pct(metrics.train.accuracy, 2)}%, validation ${pct(metrics.validation.accuracy, 2)}%, test ${pct(metrics.test.accuracy, 2)}%`,
+    `model ${manifest.architecture.name} on ${manifest.data.name}` +
+      `${manifest.data.scenarios.length > 0 ? ` with ${manifest.data.scenarios.join(', ')}` : ''}, seed ${config.seed}`,
+    `accuracy: train ${pct(metrics.train.accuracy, 2)}%, validation ${pct(metrics.validation.accuracy, 2)}%, ` +
+      `test ${pct(metrics.test.accuracy, 2)}%`,
     '',
     perLabelTable(
       classNames,

@@ -10,7 +10,7 @@ import { ModeError } from '../../core/errors.js';
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 
-export interface WeightEntry {
+interface WeightEntry {
   readonly name: string;
   readonly shape: number[];
   readonly dtype: string;
@@ -105,7 +105,8 @@ export function weightsByName(contents: ModelFolderContents): Map<string, Float3
     if (spec.dtype !== 'float32' || spec.quantization !== undefined) {
       throw new ModeError(
         'model',
-        `${contents.jsonPath}: weight ${spec.name} is ${spec.quantization !== undefined ? 'quantized' : spec.dtype}; this engine reads float32 weights only (use --engine wasm)`,
+        `${contents.jsonPath}: weight ${spec.name} is ${spec.quantization !== undefined ? 'quantized' : spec.dtype}; ` +
+          `this engine reads float32 weights only (use --engine wasm)`,
       );
     }
     out.set(spec.name, new Float32Array(contents.weightData.slice(offset, offset + count * 4)));

@@ -11,7 +11,7 @@ import { ACTIVATIONS, type Activation, type ArchitectureSpec, type LayerInfo, ty
 /** What tfjs-layers writes as keras_version and generatedBy (the version this project pins). */
 export const TFJS_LAYERS_VERSION = '4.22.0';
 
-export interface WeightInfo {
+interface WeightInfo {
   /** Keras weight name without the layer prefix: kernel, bias, gamma, beta, moving_mean, moving_variance. */
   readonly name: string;
   /** Shape in the tfjs layout (dense [in, out], conv [kh, kw, in, out]). */
@@ -71,13 +71,13 @@ const TYPE_OF_CLASS: Record<string, LayerType> = {
 };
 
 /** Keras' defaults for batch normalization (tfjs-layers normalization.ts). */
-export const BATCH_NORM_MOMENTUM = 0.99;
-export const BATCH_NORM_EPSILON = 1e-3;
+const BATCH_NORM_MOMENTUM = 0.99;
+const BATCH_NORM_EPSILON = 1e-3;
 
 const prod = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Keras output size of a conv or pooling window along one axis. */
-export function windowOutput(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): number {
+function windowOutput(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): number {
   return padding === 'same' ? Math.ceil(size / stride) : Math.ceil((size - kernel + 1) / stride);
 }
 
@@ -248,7 +248,8 @@ function checkShapes(layers: readonly KerasLayer[], inputShape: readonly number[
   if (empty !== undefined) {
     throw new ModeError(
       'model',
-      `layer ${empty.name} would output [${empty.outShape.join(', ')}]: inputs of shape [${inputShape.join(', ')}] are too small for this architecture; use padding 'same', fewer pooling layers or larger inputs`,
+      `layer ${empty.name} would output [${empty.outShape.join(', ')}]: inputs of shape [${inputShape.join(', ')}] are too small for ` +
+        `this architecture; use padding 'same', fewer pooling layers or larger inputs`,
     );
   }
 }

@@ -50,7 +50,8 @@ export class TfjsEngine implements Engine {
       wrapped.dispose();
       throw new ModeError(
         'model',
-        `layer ${empty.name} would output [${empty.outputShape.join(', ')}]: inputs of shape [${spec.inputShape.join(', ')}] are too small for this architecture; use padding 'same', fewer pooling layers or larger inputs`,
+        `layer ${empty.name} would output [${empty.outputShape.join(', ')}]: inputs of shape [${spec.inputShape.join(', ')}] are too ` +
+          `small for this architecture; use padding 'same', fewer pooling layers or larger inputs`,
       );
     }
     return wrapped;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { MODEL_JSON, WEIGHTS_FILE, readModelFolder } from '../keras/model-folder.js';
 import { tf } from './setup.js';
 
-export { MODEL_JSON, WEIGHTS_FILE };
+export {};
 
 export function fileSaveHandler(dir: string): tf.io.IOHandler {
   return {

@@ -8,7 +8,7 @@ import { describeLayers } from './layers.js';
 import { tf } from './setup.js';
 import { trainLoop } from './train-loop.js';
 
-export const DEFAULT_INFERENCE_BATCH = 256;
+const DEFAULT_INFERENCE_BATCH = 256;
 
 export class TfjsModel implements Model {
   readonly inputShape: InputShape;

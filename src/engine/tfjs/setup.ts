@@ -16,7 +16,7 @@ let started: Promise<void> | null = null;
 let startedBackend: TfjsBackendName | null = null;
 let wasmPathsSet = false;
 
-export function wasmDirectory(): string {
+function wasmDirectory(): string {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + path.sep + 'dist' + path.sep;
 }
 

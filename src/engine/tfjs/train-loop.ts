@@ -7,7 +7,7 @@ import { effectiveBatchSize, runEpochs } from '../checks.js';
 import type { FitOptions, FitResult, OptimizerSpec, TrainingData } from '../types.js';
 import { tf } from './setup.js';
 
-export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
+function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
   return spec.kind === 'adam' ? tf.train.adam(spec.learningRate) : tf.train.momentum(spec.learningRate, spec.momentum ?? 0);
 }
 

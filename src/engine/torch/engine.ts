@@ -13,7 +13,7 @@ import { TorchModel, createNet, initialWeights } from './model.js';
 import { torchTrainLoop } from './train-loop.js';
 
 /** ATen intra-op threads by default (engine-notes.md: 2 threads with 1 OpenBLAS thread was stable). */
-export const DEFAULT_TORCH_THREADS = 2;
+const DEFAULT_TORCH_THREADS = 2;
 
 export class TorchEngine implements Engine {
   readonly info: EngineInfo;

@@ -9,9 +9,9 @@ import type { Activations, FitOptions, FitResult, LayerInfo, Model, TrainingData
 import { type NativeBinding, type NativeLayerSpec, type NativeNet, nativeError } from './native.js';
 import { torchTrainLoop } from './train-loop.js';
 
-export const DEFAULT_INFERENCE_BATCH = 256;
+const DEFAULT_INFERENCE_BATCH = 256;
 
-export function nativeSpecOf(layer: KerasLayer): NativeLayerSpec {
+function nativeSpecOf(layer: KerasLayer): NativeLayerSpec {
   return {
     kind: layer.type,
     activation: layer.activation ?? 'linear',

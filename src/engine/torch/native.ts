@@ -30,7 +30,7 @@ export interface NativeNet {
   dispose(): void;
 }
 
-export interface NativeFitSession {
+interface NativeFitSession {
   /** Trains the batches given by sizes on the rows of order in turn; [loss, correct] per batch done. */
   run(order: Int32Array, sizes: Int32Array, seeds: Uint32Array): Promise<Float64Array>;
   dispose(): void;
@@ -51,7 +51,7 @@ export interface NativeBinding {
 }
 
 /** Where the build puts the addon (relative to the repository root). */
-export const ADDON_PATH = path.join('native', 'build', 'Release', 'mode_torch.node');
+const ADDON_PATH = path.join('native', 'build', 'Release', 'mode_torch.node');
 
 function repositoryRoot(): string {
   // This file runs as dist/src/engine/torch/native.js (or src/engine/torch/native.ts under a TS loader).
@@ -71,7 +71,9 @@ function load(): { binding: NativeBinding } | { reason: string } {
   const file = process.env['MODE_TORCH_ADDON'] ?? path.join(repositoryRoot(), ADDON_PATH);
   if (!existsSync(file)) {
     loaded = {
-      reason: `the torch engine is not built (no ${process.env['MODE_TORCH_ADDON'] ?? ADDON_PATH}); install libtorch with scripts/install-torch-deps.sh, then run \`node scripts/build-native.mjs\``,
+      reason:
+        `the torch engine is not built (no ${process.env['MODE_TORCH_ADDON'] ?? ADDON_PATH}); ` +
+        `install libtorch with scripts/install-torch-deps.sh, then run \`node scripts/build-native.mjs\``,
     };
     return loaded;
   }
@@ -81,7 +83,9 @@ function load(): { binding: NativeBinding } | { reason: string } {
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
     loaded = {
-      reason: `the torch engine does not load (${message}); reinstall libtorch (scripts/install-torch-deps.sh) and rebuild with \`node scripts/build-native.mjs\``,
+      reason:
+        `the torch engine does not load (${message}); reinstall libtorch (scripts/install-torch-deps.sh) and rebuild with ` +
+        `\`node scripts/build-native.mjs\``,
     };
   }
   return loaded;

@@ -10,7 +10,7 @@ import type { FitOptions, FitResult, TrainingData } from '../types.js';
 import { type NativeBinding, type NativeNet, nativeError } from './native.js';
 
 /** Batches per trip to the worker thread: few enough for a live progress bar, enough to amortise the trip. */
-export const BATCHES_PER_CHUNK = 16;
+const BATCHES_PER_CHUNK = 16;
 
 export async function torchTrainLoop(binding: NativeBinding, net: NativeNet, data: TrainingData, options: FitOptions): Promise<FitResult> {
   const stage = options.stage ?? 'fit';

@@ -9,7 +9,7 @@ import type { AnalysisDoc } from '../../analysis/index.js';
 import { chartHtml, seriesStyle, type ChartSeries } from './chart.js';
 import { escapeHtml, htmlTable, labelName, percent, pngDataUri, section } from './html.js';
 
-export function bugTable(analysis: AnalysisDoc, id: string): string {
+function bugTable(analysis: AnalysisDoc, id: string): string {
   const names = analysis.classNames;
   if (analysis.bugs.length === 0) return `<p>No buggy label at theta ${analysis.theta.toFixed(3)} and gamma ${analysis.gamma}.</p>`;
   const rows = analysis.bugs.map((bug) => {
@@ -43,7 +43,7 @@ export function bugTable(analysis: AnalysisDoc, id: string): string {
 }
 
 /** Validation accuracy of each probe's feature model per label; buggy labels drawn thick, their target layers marked. */
-export function layerChart(analysis: AnalysisDoc, id: string): string {
+function layerChart(analysis: AnalysisDoc, id: string): string {
   const names = analysis.classNames;
   const buggy = new Set(analysis.bugs.map((b) => b.label));
   const series: ChartSeries[] = names.map((_, l) => {
@@ -72,7 +72,9 @@ export function layerChart(analysis: AnalysisDoc, id: string): string {
       series,
       markers,
       yRange: [0, 1],
-      caption: `Buggy labels thick and bold in the legend, the others faded. A dashed line marks where each buggy label's bug starts (rule: ${analysis.options.layerSelection}).`,
+      caption:
+        `Buggy labels thick and bold in the legend, the others faded. A dashed line marks where each buggy label's bug starts ` +
+        `(rule: ${analysis.options.layerSelection}).`,
     },
     { height: 380 },
   );
@@ -80,7 +82,7 @@ export function layerChart(analysis: AnalysisDoc, id: string): string {
 
 const nullToNaN = (values: readonly (number | null)[]): Float32Array => Float32Array.from(values, (v) => (v === null ? NaN : v));
 
-export function sheets(analysis: AnalysisDoc, idPrefix: string): string {
+function sheets(analysis: AnalysisDoc, idPrefix: string): string {
   const names = analysis.classNames;
   if (analysis.maps.length === 0) return '<p>No buggy label, so no heat maps.</p>';
   return analysis.maps
@@ -91,7 +93,13 @@ export function sheets(analysis: AnalysisDoc, idPrefix: string): string {
         labelName(names, l),
       );
       const alt = `Heat maps of label ${labelName(names, m.label)} at ${m.layerName ?? 'the input'}: HC, HM, HW, DHM and DHW side by side`;
-      return `<figure class="picture" id="${escapeHtml(`${idPrefix}-sheet-${m.label}`)}"><img src="${pngDataUri(png)}" alt="${escapeHtml(alt)}"><figcaption>Label ${escapeHtml(labelName(names, m.label))}: ${escapeHtml(m.variant)} maps over ${m.counts.correct} correctly classified (HC), ${m.counts.missed} missed (HM) and ${m.counts.wronglyClaimed} wrongly claimed (HW) validation inputs; DHM = HC \u2212 HM, DHW = HW \u2212 HC. Red: positive, blue: negative, white: zero; each panel on its own symmetric scale.</figcaption></figure>`;
+      return (
+        `<figure class="picture" id="${escapeHtml(`${idPrefix}-sheet-${m.label}`)}">` +
+        `<img src="${pngDataUri(png)}" alt="${escapeHtml(alt)}"><figcaption>Label ${escapeHtml(labelName(names, m.label))}: ` +
+        `${escapeHtml(m.variant)} maps over ${m.counts.correct} correctly classified (HC), ` +
+        `${m.counts.missed} missed (HM) and ${m.counts.wronglyClaimed} wrongly claimed (HW) validation inputs; DHM = HC \u2212 HM, ` +
+        `DHW = HW \u2212 HC. Red: positive, blue: negative, white: zero; each panel on its own symmetric scale.</figcaption></figure>`
+      );
     })
     .join('\n');
 }
@@ -105,7 +113,9 @@ const VARIANT_TEXT: Readonly<Record<string, string>> = {
 };
 
 export function analysisSections(analysis: AnalysisDoc, idPrefix = 'analysis'): { id: string; title: string; html: string }[] {
-  const lead = `${escapeHtml(analysis.dataset)}, seed ${analysis.seed}. Underfitting: train and validation accuracy below theta ${analysis.theta.toFixed(3)}; overfitting: train \u2212 validation above gamma ${analysis.gamma}.`;
+  const lead =
+    `${escapeHtml(analysis.dataset)}, seed ${analysis.seed}. Underfitting: train and validation accuracy below theta ` +
+    `${analysis.theta.toFixed(3)}; overfitting: train \u2212 validation above gamma ${analysis.gamma}.`;
   return [
     {
       id: `${idPrefix}-bugs`,
@@ -123,7 +133,8 @@ export function analysisSections(analysis: AnalysisDoc, idPrefix = 'analysis'): 
       html: section(
         `${idPrefix}-sheets`,
         'Heat map sheets per buggy label',
-        `${VARIANT_TEXT[analysis.options.heatmap] ?? escapeHtml(analysis.options.heatmap)} over the correctly handled, missed and wrongly claimed validation inputs of the label, and their differences.`,
+        `${VARIANT_TEXT[analysis.options.heatmap] ?? escapeHtml(analysis.options.heatmap)} over the correctly handled, ` +
+          `missed and wrongly claimed validation inputs of the label, and their differences.`,
         sheets(analysis, idPrefix),
       ),
     },

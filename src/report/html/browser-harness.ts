@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env.MODE_CHROMIUM ?? '/usr/bin/chromium';
 /** No GPU, no sandbox (root in CI), nothing fetched in the background. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -34,11 +34,13 @@ export interface PageCheck {
 }
 
 /** Runs in the page (a string: this project compiles without the DOM's types). */
-const IN_PAGE_CHECK = `(() => {
+const IN_PAGE_CHECK =
+  `(() => {
   const images = Array.from(document.images, (img) => ({ alt: img.alt, naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight }));
   const tables = {};
   document.querySelectorAll('table[id]').forEach((table) => {
-    tables[table.id] = Array.from(table.querySelectorAll('tr'), (tr) => Array.from(tr.querySelectorAll('th, td'), (cell) => (cell.textContent || '').trim()));
+    tables[table.id] = Array.from(table.querySelectorAll('tr'), (tr) => Array.from(tr.querySelectorAll('th, td'), ` +
+  `(cell) => (cell.textContent || '').trim()));
   });
   const canvases = Array.from(document.querySelectorAll('canvas'), (canvas) => {
     const context = canvas.getContext('2d');

@@ -21,7 +21,7 @@ export interface ChartSeries {
   emphasis?: boolean;
 }
 
-export interface ChartMarker {
+interface ChartMarker {
   /** Index into categories. */
   category: number;
   text: string;
@@ -92,7 +92,8 @@ export function chartHtml(spec: ChartSpec, options: { height?: number } = {}): s
   });
   return [
     `<figure class="chart" id="${escapeHtml(spec.id)}-figure">`,
-    `<div class="chart-box" style="height:${options.height ?? 340}px"><canvas id="${escapeHtml(spec.id)}" role="img" aria-label="${escapeHtml(label)}"></canvas></div>`,
+    `<div class="chart-box" style="height:${options.height ?? 340}px">` +
+      `<canvas id="${escapeHtml(spec.id)}" role="img" aria-label="${escapeHtml(label)}"></canvas></div>`,
     `<figcaption>${escapeHtml(spec.caption)}</figcaption>`,
     `<details class="chart-data"><summary>Data of this chart</summary>${data}</details>`,
     `<script type="application/json" class="chart-spec" data-canvas="${escapeHtml(spec.id)}">${scriptJson(spec)}</script>`,
@@ -105,7 +106,8 @@ export function chartHtml(spec: ChartSpec, options: { height?: number } = {}): s
  * with point styles, titles and axis titles always on, no animation (a report, not a show), and a
  * small plugin that draws the dashed target-layer markers.
  */
-export const CHART_BOOT_SCRIPT = `
+export const CHART_BOOT_SCRIPT =
+  `
 (function () {
   'use strict';
   if (typeof Chart === 'undefined') { throw new Error('Chart.js did not load'); }
@@ -152,12 +154,14 @@ export const CHART_BOOT_SCRIPT = `
         interaction: { mode: 'index', intersect: false },
         plugins: {
           title: { display: true, text: spec.title, font: { size: 15, weight: 'bold' }, padding: { bottom: 10 } },
-          legend: { position: spec.series.length > 4 ? 'right' : 'bottom', labels: { usePointStyle: true, pointStyleWidth: 16, boxHeight: 9, padding: 14 } },
+          legend: { position: spec.series.length > 4 ? 'right' : 'bottom', labels: { usePointStyle: true, pointStyleWidth: 16, ` +
+  `boxHeight: 9, padding: 14 } },
           tooltip: { callbacks: { label: function (c) { return c.dataset.label + ': ' + pct(c.parsed.y, 2); } } },
           modeMarkers: { markers: spec.markers || [] }
         },
         scales: {
-          x: { title: { display: true, text: spec.xLabel, font: { size: 13, weight: 'bold' } }, grid: { display: !line ? false : true, color: '#eee' } },
+          x: { title: { display: true, text: spec.xLabel, font: { size: 13, weight: 'bold' } }, ` +
+  `grid: { display: !line ? false : true, color: '#eee' } },
           y: {
             min: spec.yRange[0], max: spec.yRange[1],
             title: { display: true, text: spec.yLabel, font: { size: 13, weight: 'bold' } },

@@ -38,11 +38,16 @@ function galleryFigure(
     picks.map((p) => ({ values: p.image, shape: [h, w, c] as const, caption: caption(p, galleries.label, content.classNames) })),
     { columns: Math.max(1, picks.length) },
   );
-  const alt = `${title} to the reference map of label ${labelName(content.classNames, galleries.label)}: pool inputs ${picks.map((p) => p.index).join(', ')}`;
+  const alt =
+    `${title} to the reference map of label ${labelName(content.classNames, galleries.label)}: pool inputs ` +
+    `${picks.map((p) => p.index).join(', ')}`;
   return `<figure><img src="${pngDataUri(png)}" alt="${escapeHtml(alt)}"></figure>`;
 }
 
-/** Reference maps in input space hold means of [0, 1] pixels (H maps) or differences of them (D maps): shown on [0, 1], differences shifted to 0.5. */
+/**
+ * Reference maps in input space hold means of [0, 1] pixels (H maps) or differences of them (D
+ * maps): shown on [0, 1], differences shifted to 0.5.
+ */
 function referenceImage(content: Galleries, galleries: LabelGalleries): string {
   const [h, w, c] = content.inputShape;
   const difference = galleries.map.startsWith('d');
@@ -52,14 +57,21 @@ function referenceImage(content: Galleries, galleries: LabelGalleries): string {
     [{ values, shape: [h, w, c], caption: `${galleries.referenceCount} inputs` }],
     { scale: 4 },
   );
-  return `<img src="${pngDataUri(png)}" alt="${escapeHtml(`reference map ${galleries.map.toUpperCase()} of label ${labelName(content.classNames, galleries.label)} in input space`)}">`;
+  return (
+    `<img src="${pngDataUri(png)}" ` +
+    `alt="${escapeHtml(`reference map ${galleries.map.toUpperCase()} of label ${labelName(content.classNames, galleries.label)} in input space`)}">`
+  );
 }
 
 export function gallerySections(content: Galleries, idPrefix = 'galleries'): { id: string; title: string; html: string }[] {
   const body = content.labels
     .map((g) => {
       const name = labelName(content.classNames, g.label);
-      const reference = `<div class="reference">${referenceImage(content, g)}<p>The ${g.candidates} pool inputs of label ${escapeHtml(name)}, ranked under each metric by their similarity to ${escapeHtml(MAP_TEXT[g.map] ?? g.map)} (input space, pixel by pixel). Caption: the score (higher = more similar; distances are negated) and \u2713 when the model before repair classifies the input correctly, else \u2192 what it predicts.</p></div>`;
+      const reference =
+        `<div class="reference">${referenceImage(content, g)}<p>The ${g.candidates} pool inputs of label ` +
+        `${escapeHtml(name)}, ranked under each metric by their similarity to ${escapeHtml(MAP_TEXT[g.map] ?? g.map)} (input space, ` +
+        `pixel by pixel). Caption: the score (higher = more similar; distances are negated) and \u2713 when the model before repair ` +
+        `classifies the input correctly, else \u2192 what it predicts.</p></div>`;
       const rows = g.perMetric
         .map((m) => `${galleryFigure(content, g, m.metric, m.most, 'most')}${galleryFigure(content, g, m.metric, m.least, 'least')}`)
         .join('\n');
@@ -68,6 +80,7 @@ export function gallerySections(content: Galleries, idPrefix = 'galleries'): { i
     })
     .join('\n');
   const lead =
-    'The slides\' pages "most similar per metric" and "least similar per metric": which pool inputs each similarity metric would pick first, and which last.';
+    'The slides\' pages "most similar per metric" and "least similar per metric": which pool inputs each similarity metric would ' +
+    'pick first, and which last.';
   return [{ id: idPrefix, title: 'Galleries', html: section(idPrefix, 'Most and least similar pool inputs per metric', lead, body) }];
 }

@@ -52,7 +52,8 @@ export function htmlTable(options: {
 }): string {
   const { caption, head, rows } = options;
   return [
-    `<div class="table-wrap"><table${options.id !== undefined ? ` id="${escapeHtml(options.id)}"` : ''} class="${escapeHtml(options.className ?? 'data')}">`,
+    `<div class="table-wrap">` +
+      `<table${options.id !== undefined ? ` id="${escapeHtml(options.id)}"` : ''} class="${escapeHtml(options.className ?? 'data')}">`,
     caption !== undefined ? `<caption>${escapeHtml(caption)}</caption>` : '',
     `<thead><tr>${head.map((h) => cellHtml('th', h)).join('')}</tr></thead>`,
     `<tbody>${rows.map((r, k) => `<tr${options.rowClasses?.[k] === undefined ? '' : ` class="${escapeHtml(options.rowClasses[k]!)}"`}>${r.map((c, i) => (i === 0 ? cellHtml('th', c) : cellHtml('td', c))).join('')}</tr>`).join('\n')}</tbody>`,
@@ -62,7 +63,10 @@ export function htmlTable(options: {
 
 /** A section with an id (for the contents), a heading and an optional lead paragraph. */
 export function section(id: string, title: string, lead: string, body: string, level: 2 | 3 = 2): string {
-  return `<section id="${escapeHtml(id)}" class="level-${level}"><h${level}>${escapeHtml(title)}</h${level}>${lead === '' ? '' : `<p class="lead">${lead}</p>`}\n${body}\n</section>`;
+  return (
+    `<section id="${escapeHtml(id)}" class="level-${level}">` +
+    `<h${level}>${escapeHtml(title)}</h${level}>${lead === '' ? '' : `<p class="lead">${lead}</p>`}\n${body}\n</section>`
+  );
 }
 
 /** A label with its class name when that differs ("3", or "3 Dress"). */

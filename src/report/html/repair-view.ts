@@ -45,7 +45,7 @@ function best(values: readonly (number | null)[]): Set<number> {
   return new Set(finite.filter((x) => Math.abs(x.v - top) < 1e-12).map((x) => x.i));
 }
 
-export function repairTable(repair: RepairDoc, id: string): string {
+function repairTable(repair: RepairDoc, id: string): string {
   const rows = repair.table;
   const names = repair.classNames;
   const target = rows[0]?.targetLabel ?? null;
@@ -128,7 +128,10 @@ export function repairTable(repair: RepairDoc, id: string): string {
     rows: body,
     rowClasses: rows.map((r) => (r.strategy === 'control' ? 'control' : undefined)),
   });
-  return `${table}<p class="legend-note"><span class="swatch" style="background:#d7ecf7"></span>\u2605 best among the strategies (the control is not a contender). One seed: no confidence intervals or tests; \`mode experiment\` runs many seeds for those.</p>`;
+  return (
+    `${table}<p class="legend-note"><span class="swatch" style="background:#d7ecf7"></span>\u2605 best among the strategies (the ` +
+    `control is not a contender). One seed: no confidence intervals or tests; \`mode experiment\` runs many seeds for those.</p>`
+  );
 }
 
 function iterationSeries(
@@ -145,7 +148,7 @@ function iterationSeries(
   return { categories, series };
 }
 
-export function repairCurves(repair: RepairDoc, idPrefix: string): string {
+function repairCurves(repair: RepairDoc, idPrefix: string): string {
   const overall = iterationSeries(repair, (m) => m.accuracy);
   const charts = [
     chartHtml({
@@ -157,7 +160,9 @@ export function repairCurves(repair: RepairDoc, idPrefix: string): string {
       categories: overall.categories,
       series: overall.series,
       yRange: fitRange(overall.series.flatMap((s) => s.values)),
-      caption: `Each strategy selects ${repair.config.batch} pool inputs per iteration and retrains (${repair.config.retrain}); the control (dashed) selects as many at random. A line that stops early stopped when no buggy label was left.`,
+      caption:
+        `Each strategy selects ${repair.config.batch} pool inputs per iteration and retrains (${repair.config.retrain}); ` +
+        `the control (dashed) selects as many at random. A line that stops early stopped when no buggy label was left.`,
     }),
   ];
   const bugs = repair.initial.bugs.map((b) => b.label);
@@ -184,7 +189,7 @@ export function repairCurves(repair: RepairDoc, idPrefix: string): string {
   return `<div class="grid-2">${charts.join('\n')}</div>`;
 }
 
-export function perLabelView(repair: RepairDoc, idPrefix: string): string {
+function perLabelView(repair: RepairDoc, idPrefix: string): string {
   const names = repair.classNames;
   const bugs = new Set(repair.initial.bugs.map((b) => b.label));
   const before = repair.initial.test.perLabel;
@@ -258,13 +263,19 @@ export function perLabelView(repair: RepairDoc, idPrefix: string): string {
   }));
   const summary = lost.every((x) => x.labels.length === 0)
     ? `No label lost more than ${CHANGE_MARK * 100} point of test accuracy.`
-    : `Labels that lost more than ${CHANGE_MARK * 100} point of test accuracy: ${lost.map((x) => `${escapeHtml(x.arm)}: ${x.labels.length === 0 ? 'none' : escapeHtml(x.labels.map((l) => labelName(names, l)).join(', '))}`).join('; ')}.`;
-  return `${chart}<p class="legend-note">${summary}<br><span class="swatch" style="background:#fbe0d0"></span>\u25BC regression <span class="swatch" style="background:#d9efe6"></span>\u25B2 gain (percentage points, test).</p>${table}`;
+    : `Labels that lost more than ${CHANGE_MARK * 100} point of test accuracy: ` +
+      `${lost.map((x) => `${escapeHtml(x.arm)}: ${x.labels.length === 0 ? 'none' : escapeHtml(x.labels.map((l) => labelName(names, l)).join(', '))}`).join('; ')}.`;
+  return (
+    `${chart}<p class="legend-note">${summary}<br><span class="swatch" style="background:#fbe0d0"></span>\u25BC regression ` +
+    `<span class="swatch" style="background:#d9efe6"></span>\u25B2 gain (percentage points, test).</p>${table}`
+  );
 }
 
 /** One confusion matrix as a table: diagonal shaded blue by recall, off-diagonal vermillion by the share of the row. */
-export function confusionTable(caption: string, names: readonly string[], confusion: readonly (readonly number[])[], id: string): string {
-  const head = `<tr><th title="true label (rows) by predicted label (columns)">true \\ pred</th>${names.map((_, l) => `<th>${escapeHtml(labelName(names, l))}</th>`).join('')}</tr>`;
+function confusionTable(caption: string, names: readonly string[], confusion: readonly (readonly number[])[], id: string): string {
+  const head =
+    `<tr><th title="true label (rows) by predicted label (columns)">true \\ pred</th>` +
+    `${names.map((_, l) => `<th>${escapeHtml(labelName(names, l))}</th>`).join('')}</tr>`;
   const body = confusion.map((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
     const cells = row.map((count, p) => {
@@ -274,14 +285,20 @@ export function confusionTable(caption: string, names: readonly string[], confus
       const background = count === 0 ? '' : diag ? `rgba(0,114,178,${alpha.toFixed(3)})` : `rgba(213,94,0,${alpha.toFixed(3)})`;
       const dark = alpha > 0.55;
       const style = background === '' ? '' : ` style="background:${background};${dark ? 'color:#fff' : ''}"`;
-      return `<td${diag ? ' class="diag"' : ''}${style} title="true ${escapeHtml(labelName(names, t))}, predicted ${escapeHtml(labelName(names, p))}: ${count} of ${total} (${(100 * share).toFixed(1)}%)">${count}</td>`;
+      return (
+        `<td${diag ? ' class="diag"' : ''}${style} title="true ${escapeHtml(labelName(names, t))}, predicted ` +
+        `${escapeHtml(labelName(names, p))}: ${count} of ${total} (${(100 * share).toFixed(1)}%)">${count}</td>`
+      );
     });
     return `<tr><th>${escapeHtml(labelName(names, t))}</th>${cells.join('')}</tr>`;
   });
-  return `<table class="confusion" id="${escapeHtml(id)}"><caption>${escapeHtml(caption)}</caption><thead>${head}</thead><tbody>${body.join('\n')}</tbody></table>`;
+  return (
+    `<table class="confusion" id="${escapeHtml(id)}"><caption>${escapeHtml(caption)}</caption><thead>${head}</thead>` +
+    `<tbody>${body.join('\n')}</tbody></table>`
+  );
 }
 
-export function confusionView(repair: RepairDoc, idPrefix: string): string {
+function confusionView(repair: RepairDoc, idPrefix: string): string {
   const names = repair.classNames;
   const tables: string[] = [];
   const notes: string[] = [];
@@ -296,14 +313,23 @@ export function confusionView(repair: RepairDoc, idPrefix: string): string {
   const note =
     notes.length === 0
       ? ''
-      : `<p class="note">This repair.json has no confusion matrix after ${escapeHtml(notes.join(', '))}: it was written by a mode that did not record them; run \`mode repair\` again to see them.</p>`;
-  return `<p class="legend-note">Rows: true label; columns: predicted label. Blue: correct (darker = higher recall); vermillion: mistakes (darker = a larger share of the row). Hover a cell for its share.</p><div class="matrices">${tables.join('\n')}</div>${note}`;
+      : `<p class="note">This repair.json has no confusion matrix after ${escapeHtml(notes.join(', '))}: it was written by a mode that ` +
+        `did not record them; run \`mode repair\` again to see them.</p>`;
+  return (
+    `<p class="legend-note">Rows: true label; columns: predicted label. Blue: correct (darker = higher recall); ` +
+    `vermillion: mistakes (darker = a larger share of the row). Hover a cell for its share.</p>` +
+    `<div class="matrices">${tables.join('\n')}</div>${note}`
+  );
 }
 
 /** Every view of a repair, as sections. */
 export function repairSections(repair: RepairDoc, idPrefix = 'repair'): { id: string; title: string; html: string }[] {
   const c = repair.config;
-  const lead = `${escapeHtml(repair.dataset)}${repair.scenarios.length === 0 ? '' : `, ${escapeHtml(repair.scenarios.join('; '))}`}; ${c.iterations} iterations \u00D7 batch ${c.batch}, alpha ${c.alpha}, ${escapeHtml(c.retrain)} retraining, layer selection ${escapeHtml(c.layerSelection)}, seed ${repair.seed}. Test accuracy; every decision used train and validation only.`;
+  const lead =
+    `${escapeHtml(repair.dataset)}${repair.scenarios.length === 0 ? '' : `, ${escapeHtml(repair.scenarios.join('; '))}`}; ` +
+    `${c.iterations} iterations \u00D7 batch ${c.batch}, alpha ${c.alpha}, ${escapeHtml(c.retrain)} retraining, ` +
+    `layer selection ${escapeHtml(c.layerSelection)}, seed ${repair.seed}. Test accuracy; ` +
+    `every decision used train and validation only.`;
   return [
     {
       id: `${idPrefix}-table`,

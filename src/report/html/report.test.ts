@@ -265,54 +265,58 @@ test('parseRepairDoc accepts its own kind only, with one line naming the field',
   assert.throws(() => parseRepairDoc('[1,', 'r.json'), /r\.json is not JSON/);
 });
 
-test('galleries: a pool copy of the reference ranks first under every metric where identity ranks first, and last among the least similar', () => {
-  const shape = [2, 2, 1] as const;
-  const set = (rows: number[][], labels: number[]): LabeledSet => ({
-    x: Float32Array.from(rows.flat()),
-    y: Int32Array.from(labels),
-    count: labels.length,
-    inputShape: shape,
-    numClasses: 2,
-  });
-  // Label 0's correctly classified validation inputs average to [0.5, 0.5, 0.25, 0.75]; the missed one is left out of HC.
-  const validation = set(
-    [
-      [0.4, 0.6, 0.2, 0.8],
-      [0.6, 0.4, 0.3, 0.7],
-      [1, 1, 1, 1],
-      [0, 0, 0, 0],
-    ],
-    [0, 0, 0, 1],
-  );
-  const predictions = Int32Array.from([0, 0, 1, 1]);
-  const pool = set(
-    [
-      [1, 0, 1, 0],
-      [0.9, 0.1, 0.8, 0.2],
-      [0.5, 0.5, 0.25, 0.75],
-      [0.5, 0.5, 0.25, 0.75],
-      [0.1, 0.9, 0.1, 0.9],
-    ],
-    [0, 0, 1, 0, 0],
-  );
-  const ranked = rankSimilarInputs(pool, validation, predictions, 0, 'hc', { size: 2 });
-  assert.deepEqual(Array.from(ranked.reference), [0.5, 0.5, 0.25, 0.75]);
-  assert.equal(ranked.referenceCount, 2);
-  assert.equal(ranked.candidates, 4, 'label 0 only');
-  assert.deepEqual(
-    ranked.perMetric.map((m) => m.metric),
-    [...METRIC_NAMES],
-  );
-  for (const m of ranked.perMetric) {
-    assert.equal(m.most.length, 2);
-    assert.ok(
-      m.most.every((p) => p.index !== 2),
-      'other labels are never ranked',
+test(
+  'galleries: a pool copy of the reference ranks first under every metric where identity ranks first, ' +
+    'and last among the least similar',
+  () => {
+    const shape = [2, 2, 1] as const;
+    const set = (rows: number[][], labels: number[]): LabeledSet => ({
+      x: Float32Array.from(rows.flat()),
+      y: Int32Array.from(labels),
+      count: labels.length,
+      inputShape: shape,
+      numClasses: 2,
+    });
+    // Label 0's correctly classified validation inputs average to [0.5, 0.5, 0.25, 0.75]; the missed one is left out of HC.
+    const validation = set(
+      [
+        [0.4, 0.6, 0.2, 0.8],
+        [0.6, 0.4, 0.3, 0.7],
+        [1, 1, 1, 1],
+        [0, 0, 0, 0],
+      ],
+      [0, 0, 0, 1],
     );
-    assert.ok(m.most[0]!.score >= m.most[1]!.score && m.least[0]!.score <= m.least[1]!.score);
-    if (METRICS[m.metric].identityRanksFirst) {
-      assert.equal(m.most[0]!.index, 3, `${m.metric}: the copy ranks first`);
-      assert.notEqual(m.least[0]!.index, 3, `${m.metric}: the copy is not the least similar`);
+    const predictions = Int32Array.from([0, 0, 1, 1]);
+    const pool = set(
+      [
+        [1, 0, 1, 0],
+        [0.9, 0.1, 0.8, 0.2],
+        [0.5, 0.5, 0.25, 0.75],
+        [0.5, 0.5, 0.25, 0.75],
+        [0.1, 0.9, 0.1, 0.9],
+      ],
+      [0, 0, 1, 0, 0],
+    );
+    const ranked = rankSimilarInputs(pool, validation, predictions, 0, 'hc', { size: 2 });
+    assert.deepEqual(Array.from(ranked.reference), [0.5, 0.5, 0.25, 0.75]);
+    assert.equal(ranked.referenceCount, 2);
+    assert.equal(ranked.candidates, 4, 'label 0 only');
+    assert.deepEqual(
+      ranked.perMetric.map((m) => m.metric),
+      [...METRIC_NAMES],
+    );
+    for (const m of ranked.perMetric) {
+      assert.equal(m.most.length, 2);
+      assert.ok(
+        m.most.every((p) => p.index !== 2),
+        'other labels are never ranked',
+      );
+      assert.ok(m.most[0]!.score >= m.most[1]!.score && m.least[0]!.score <= m.least[1]!.score);
+      if (METRICS[m.metric].identityRanksFirst) {
+        assert.equal(m.most[0]!.index, 3, `${m.metric}: the copy ranks first`);
+        assert.notEqual(m.least[0]!.index, 3, `${m.metric}: the copy is not the least similar`);
+      }
     }
-  }
-});
+  },
+);

@@ -55,7 +55,8 @@ function overview(content: ReportContent): string {
     facts.push(
       fact(
         'test accuracy',
-        `${percent(main.initialAcc, 2)} \u2192 ${percent(main.finalAcc, 2)} with ${tryParseStrategy(main.strategy)?.kind ?? main.strategy}, ${percent(main.controlAcc, 2)} with the control`,
+        `${percent(main.initialAcc, 2)} \u2192 ${percent(main.finalAcc, 2)} with ` +
+          `${tryParseStrategy(main.strategy)?.kind ?? main.strategy}, ${percent(main.controlAcc, 2)} with the control`,
       ),
     );
   }

@@ -12,7 +12,7 @@ import { escapeHtml, fraction, htmlTable, section, signedFraction, type Cell } f
 import { armTitle } from './repair-view.js';
 
 /** Significance level at which a Holm-adjusted p-value is set in bold. */
-export const ALPHA_LEVEL = 0.05;
+const ALPHA_LEVEL = 0.05;
 
 const kebab = (d: string): string => d.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const groupText = (group: Readonly<Record<string, string>>): string => {
@@ -47,7 +47,7 @@ function pCell(tested: Tested, which: 't' | 'w'): Cell {
   };
 }
 
-export function resultsTableHtml(results: ExperimentResults, t: ResultsTable, id: string): string {
+function resultsTableHtml(results: ExperimentResults, t: ResultsTable, id: string): string {
   const finals = t.rows.map((r) => r.final.mean);
   const winners = {
     final: bestRows(finals),
@@ -101,8 +101,10 @@ export function resultsTableHtml(results: ExperimentResults, t: ResultsTable, id
   });
   const f = t.friedman;
   const friedman = Number.isFinite(f.pValue)
-    ? `Friedman across the rows on Final: \u03C7\u00B2 = ${f.statistic.toFixed(3)}, df = ${f.df}, p = ${pValue(f.pValue)} (${f.treatments} rows, ${f.blocks} seeds as blocks).`
-    : `Friedman across the rows on Final: not computable (needs at least 3 rows and 2 seeds that every row has; here ${f.treatments} rows, ${f.blocks} seeds).`;
+    ? `Friedman across the rows on Final: \u03C7\u00B2 = ${f.statistic.toFixed(3)}, df = ${f.df}, ` +
+      `p = ${pValue(f.pValue)} (${f.treatments} rows, ${f.blocks} seeds as blocks).`
+    : `Friedman across the rows on Final: not computable (needs at least 3 rows and 2 seeds that every row has; ` +
+      `here ${f.treatments} rows, ${f.blocks} seeds).`;
   return `${htmlTable({ id, caption: groupText(t.group), head, rows })}<p class="legend-note">${escapeHtml(friedman)}</p>`;
 }
 
@@ -111,7 +113,10 @@ function measureText(results: ExperimentResults): string {
 }
 
 function resultsBlock(results: ExperimentResults, id: string): string {
-  const intro = `Initial / Final / Control = ${measureText(results)}. Mean \u00B1 half-width of the 95% CI across ${results.seeds.length} seed${results.seeds.length === 1 ? '' : 's'}. p: Final vs Control paired by seed, Holm-adjusted across the rows of a table in parentheses (bold below ${ALPHA_LEVEL}); \u2605 the best mean of a column.`;
+  const intro =
+    `Initial / Final / Control = ${measureText(results)}. Mean \u00B1 half-width of the 95% CI across ` +
+    `${results.seeds.length} seed${results.seeds.length === 1 ? '' : 's'}. p: Final vs Control paired by seed, ` +
+    `Holm-adjusted across the rows of a table in parentheses (bold below ${ALPHA_LEVEL}); \u2605 the best mean of a column.`;
   const without =
     results.cellsWithoutValue > 0
       ? ` ${results.cellsWithoutValue} cells have no value for this measure (no buggy label at the start) and are left out.`
@@ -122,7 +127,8 @@ function resultsBlock(results: ExperimentResults, id: string): string {
       ? ''
       : htmlTable({
           caption:
-            'Layer selection vs none: Final with the rule minus Final without, matched on every other setting, averaged within each seed, paired by seed; Holm across these comparisons',
+            'Layer selection vs none: Final with the rule minus Final without, matched on every other setting, ' +
+            'averaged within each seed, paired by seed; Holm across these comparisons',
           head: ['settings', 'comparison', 'seeds', 'matched settings', '\u0394 Final', 'p t (Holm)', 'p W (Holm)', 'd_z'],
           rows: results.layerSelection.map((c) => [
             groupText(c.group),
@@ -139,7 +145,7 @@ function resultsBlock(results: ExperimentResults, id: string): string {
 }
 
 /** Mean validation accuracy per iteration of each row of each table, and of the control (store.curves), as charts. */
-export function storeCurves(store: StoreContent, idPrefix: string): string {
+function storeCurves(store: StoreContent, idPrefix: string): string {
   const results = store.accuracy;
   return results.tables
     .map((t, ti) => {
@@ -170,7 +176,7 @@ export function storeCurves(store: StoreContent, idPrefix: string): string {
     .join('\n');
 }
 
-export function cellList(store: StoreContent, id: string): string {
+function cellList(store: StoreContent, id: string): string {
   const rows = store.cells.map((c) => {
     const row = c.result.table[0];
     return [

@@ -2,10 +2,6 @@
 import type { Rgb } from './figure.js';
 
 export const WHITE: Rgb = [255, 255, 255];
-/** Full-scale positive: pure red. */
-export const POSITIVE: Rgb = [255, 0, 0];
-/** Full-scale negative: pure blue. */
-export const NEGATIVE: Rgb = [0, 0, 255];
 /** A cell whose value is NaN: mid grey, darker than any other grey on a map. */
 export const NAN_GREY: Rgb = [128, 128, 128];
 /** A grid slot past the last unit or channel: light neutral grey. */

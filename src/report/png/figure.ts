@@ -12,7 +12,7 @@ import { FONT_FAMILY, FONT_FILES, type FontWeight } from './font.js';
 export type Rgb = readonly [number, number, number];
 
 /** Largest canvas we agree to draw (about 40 megapixels); past it, a smaller cellSize or scale is needed. */
-export const MAX_FIGURE_PIXELS = 40_000_000;
+const MAX_FIGURE_PIXELS = 40_000_000;
 
 export interface TextStyle {
   size: number;
@@ -32,7 +32,7 @@ export interface StrokeStyle {
 
 type PixelPaint = (pixels: Buffer, width: number) => void;
 
-export function escapeXml(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -50,7 +50,8 @@ export class Figure {
     this.height = Math.ceil(height);
     if (!(this.width > 0 && this.height > 0) || this.width * this.height > MAX_FIGURE_PIXELS) {
       throw shapeError(
-        `figure of ${this.width} x ${this.height} px is out of range: expected at most ${MAX_FIGURE_PIXELS} pixels; pass a smaller cellSize or scale`,
+        `figure of ${this.width} x ${this.height} px is out of range: expected at most ${MAX_FIGURE_PIXELS} pixels; ` +
+          `pass a smaller cellSize or scale`,
       );
     }
   }
@@ -112,7 +113,8 @@ export class Figure {
 
   toSvg(): string {
     return [
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" viewBox="0 0 ${this.width} ${this.height}" font-family="${FONT_FAMILY}">`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" viewBox="0 0 ${this.width} ${this.height}" ` +
+        `font-family="${FONT_FAMILY}">`,
       `<rect width="${this.width}" height="${this.height}" fill="#ffffff"/>`,
       ...this.elements,
       '</svg>',

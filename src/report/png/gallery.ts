@@ -19,9 +19,9 @@ export interface GalleryOptions {
   scale?: number;
 }
 
-export const DEFAULT_COLUMNS = 6;
+const DEFAULT_COLUMNS = 6;
 /** Default upscaled image side: 28 px MNIST digits come out 3x, 84 px. */
-export const TARGET_IMAGE_SIDE = 96;
+const TARGET_IMAGE_SIDE = 96;
 const MAX_SCALE = 64;
 const TITLE_SIZE = 17;
 const CAPTION_SIZE = 13;

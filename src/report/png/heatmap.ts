@@ -26,9 +26,9 @@ export interface HeatmapOptions {
 /** Layout constants (px), chosen by eye on a laptop screen. */
 export const MARGIN = 16;
 /** Width a single map's grid aims for when no cellSize is given. */
-export const TARGET_MAP_WIDTH = 420;
+const TARGET_MAP_WIDTH = 420;
 /** A one-channel (input-space) map is upscaled by a whole factor until its longer side is at least this. */
-export const MIN_INPUT_SIDE = 112;
+const MIN_INPUT_SIDE = 112;
 const SPATIAL_CELL_RANGE = [1, 16] as const;
 const DENSE_CELL_RANGE = [6, 40] as const;
 const MAX_CELL_SIZE = 256;
@@ -38,7 +38,7 @@ const LEGEND_BAR_HEIGHT = 12;
 const LEGEND_LABEL_SIZE = 11;
 const LEGEND_BAR_WIDTH_RANGE = [180, 300] as const;
 /** Height of a legend: bar, tick, labels. */
-export const LEGEND_HEIGHT = LEGEND_BAR_HEIGHT + 4 + LEGEND_LABEL_SIZE + 4;
+const LEGEND_HEIGHT = LEGEND_BAR_HEIGHT + 4 + LEGEND_LABEL_SIZE + 4;
 
 /** Where the cells of a map go, relative to the top-left corner of its grid (the grid's 1-px frame). */
 export interface MapGeometry {
@@ -60,7 +60,7 @@ export interface MapGeometry {
 }
 
 /** Top-left pixel of tile (channel or unit) `index`, relative to the grid's corner. */
-export function tileOrigin(geometry: MapGeometry, index: number): { x: number; y: number } {
+function tileOrigin(geometry: MapGeometry, index: number): { x: number; y: number } {
   const col = index % geometry.gridCols;
   const row = Math.floor(index / geometry.gridCols);
   return { x: 1 + col * (geometry.tileWidth + 1), y: 1 + row * (geometry.tileHeight + 1) };
@@ -71,13 +71,15 @@ export function checkPanel(panel: MapPanel, where: string): void {
   if (typeof panel.title !== 'string') throw usageError(`${where}: title must be a string, got ${typeof panel.title}`);
   if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3) || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw shapeError(
-      `${where} '${panel.title}': shape [${String(shape)}] is not a layer shape: expected [h, w, c] for a conv/input layer or [n] for a dense layer, positive integers`,
+      `${where} '${panel.title}': shape [${String(shape)}] is not a layer shape: ` +
+        `expected [h, w, c] for a conv/input layer or [n] for a dense layer, positive integers`,
     );
   }
   const size = shape.reduce((a, b) => a * b, 1);
   if (values.length !== size) {
     throw shapeError(
-      `${where} '${panel.title}': ${values.length} values do not fill shape [${shape.join(', ')}] (${size} neurons); pass the map reshaped to its layer`,
+      `${where} '${panel.title}': ${values.length} values do not fill shape [${shape.join(', ')}] (${size} neurons); ` +
+        `pass the map reshaped to its layer`,
     );
   }
 }
@@ -136,7 +138,7 @@ export function describeShape(shape: readonly number[]): string {
 }
 
 /** Paints the grid (frame, gaps, tiles, unused slots) with its top-left corner at (x, y). */
-export function drawGrid(
+function drawGrid(
   figure: Figure,
   x: number,
   y: number,
@@ -305,10 +307,11 @@ export function layoutPanel(panel: MapPanel, options: PanelLayoutOptions): Panel
   };
 }
 
-export function checkScale(scale: number | undefined, where: string): void {
+function checkScale(scale: number | undefined, where: string): void {
   if (scale !== undefined && !(Number.isFinite(scale) && scale >= 0)) {
     throw usageError(
-      `${where}: scale ${scale} is not a finite number >= 0: pass the half-range of the colour scale, or omit it to use the map's max |value|`,
+      `${where}: scale ${scale} is not a finite number >= 0: pass the half-range of the colour scale, ` +
+        `or omit it to use the map's max |value|`,
     );
   }
 }

@@ -3,8 +3,8 @@
  * galleries. Arrays in, PNG bytes (Buffer) out: no tfjs, no printing, no files written, same input
  * same bytes. Text is set in DejaVu Sans from the bundled `dejavu-fonts-ttf` package, never a system font.
  */
-export { renderHeatmap, layoutHeatmap, type MapPanel, type HeatmapOptions } from './heatmap.js';
-export { renderSheet, SHEET_SCALES, type SheetScale, type SheetOptions } from './sheet.js';
-export { renderLineChart, type LineChart, type LineChartSeries, type LineChartMarker } from './line-chart.js';
-export { renderGallery, type GalleryImage, type GalleryOptions } from './gallery.js';
-export { divergingColour, SERIES_PALETTE } from './colour.js';
+export { renderHeatmap, layoutHeatmap, type MapPanel } from './heatmap.js';
+export { renderSheet } from './sheet.js';
+export { renderLineChart } from './line-chart.js';
+export { renderGallery } from './gallery.js';
+export { SERIES_PALETTE } from './colour.js';

@@ -10,13 +10,13 @@ import { fitText, textWidth } from './font.js';
 import { niceTicks, tickDecimals } from './format.js';
 import { MARGIN } from './heatmap.js';
 
-export interface LineChartSeries {
+interface LineChartSeries {
   name: string;
   values: (number | null)[];
   highlight?: boolean;
 }
 
-export interface LineChartMarker {
+interface LineChartMarker {
   /** Name of the series whose colour the marker takes. */
   series: string;
   /** Index into categories. */
@@ -131,7 +131,8 @@ function checkChart(chart: LineChart): { low: number; high: number } {
   for (const series of chart.series) {
     if (!Array.isArray(series.values) || series.values.length !== chart.categories.length) {
       throw shapeError(
-        `${where}: series '${series.name}' has ${Array.isArray(series.values) ? series.values.length : 'no'} values for ${chart.categories.length} categories: expected one value (or null) per category`,
+        `${where}: series '${series.name}' has ${Array.isArray(series.values) ? series.values.length : 'no'} values for ` +
+          `${chart.categories.length} categories: expected one value (or null) per category`,
       );
     }
   }
@@ -144,7 +145,8 @@ function checkChart(chart: LineChart): { low: number; high: number } {
       throw usageError(`${where}: marker for unknown series '${marker.series}': must be one of [${names.join(', ')}]`);
     if (!(Number.isInteger(marker.category) && marker.category >= 0 && marker.category < chart.categories.length)) {
       throw usageError(
-        `${where}: marker category ${marker.category} for series '${marker.series}' is out of range: expected a category index in [0, ${chart.categories.length - 1}]`,
+        `${where}: marker category ${marker.category} for series '${marker.series}' is out of range: expected a category index in [0, ` +
+          `${chart.categories.length - 1}]`,
       );
     }
   }
@@ -249,7 +251,8 @@ export function renderLineChart(chart: LineChart): Buffer {
     const baseline = plotTop + 4 + NOTE_SIZE + k * (NOTE_SIZE + 6);
     const boxX = right ? noteX - 2 : noteX - noteWidth - 2;
     figure.svg(
-      `<rect x="${coord(boxX)}" y="${coord(baseline - NOTE_SIZE)}" width="${coord(noteWidth + 4)}" height="${NOTE_SIZE + 4}" fill="#ffffff" fill-opacity="0.85"/>`,
+      `<rect x="${coord(boxX)}" y="${coord(baseline - NOTE_SIZE)}" width="${coord(noteWidth + 4)}" height="${NOTE_SIZE + 4}" ` +
+        `fill="#ffffff" fill-opacity="0.85"/>`,
     );
     figure.text(noteX, baseline, marker.note, {
       size: NOTE_SIZE,
@@ -262,7 +265,9 @@ export function renderLineChart(chart: LineChart): Buffer {
   // Series: faded ones first, highlighted ones last (on top).
   const pad = STYLE.highlighted.radius + 2;
   figure.svg(
-    `<clipPath id="plot-area"><rect x="${coord(plotLeft - pad)}" y="${coord(plotTop - pad)}" width="${coord(plotWidth + 2 * pad)}" height="${coord(PLOT_HEIGHT + 2 * pad)}"/></clipPath>`,
+    `<clipPath id="plot-area">` +
+      `<rect x="${coord(plotLeft - pad)}" y="${coord(plotTop - pad)}" width="${coord(plotWidth + 2 * pad)}" ` +
+      `height="${coord(PLOT_HEIGHT + 2 * pad)}"/></clipPath>`,
   );
   const order = chart.series
     .map((_, i) => i)
@@ -277,7 +282,8 @@ export function renderLineChart(chart: LineChart): Buffer {
     const flush = (): void => {
       if (run.length > 1)
         parts.push(
-          `<polyline points="${run.join(' ')}" fill="none" ${strokeAttributes({ colour, width: style.width, opacity: style.opacity })} stroke-linejoin="round" stroke-linecap="round"/>`,
+          `<polyline points="${run.join(' ')}" fill="none" ${strokeAttributes({ colour, width: style.width, opacity: style.opacity })} ` +
+            `stroke-linejoin="round" stroke-linecap="round"/>`,
         );
       run = [];
     };

@@ -18,8 +18,8 @@ import {
   type PanelBlock,
 } from './heatmap.js';
 
-export const SHEET_SCALES = ['shared', 'per-panel'] as const;
-export type SheetScale = (typeof SHEET_SCALES)[number];
+const SHEET_SCALES = ['shared', 'per-panel'] as const;
+type SheetScale = (typeof SHEET_SCALES)[number];
 
 export interface SheetOptions {
   /**
@@ -33,7 +33,7 @@ export interface SheetOptions {
 }
 
 /** Width each panel's grid aims for when no cellSize is given (5 panels fit a laptop screen). */
-export const PANEL_TARGET_WIDTH = 240;
+const PANEL_TARGET_WIDTH = 240;
 export const PANEL_GAP = 28;
 const SHEET_TITLE_SIZE = 18;
 const PANEL_TITLE_SIZE = 14;

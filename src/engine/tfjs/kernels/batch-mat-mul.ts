@@ -28,10 +28,6 @@ export function captureStockBatchMatMul(current: tf.KernelConfig | undefined): v
   if (current != null && current.kernelFunc !== batchMatMul) stock = current;
 }
 
-export function stockBatchMatMulConfig(): tf.KernelConfig | null {
-  return stock;
-}
-
 function stockKernel(): tf.KernelConfig {
   if (stock == null) throw new Error('stock wasm BatchMatMul was not captured; import @tensorflow/tfjs-backend-wasm first');
   return stock;
@@ -71,7 +67,7 @@ function plain(a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean, bac
   }
 }
 
-export function batchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
+function batchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, attrs } = args;
   const transposeA = attrs?.['transposeA'] === true;
   const transposeB = attrs?.['transposeB'] === true;

@@ -34,7 +34,7 @@ export function setIm2colChunkElements(n: number | null): void {
   maxColsElements = n ?? MAX_COLS_ELEMENTS;
 }
 
-export function conv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+function conv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = asWasm(args.backend);
   const x = args.inputs['x'];
   const dy = args.inputs['dy'];

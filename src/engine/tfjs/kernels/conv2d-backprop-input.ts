@@ -23,16 +23,12 @@ export function captureStockConv2DBackpropInput(current: tf.KernelConfig | undef
   if (current != null && current.kernelFunc !== conv2DBackpropInput) stock = current;
 }
 
-export function stockConv2DBackpropInputConfig(): tf.KernelConfig | null {
-  return stock;
-}
-
 function fallback(args: Parameters<tf.KernelFunc>[0], why: string): tf.TensorInfo | tf.TensorInfo[] {
   if (stock == null) throw new Error(`wasm Conv2DBackpropInput: ${why}, and no stock kernel to fall back to`);
   return stock.kernelFunc(args);
 }
 
-export function conv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
+function conv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
   const backend = asWasm(args.backend);
   const dy = args.inputs['dy'];
   const filter = args.inputs['filter'];

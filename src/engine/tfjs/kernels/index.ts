@@ -10,14 +10,9 @@
 import * as tf from '@tensorflow/tfjs';
 // Registers the stock wasm kernels, which we must capture before replacing them.
 import '@tensorflow/tfjs-backend-wasm';
-import { BATCH_MAT_MUL, batchMatMulConfig, captureStockBatchMatMul, stockBatchMatMulConfig } from './batch-mat-mul.js';
+import { BATCH_MAT_MUL, batchMatMulConfig, captureStockBatchMatMul } from './batch-mat-mul.js';
 import { CONV2D_BACKPROP_FILTER, conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
-import {
-  CONV2D_BACKPROP_INPUT,
-  captureStockConv2DBackpropInput,
-  conv2DBackpropInputConfig,
-  stockConv2DBackpropInputConfig,
-} from './conv2d-backprop-input.js';
+import { CONV2D_BACKPROP_INPUT, captureStockConv2DBackpropInput, conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { MAX_POOL_GRAD, maxPoolGradConfig } from './max-pool-grad.js';
 import { WASM } from './wasm-internals.js';
 
@@ -94,5 +89,3 @@ export function restoreStockWasmKernels(names: readonly WasmKernelName[] = REPLA
 export function isReplacedWasmKernel(name: WasmKernelName): boolean {
   return isOurs(name, tf.getKernel(name, WASM));
 }
-
-export { stockBatchMatMulConfig, stockConv2DBackpropInputConfig };

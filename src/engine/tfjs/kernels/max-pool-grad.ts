@@ -14,7 +14,7 @@ import { asWasm, dim, f32, WASM } from './wasm-internals.js';
 
 export const MAX_POOL_GRAD = 'MaxPoolGrad';
 
-export function maxPoolGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+function maxPoolGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = asWasm(args.backend);
   const dy = args.inputs['dy'];
   const input = args.inputs['input'];

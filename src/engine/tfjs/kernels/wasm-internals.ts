@@ -50,7 +50,7 @@ export function callWasmKernel(
   return single(k.kernelFunc({ inputs, backend, attrs }), name);
 }
 
-export function single(out: tf.TensorInfo | tf.TensorInfo[], name: string): tf.TensorInfo {
+function single(out: tf.TensorInfo | tf.TensorInfo[], name: string): tf.TensorInfo {
   if (Array.isArray(out)) {
     const first = out[0];
     if (out.length !== 1 || first === undefined) throw new Error(`kernel '${name}' returned ${out.length} outputs`);
