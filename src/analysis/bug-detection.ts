@@ -1,5 +1,5 @@
 /**
- * Bug detection per label (method.md section 3). Per-label accuracy is recall on train and
+ * Bug detection per label (docs/method.md section 3). Per-label accuracy is recall on train and
  * validation. Underfitting: both below theta. Overfitting: train - validation above gamma.
  * Order: underfitting labels first, worst validation accuracy first; then overfitting, widest gap first.
  */

@@ -6,11 +6,11 @@
 export const DEFAULT_THETA = 0.92;
 /** Overfitting threshold on train - validation per-label accuracy: the replication's value. */
 export const DEFAULT_GAMMA = 0.1;
-/** Saturation tolerance for underfitting target layers (method.md section 4). */
+/** Saturation tolerance for underfitting target layers (docs/method.md section 4). */
 export const DEFAULT_EPSILON = 0.005;
 /** Bhattacharyya threshold between successive feature models' predictions (the replication's rule). */
 export const DEFAULT_BHATTACHARYYA_THRESHOLD = 0.01;
-/** Feature-model heads: Adam, 3 epochs on cached activations (method.md section 4). */
+/** Feature-model heads: Adam, 3 epochs on cached activations (docs/method.md section 4). */
 export const DEFAULT_HEAD_EPOCHS = 3;
 export const DEFAULT_HEAD_BATCH_SIZE = 64;
 export const DEFAULT_HEAD_LEARNING_RATE = 1e-3;

@@ -1,5 +1,5 @@
 /**
- * Feature models (method.md section 4): for a probe point k, the model's layers up to k, frozen, then
+ * Feature models (docs/method.md section 4): for a probe point k, the model's layers up to k, frozen, then
  * flatten, then a new dense softmax head trained on those features. Activations are computed once
  * per probe and split, and only the head trains (never re-running the frozen prefix per epoch).
  */

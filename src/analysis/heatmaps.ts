@@ -1,5 +1,5 @@
 /**
- * Heat maps and differential heat maps (method.md section 5), the state differential analysis.
+ * Heat maps and differential heat maps (docs/method.md section 5), the state differential analysis.
  *
  * At a probe with head weights W (features x classes) and features phi(x):
  *   H(S, l) = mean over x in S of phi(x) * W[:, l]   (each neuron's contribution to l's logit)

@@ -1,5 +1,5 @@
 /**
- * Target layer selection (method.md section 4): where the bug of a label starts.
+ * Target layer selection (docs/method.md section 4): where the bug of a label starts.
  * - saturation (default): underfitting l -> the first probe whose validation accuracy on l is within
  *   epsilon of the best on l over all later probes (later layers add nothing for l);
  * - bhattacharyya (the replication's rule): the first probe whose mean prediction for inputs of l is

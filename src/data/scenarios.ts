@@ -1,5 +1,5 @@
 /**
- * Bug scenarios (method.md section 2): changes to the training split that make a model buggy on
+ * Bug scenarios (docs/method.md section 2): changes to the training split that make a model buggy on
  * known labels, so a repair has something to repair. Applied to the training split only: validation,
  * pool and test keep the full distribution, so fixing inputs exist.
  *

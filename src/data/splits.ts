@@ -1,5 +1,5 @@
 /**
- * Seeded train / validation / pool / test splits (method.md section 1). The pool holds labelled
+ * Seeded train / validation / pool / test splits (docs/method.md section 1). The pool holds labelled
  * inputs the model never sees in training: the candidates for bug-fixing inputs. Test is the
  * dataset's own test file; a dataset without one has its test carved from the training file.
  *
@@ -11,7 +11,7 @@ import { usageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from './datasets.js';
 
-/** Default split of a 60000-example training file (method.md section 1), scaled for other sizes. */
+/** Default split of a 60000-example training file (docs/method.md section 1), scaled for other sizes. */
 const DEFAULT_SPLIT = { train: 30_000, validation: 5_000, pool: 25_000, of: 60_000 } as const;
 /** Share of the training file carved off as test when the dataset has no test file (MNIST's 10k of 70k). */
 const CARVED_TEST_SHARE = 1 / 7;

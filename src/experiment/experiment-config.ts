@@ -1,5 +1,5 @@
 /**
- * The configuration of an experiment (method.md section 9, issue 7): a grid over datasets, class
+ * The configuration of an experiment (docs/method.md section 9, issue 7): a grid over datasets, class
  * subsets, bug scenarios, models, training sizes, epochs, seeds, selection strategies (crossed with
  * metrics and score spaces for mode), layer selection rules, alphas, batches, iterations and
  * retraining regimes. Defined once as a zod schema; `expandCells` turns it into a deterministic list
@@ -162,7 +162,8 @@ export function loadExperimentConfig(file: string): ExperimentConfig {
   } catch (error) {
     throw new ModeError(
       'usage',
-      `cannot read experiment config '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; pass an existing JSON or YAML file`,
+      `cannot read experiment config '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; ` +
+        'pass an existing JSON or YAML file',
     );
   }
   const ext = path.extname(file).toLowerCase();
@@ -306,7 +307,10 @@ const cellKey = (c: CellConfig): string => hashKey({ kind: 'cell', ...c });
 const controlKeyOf = (c: CellSettings): string =>
   hashKey({ kind: 'control', model: modelKey(c.config), ...controlSettingsOf(RepairConfigSchema.parse(repairInputOf(c))) });
 
-/** The strategies of the grid: each text crossed with the metric and score-space axes (for the strategies that have those settings), deduplicated. */
+/**
+ * The strategies of the grid: each text crossed with the metric and score-space axes (for the
+ * strategies that have those settings), deduplicated.
+ */
 function expandStrategies(config: ExperimentConfig): StrategySpec[] {
   const out = new Map<string, StrategySpec>();
   for (const text of config.strategies) {
@@ -389,7 +393,10 @@ export function expandCells(config: ExperimentConfig): Cell[] {
   }));
 }
 
-/** The parts of `strategy`: its kind and each strategy setting. Grouping by one of them never splits by `strategy`, and the other way round. */
+/**
+ * The parts of `strategy`: its kind and each strategy setting. Grouping by one of them never splits by
+ * `strategy`, and the other way round.
+ */
 export const STRATEGY_PARTS = ['strategyName', ...STRATEGY_SETTING_KEYS] as const;
 
 /**
@@ -476,7 +483,8 @@ export function parseWhere(clauses: readonly string[], cells: readonly CellSetti
     for (const v of values) {
       if (!present.includes(v))
         throw usageError(
-          `--where ${name}=${v}: no cell of this experiment has that value; its values: ${present.join(', ') || '(none: the setting does not apply)'}`,
+          `--where ${name}=${v}: no cell of this experiment has that value; ` +
+            `its values: ${present.join(', ') || '(none: the setting does not apply)'}`,
         );
     }
     return (c: CellSettings): boolean => values.includes(valueOf(c) ?? '');

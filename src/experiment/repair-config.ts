@@ -1,10 +1,10 @@
-/** The configuration of a repair, defined once as a schema (method.md sections 7-8). */
+/** The configuration of a repair, defined once as a schema (docs/method.md sections 7-8). */
 import { z } from 'zod';
 import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../analysis/index.js';
 import { DEFAULT_MINKOWSKI_P } from '../select/metrics.js';
 import { StrategySpecSchema } from '../select/strategies.js';
 
-/** Iterations T, batch B and targeted share alpha of method.md section 8 (B = 200: where strategies differ, calibration.md). */
+/** Iterations T, batch B and targeted share alpha of docs/method.md section 8 (B = 200: where strategies differ, calibration.md). */
 export const DEFAULT_ITERATIONS = 5;
 export const DEFAULT_BATCH = 200;
 export const DEFAULT_ALPHA = 0.25;

@@ -1,5 +1,5 @@
 /**
- * The repair loop (method.md section 8), run for the chosen strategy, any strategies to compare, and
+ * The repair loop (docs/method.md section 8), run for the chosen strategy, any strategies to compare, and
  * the control (random selection at the same budget, same retraining, its own seed stream), all from
  * the same initial weights. Decisions use train and validation only; test is measured for the report.
  */

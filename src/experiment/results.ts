@@ -1,5 +1,5 @@
 /**
- * The statistics of an experiment's store (method.md section 9): the slides' table (Initial, Final
+ * The statistics of an experiment's store (docs/method.md section 9): the slides' table (Initial, Final
  * and Control accuracy, Finished Early, Diff I-F, Diff F-C) with one row per value of the `by`
  * dimension(s), each as mean and 95% CI across seeds; paired tests of Final vs Control by seed (paired
  * t and Wilcoxon signed-rank, effect size d_z), optionally of each row vs a reference row

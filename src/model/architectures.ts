@@ -35,7 +35,7 @@ const ARCHITECTURES = {
     { type: 'dense', units: 28, activation: 'relu' },
     { type: 'dense', units: 28, activation: 'relu' },
   ],
-  /** The `capacity` scenario of method.md: a model too small for the data. */
+  /** The `capacity` scenario of docs/method.md: a model too small for the data. */
   tiny: [{ type: 'flatten' }, { type: 'dense', units: 4, activation: 'relu' }],
 } as const satisfies Record<string, readonly LayerSpec[]>;
 

@@ -1,5 +1,5 @@
 /**
- * Similarity metrics for input selection (method.md section 6). Each metric compares a candidate's
+ * Similarity metrics for input selection (docs/method.md section 6). Each metric compares a candidate's
  * vector (its features at the target probe, or its raw input) with a reference vector and becomes a
  * SCORE where higher = more similar: the similarity itself for dot and cosine, minus the distance for
  * every other metric. Selectors only ever sort scores in descending order, so the replication's two
@@ -43,7 +43,7 @@ export interface ResolvedMetricOptions {
   readonly bins: number;
 }
 
-/** Minkowski exponent when none is given: method.md section 6, "minkowski (p, default 3)". */
+/** Minkowski exponent when none is given: docs/method.md section 6, "minkowski (p, default 3)". */
 export const DEFAULT_MINKOWSKI_P = 3;
 /** Value bins for the histogram earth mover when none is given: a project default (the replication's count is not recorded). */
 const DEFAULT_HISTOGRAM_BINS = 32;

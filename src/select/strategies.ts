@@ -1,5 +1,5 @@
 /**
- * Selection strategies (method.md section 7), one table. Each entry owns its description, its
+ * Selection strategies (docs/method.md section 7), one table. Each entry owns its description, its
  * settings (with their defaults), what the repair loop must prepare for it, and its `select`:
  * - random: uniform over the pool (the control);
  * - targeted-random: the targeted share of the batch uniform among inputs of the target label, the
@@ -358,7 +358,7 @@ export async function selectBatch(spec: StrategySpec, input: SelectionInput, opt
 /**
  * mode's targeted share. Underfitting: target-label inputs scored against the chosen map (for `hw`,
  * inputs of other labels as counter-examples). Overfitting: half target-label inputs against the
- * chosen map, half counter-examples (other labels) against DHW, as method.md section 7 says.
+ * chosen map, half counter-examples (other labels) against DHW, as docs/method.md section 7 says.
  */
 async function selectByMaps(settings: ValuesOf<typeof MODE_SETTINGS>, context: SelectionContext, share: Share): Promise<void> {
   const { input, options, best, available } = context;
