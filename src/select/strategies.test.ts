@@ -166,6 +166,30 @@ test('targeted-uncertainty picks the lowest p(label); entropy, margin and deepgi
   }
 });
 
+test('least-confidence picks the inputs whose top-class probability is lowest, whatever their label', async () => {
+  const { input } = pool(90, 6);
+  const top = (i: number): number => Math.max(...input.probabilities.subarray(i * 3, i * 3 + 3));
+  const s = await selectBatch(strategySpec('least-confidence'), input, { batch: 12, alpha: 0.5, rng: new Rng(3) });
+  const picked = new Set(s.indices);
+  assert.equal(picked.size, 12);
+  assert.ok(
+    Array.from(s.targeted).every((t) => t === 0),
+    'untargeted: alpha plays no part',
+  );
+  const highestPicked = Math.max(...[...picked].map(top));
+  const lowestOther = Math.min(
+    ...Array.from({ length: 90 }, (_, i) => i)
+      .filter((i) => !picked.has(i))
+      .map(top),
+  );
+  assert.ok(highestPicked <= lowestOther, `every pick is at most as confident as every other input (${highestPicked} vs ${lowestOther})`);
+  assert.deepEqual(
+    Array.from(s.scores),
+    [...picked].map((i) => 1 - top(i)),
+    'the score is 1 - max p, highest first',
+  );
+});
+
 test('sample picking draws distinct inputs, favours high scores, and is seeded', () => {
   const scores = Array.from({ length: 200 }, (_, i) => i);
   const a = rankIndices(scores, 20, 'sample', new Rng(4));

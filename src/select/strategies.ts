@@ -185,6 +185,7 @@ export const STRATEGIES = {
   entropy: uncertainty('highest predictive entropy over the pool', entropy),
   margin: uncertainty('smallest top-1 minus top-2 probability over the pool', (row) => -topTwoMargin(row)),
   deepgini: uncertainty('highest Gini impurity 1 - sum p^2 over the pool (DeepGini)', gini),
+  'least-confidence': uncertainty('lowest top-class probability over the pool (1 - max p)', (row) => 1 - Math.max(...row)),
 } as const;
 
 export type StrategyKind = keyof typeof STRATEGIES;
