@@ -5,7 +5,7 @@
  */
 import type { Summary } from '../experiment/statistics.js';
 import type { ExperimentResults, ResultsRow, ResultsTable, Tested } from '../experiment/results.js';
-import { table } from './terminal.js';
+import { SLIDES_COLUMNS, table } from './terminal.js';
 
 export const RESULTS_FORMATS = ['table', 'markdown', 'csv', 'json'] as const;
 
@@ -20,20 +20,7 @@ const withHolm = (p: number, adjusted: number): string => (Number.isFinite(p) ? 
 
 function header(results: ExperimentResults, t: ResultsTable): string[] {
   const ref = t.reference === null ? [] : [`vs ${t.reference}`, 'p t (Holm)', 'p W (Holm)'];
-  return [
-    ...results.by.map(kebab),
-    'n',
-    'Initial Acc',
-    'Final Acc',
-    'Control Acc',
-    'Finished Early',
-    'Diff I-F',
-    'Diff F-C',
-    'p t (Holm)',
-    'p W (Holm)',
-    'd_z',
-    ...ref,
-  ];
+  return [...results.by.map(kebab), 'n', ...SLIDES_COLUMNS, 'p t (Holm)', 'p W (Holm)', 'd_z', ...ref];
 }
 
 function cells(results: ExperimentResults, t: ResultsTable, r: ResultsRow): string[] {

@@ -75,17 +75,15 @@ export interface SlidesRow {
   iterations: number;
 }
 
+/** The columns of the replication slides' table, in its order (every renderer of it uses these). */
+export const SLIDES_COLUMNS = ['Initial Acc', 'Final Acc', 'Control Acc', 'Finished Early', 'Diff I-F', 'Diff F-C'] as const;
+
 /** The replication slides' table (test accuracy), with target-label and buggy-label columns. */
 export function slidesTable(rows: readonly SlidesRow[], seconds: readonly (number | null)[] = []): string {
   const target = rows[0]?.targetLabel ?? null;
   const header = [
     'strategy',
-    'Initial Acc',
-    'Final Acc',
-    'Control Acc',
-    'Finished Early',
-    'Diff I-F',
-    'Diff F-C',
+    ...SLIDES_COLUMNS,
     'iters',
     ...(target === null ? [] : [`label ${target} before`, `label ${target} after`, 'buggy before', 'buggy after']),
     ...(seconds.length > 0 ? ['time s'] : []),

@@ -8,6 +8,7 @@ import type { ExperimentResults, ResultsRow, ResultsTable, Tested } from '../../
 import { CONTROL_COLOUR, chartHtml, fitRange, seriesStyle, type ChartSeries } from './chart.js';
 import type { StoreContent } from './content.js';
 import { pValue } from '../results-table.js';
+import { SLIDES_COLUMNS } from '../terminal.js';
 import { escapeHtml, fraction, htmlTable, section, signedFraction, type Cell } from './html.js';
 import { armTitle } from './repair-view.js';
 
@@ -59,12 +60,7 @@ function resultsTableHtml(results: ExperimentResults, t: ResultsTable, id: strin
   const head: (Cell | string)[] = [
     results.by.map(kebab).join(' \u00B7 '),
     { text: 'n', title: 'seeds' },
-    'Initial Acc',
-    'Final Acc',
-    'Control Acc',
-    'Finished Early',
-    'Diff I-F',
-    'Diff F-C',
+    ...SLIDES_COLUMNS,
     { text: 'p t (Holm)', title: 'paired t-test of Final vs Control by seed; Holm-adjusted across the rows in parentheses' },
     { text: 'p W (Holm)', title: 'Wilcoxon signed-rank test of Final vs Control by seed; Holm-adjusted in parentheses' },
     { text: 'd_z', title: 'effect size: mean difference / sd of the differences' },
