@@ -15,6 +15,7 @@ import {
   comparePaired,
   createEngine,
   parseScenario,
+  parseRepairDoc,
   parseStrategy,
   repairModel,
   resolveTrainConfig,
@@ -40,26 +41,11 @@ async function ensureModel(engine: Engine, dir: string, config: ReturnType<typeo
   result.model.dispose();
 }
 
-interface RepairJson {
-  scenarios: string[];
-  seed: number;
-  initial: { validation: { perLabel: number[]; accuracy: number }; test: { perLabel: number[]; accuracy: number } };
-  table: { strategy: string; iterations: number }[];
-  arms: {
-    name: string;
-    iterations: {
-      validation: { accuracy: number; perLabel: number[] };
-      test: { accuracy: number; perLabel: number[] };
-      shareAlreadyCorrectTargeted: number | null;
-    }[];
-  }[];
-}
-
 function aggregate(out: string, tag: string): Record<string, unknown> {
   const files = readdirSync(out)
     .filter((d) => existsSync(path.join(out, d, `repair-${tag}.json`)))
     .map((d) => path.join(out, d, `repair-${tag}.json`));
-  const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as RepairJson).sort((a, b) => a.seed - b.seed);
+  const runs = files.map((f) => parseRepairDoc(readFileSync(f, 'utf8'), f)).sort((a, b) => a.seed - b.seed);
   if (runs.length === 0) throw new Error(`no repair-${tag}.json under ${out}`);
   const starved = runs[0]!.scenarios
     .map((s) => s.split(' '))
@@ -67,7 +53,8 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
       const sc = parseScenario(kind!, text!);
       return sc.kind === 'starve' ? [...sc.labels] : sc.kind === 'noise' ? [sc.label] : [];
     });
-  const meanOf = (perLabel: number[]): number => starved.reduce((s, l) => s + perLabel[l]!, 0) / starved.length;
+  // A label without inputs has recall NaN, which JSON wrote as null.
+  const meanOf = (perLabel: readonly (number | null)[]): number => starved.reduce((s, l) => s + (perLabel[l] ?? NaN), 0) / starved.length;
   // Only strategies present in every seed's run can be paired; others are named and left out.
   const names = runs[0]!.arms.map((a) => a.name).filter((name) => runs.every((r) => r.arms.some((a) => a.name === name)));
   const partial = [...new Set(runs.flatMap((r) => r.arms.map((a) => a.name)))].filter((name) => !names.includes(name));
@@ -102,13 +89,13 @@ function aggregate(out: string, tag: string): Record<string, unknown> {
       const last = at(arm, arm.iterations.length);
       const matched = at(control, arm.iterations.length);
       f.valStarved.push(meanOf(last.validation.perLabel));
-      f.valAcc.push(last.validation.accuracy);
+      f.valAcc.push(last.validation.accuracy ?? NaN);
       f.testStarved.push(meanOf(last.test.perLabel));
-      f.testAcc.push(last.test.accuracy);
+      f.testAcc.push(last.test.accuracy ?? NaN);
       f.iterations.push(arm.iterations.length);
       f.controlValStarved.push(meanOf(matched.validation.perLabel));
       f.controlTestStarved.push(meanOf(matched.test.perLabel));
-      const shares = arm.iterations.map((it) => it.shareAlreadyCorrectTargeted).filter((v): v is number => v !== null);
+      const shares = arm.iterations.map((it) => it.shareAlreadyCorrectTargeted ?? null).filter((v): v is number => v !== null);
       f.alreadyCorrect.push(shares.length === 0 ? NaN : shares.reduce((a, b) => a + b, 0) / shares.length);
     }
     figures.set(name, f);

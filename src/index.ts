@@ -146,7 +146,7 @@ export {
 // Repair and experiments: the repair loop, its documents, sweeps and statistics.
 export { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './experiment/repair-config.js';
 export { runRepair, type RepairInputs, type RepairOptions, type RepairResult, type TrainingSettings } from './experiment/repair.js';
-export { repairModel, type RepairRun } from './experiment/repair-run.js';
+export { repairModel, type RepairRun, type RepairManifest } from './experiment/repair-run.js';
 export {
   REPAIR_FILE,
   parseRepairDoc,
@@ -161,3 +161,42 @@ export {
   type IterationDoc,
 } from './experiment/repair-doc.js';
 export { summarizeValues, comparePaired, holm, type Summary, type PairedComparison } from './experiment/statistics.js';
+
+// Experiments: grids of repairs over seeds, run into a result store, and their statistics.
+export {
+  ExperimentConfigSchema,
+  parseExperimentConfig,
+  loadExperimentConfig,
+  expandCells,
+  cellDimensions,
+  DIMENSIONS,
+  type ExperimentConfig,
+  type ExperimentConfigInput,
+  type Cell,
+  type CellConfig,
+  type CellSettings,
+  type ModelConfig,
+  type Dimension,
+  type CellFilter,
+} from './experiment/experiment-config.js';
+export type { ClassSubset } from './experiment/class-subset.js';
+export type { FriedmanResult } from './experiment/friedman.js';
+export { PRESETS, PRESET_NAMES, presetConfig, type PresetName } from './experiment/presets.js';
+export { runSweep, type SweepOptions, type SweepResult } from './experiment/sweep.js';
+export { planSweep, type SweepPlan, type PlanOptions } from './experiment/sweep-plan.js';
+export type { SweepEvent, SweepCounts } from './experiment/sweep-writer.js';
+export { ResultStore, type CellRecord, type StoredCell, type StoredFailure, type StoreOptions } from './experiment/store.js';
+export {
+  summarizeResults,
+  validationCurves,
+  MEASURES,
+  type Measure,
+  type ResultsOptions,
+  type ExperimentResults,
+  type ResultsTable,
+  type ResultsRow,
+  type Tested,
+  type CellValues,
+  type LayerSelectionComparison,
+  type TableCurves,
+} from './experiment/results.js';

@@ -5,6 +5,7 @@
  */
 import type { LabeledSet } from '../core/data-types.js';
 import { ModeError } from '../core/errors.js';
+import { StageTimer } from '../core/stage-timer.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import type { Engine, HeadOptions, Model } from '../engine/index.js';
 import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
@@ -59,6 +60,7 @@ export interface AnalysisResult {
   readonly targets: Target[];
   /** Heat maps per buggy label, at its target probe (input space for input-mean). */
   readonly maps: LabelMaps[];
+  /** Seconds per stage: detect, activations, heads, layer-selection, maps. */
   readonly timings: Record<string, number>;
 }
 
@@ -82,7 +84,7 @@ export async function analyzeModel(
   options: AnalyzeOptions,
 ): Promise<AnalysisState> {
   const onProgress = options.onProgress ?? noProgress;
-  const timings: Record<string, number> = {};
+  const timer = new StageTimer();
   const rule = options.layerSelection ?? 'saturation';
   const variant = options.heatmap ?? 'importance';
   let t = performance.now();
@@ -94,16 +96,15 @@ export async function analyzeModel(
     ...(options.theta !== undefined ? { theta: options.theta } : {}),
     ...(options.gamma !== undefined ? { gamma: options.gamma } : {}),
   });
-  timings.detect = (performance.now() - t) / 1000;
+  timer.add('detect', (performance.now() - t) / 1000);
 
-  t = performance.now();
   const probes = options.probes ?? probePoints(model.layers, model.inputShape, { includeInput: options.includeInputProbe === true });
   const featureModels = await trainFeatureModels(engine, model, probes, train, validation, {
     seed: options.seed,
     onProgress,
+    timer,
     ...(options.head !== undefined ? { head: options.head } : {}),
   });
-  timings.featureModels = (performance.now() - t) / 1000;
 
   t = performance.now();
   const accuracies = featureModels.map((f) => ({
@@ -115,6 +116,8 @@ export async function analyzeModel(
     const choice = selectTargetLayer(rule, bug.label, bug.kind, accuracies, options);
     return { label: bug.label, kind: bug.kind, probe: choice.probe, layerName: probes[choice.probe]!.name, rule, reason: choice.reason };
   });
+  timer.add('layer-selection', (performance.now() - t) / 1000);
+  t = performance.now();
 
   onProgress({ type: 'stage', stage: 'heatmaps', message: `heat maps (${variant}) for ${targets.length} buggy label(s)` });
   const maps: LabelMaps[] = [];
@@ -143,7 +146,7 @@ export async function analyzeModel(
       ),
     );
   }
-  timings.heatmaps = (performance.now() - t) / 1000;
+  timer.add('maps', (performance.now() - t) / 1000);
 
   return {
     model: { train: summarize(trainEval), validation: summarize(validationEval) },
@@ -151,7 +154,7 @@ export async function analyzeModel(
     probes: featureModels.map((f) => ({ probe: f.probe, train: f.train, validation: f.validation })),
     targets,
     maps,
-    timings,
+    timings: timer.seconds,
     featureModels,
     validationPredictions: validationEval.predictions,
   };

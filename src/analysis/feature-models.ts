@@ -3,6 +3,7 @@
  * flatten, then a new dense softmax head trained on those features. Activations are computed once
  * per probe and split, and only the head trains (never re-running the frozen prefix per epoch).
  */
+import { StageTimer } from '../core/stage-timer.js';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { deriveSeed } from '../core/rng.js';
@@ -73,6 +74,8 @@ export interface FeatureModel {
 export interface FeatureModelOptions {
   readonly head?: Partial<Omit<HeadOptions, 'seed'>>;
   readonly seed: number;
+  /** Adds the seconds spent computing activations ('activations') and training and measuring heads ('heads'). */
+  readonly timer?: StageTimer;
   readonly onProgress?: ProgressCallback;
 }
 
@@ -151,11 +154,14 @@ export async function trainFeatureModels(
   options: FeatureModelOptions,
 ): Promise<FeatureModel[]> {
   const onProgress = options.onProgress ?? noProgress;
+  const timer = options.timer ?? new StageTimer();
   const result: FeatureModel[] = [];
   for (const group of probeGroups(probes, train.count)) {
     const indices = group.map((p) => p.layerIndex);
-    const trainFeatures: (Float32Array | null)[] = (await model.layerOutputs(indices, train.x, train.count)).map((a) => a.values);
-    const validationFeatures = (await model.layerOutputs(indices, validation.x, validation.count)).map((a) => a.values);
+    const [trainFeatures, validationFeatures] = await timer.time('activations', async () => [
+      (await model.layerOutputs(indices, train.x, train.count)).map((a): Float32Array | null => a.values),
+      (await model.layerOutputs(indices, validation.x, validation.count)).map((a) => a.values),
+    ]);
     for (const [k, probe] of group.entries()) {
       const i = result.length;
       onProgress({
@@ -163,7 +169,11 @@ export async function trainFeatureModels(
         stage: 'feature-models',
         message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)`,
       });
-      result.push(await fitHead(engine, model, probe, train, validation, trainFeatures[k]!, validationFeatures[k]!, options));
+      result.push(
+        await timer.time('heads', () =>
+          fitHead(engine, model, probe, train, validation, trainFeatures![k]!, validationFeatures![k]!, options),
+        ),
+      );
       trainFeatures[k] = null; // let a large probe's features go before the next head trains
     }
   }

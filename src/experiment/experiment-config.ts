@@ -86,7 +86,7 @@ const ClassSubsetSchema = z.union(
 
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
-const ExperimentConfigSchema = z
+export const ExperimentConfigSchema = z
   .strictObject({
     /** A name for the experiment (the default store is runs/NAME.sqlite). */
     name: z.string().min(1).optional(),

@@ -1,7 +1,7 @@
 /** A repair of a saved model as one call: open the model and its data, run the repair, shape the outputs. */
-import { runEnvironment } from '../core/environment.js';
+import { runEnvironment, type RunEnvironment } from '../core/environment.js';
 import type { ProgressCallback } from '../core/progress.js';
-import type { Engine } from '../engine/index.js';
+import type { Engine, EngineInfo } from '../engine/index.js';
 import { openModelRun } from '../model/model-run.js';
 import { formatStrategy } from '../select/strategies.js';
 import { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './repair-config.js';
@@ -14,7 +14,21 @@ export interface RepairRun {
   /** repair.json: deterministic for a seed (no timings, no environment). */
   json: RepairDocInput;
   /** manifest.json: timings, engine, environment. */
-  manifest: Record<string, unknown>;
+  manifest: RepairManifest;
+}
+
+/** A repair's manifest.json: what made it and where the time went (not deterministic, unlike repair.json). */
+export interface RepairManifest {
+  readonly kind: 'mode-repair-manifest';
+  readonly seed: number;
+  readonly engine: EngineInfo;
+  readonly environment: RunEnvironment;
+  readonly timings: {
+    /** The whole repair, opening the model and its data included, seconds. */
+    readonly total: number;
+    /** Per arm (by name): its total and the seconds of each stage. */
+    readonly arms: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  };
 }
 
 export async function repairModel(
@@ -64,7 +78,7 @@ export async function repairModel(
       table: result.rows,
       arms: result.arms.map((a) => ({ name: a.name, control: a.control, finishedEarly: a.finishedEarly, iterations: a.iterations })),
     };
-    const manifestOut = {
+    const manifestOut: RepairManifest = {
       kind: 'mode-repair-manifest',
       seed: config.seed,
       engine: engine.info,

@@ -7,6 +7,7 @@ import type { LabeledSet } from '../core/data-types.js';
 import { ModeError } from '../core/errors.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
+import { StageTimer } from '../core/stage-timer.js';
 import { concatSets, subsetUnchecked } from '../data/index.js';
 import type { ArchitectureSpec, Engine, Model } from '../engine/index.js';
 import {
@@ -160,6 +161,26 @@ export async function runRepair(
   };
 }
 
+/**
+ * Where an arm's time goes (its manifest's timings): bug detection on the training set, the pool's
+ * probabilities, the analysis of strategies that need maps (activations, feature-model heads, layer
+ * selection, maps, and the pool's vectors in the maps' space), selection itself, retraining, and
+ * evaluation on validation and test.
+ */
+const ARM_STAGES = [
+  'detect',
+  'predict',
+  'activations',
+  'heads',
+  'layer-selection',
+  'maps',
+  'vectors',
+  'select',
+  'retrain',
+  'evaluate',
+] as const;
+type ArmStage = (typeof ARM_STAGES)[number];
+
 /** One arm of a repair: its strategy, whether it is the control, its seed stream, and the model's evaluations at the start. */
 interface ArmSetup {
   readonly spec: StrategySpec;
@@ -170,15 +191,9 @@ interface ArmSetup {
 
 async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup, onProgress: ProgressCallback): Promise<ArmResult> {
   const started = performance.now();
-  const stageSeconds: Record<string, number> = { detect: 0, analysis: 0, select: 0, retrain: 0, evaluate: 0 };
-  const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await work();
-    } finally {
-      stageSeconds[stage] = (stageSeconds[stage] ?? 0) + (performance.now() - t) / 1000;
-    }
-  };
+  const timer = new StageTimer();
+  for (const stage of ARM_STAGES) timer.add(stage, 0);
+  const time = <T>(stage: ArmStage, work: () => Promise<T>): Promise<T> => timer.time(stage, work);
   const { spec, rng } = arm;
   const { validation, pool, test } = inputs;
   const needs = strategyNeeds(spec);
@@ -205,21 +220,20 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       }
       // Without early stopping, a repaired model keeps working on its weakest validation label.
       const bug = bugs[0] ?? (config.earlyStop ? null : { label: weakestLabel(previous.perLabel), kind: 'underfitting' as const });
-      const poolProbabilities = await time('select', () => model.predict(pool.x, pool.count));
+      const poolProbabilities = await time('predict', () => model.predict(pool.x, pool.count));
       let layer: string | null = null;
       let mapsInput = {};
       if (needs.maps !== undefined && bug !== null) {
-        const analysis = await time('analysis', () =>
-          targetMaps(
-            inputs,
-            config,
-            model,
-            { trainNow, trainEval, validationEval: previous },
-            bug,
-            needs.maps!.space,
-            rng.child(`heads-${it}`).seed,
-            fixedProbe,
-          ),
+        const analysis = await targetMaps(
+          inputs,
+          config,
+          model,
+          { trainNow, trainEval, validationEval: previous },
+          bug,
+          needs.maps!.space,
+          rng.child(`heads-${it}`).seed,
+          fixedProbe,
+          timer,
         );
         if (config.layerOnce) fixedProbe = analysis.probe;
         layer = analysis.probe.name;
@@ -307,7 +321,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
     finishedEarly,
     iterations,
     seconds: (performance.now() - started) / 1000,
-    stageSeconds,
+    stageSeconds: timer.seconds,
   };
 }
 
@@ -326,6 +340,7 @@ async function targetMaps(
   space: ScoreSpace,
   seed: number,
   fixedProbe: Probe | null,
+  timer: StageTimer,
 ): Promise<{ probe: Probe; maps: MapsInSpace; vectors: (indices: Int32Array) => Promise<Float32Array> }> {
   const variant = VARIANT_OF_SPACE[space];
   const fixed = fixedProbe ?? (config.layerSelection === 'none' ? probePoints(model.layers, model.inputShape).at(-1)! : null);
@@ -339,10 +354,17 @@ async function targetMaps(
     evaluations: { train: now.trainEval, validation: now.validationEval },
     ...(fixed === null ? {} : { probes: [fixed] }),
   });
+  timer.addAll(analysis.timings);
   const featureModel = analysis.featureModels[analysis.targets[0]!.probe]!;
-  const vectors = (indices: Int32Array): Promise<Float32Array> => {
+  // The pool's vectors are computed inside selection: their time moves from 'select' to 'vectors'.
+  const vectors = async (indices: Int32Array): Promise<Float32Array> => {
+    const started = performance.now();
     const rows = subsetUnchecked(inputs.pool, indices);
-    return mapSpaceVectors(model, featureModel, variant, bug.label, rows.x, rows.count);
+    const out = await mapSpaceVectors(model, featureModel, variant, bug.label, rows.x, rows.count);
+    const seconds = (performance.now() - started) / 1000;
+    timer.add('vectors', seconds);
+    timer.add('select', -seconds);
+    return out;
   };
   return { probe: featureModel.probe, maps: analysis.maps[0]!.maps, vectors };
 }

@@ -26,7 +26,7 @@ import type { StoredCell } from './store.js';
  * recall of the labels buggy at the start.
  */
 export const MEASURES = ['accuracy', 'buggy'] as const;
-type Measure = (typeof MEASURES)[number];
+export type Measure = (typeof MEASURES)[number];
 
 export interface ResultsOptions {
   readonly by: readonly Dimension[];
@@ -35,7 +35,7 @@ export interface ResultsOptions {
   readonly reference: string | null;
 }
 
-interface CellValues {
+export interface CellValues {
   readonly seed: number;
   readonly initial: number;
   readonly final: number;
@@ -76,7 +76,7 @@ export interface ResultsTable {
   readonly friedman: FriedmanResult;
 }
 
-interface LayerSelectionComparison {
+export interface LayerSelectionComparison {
   readonly group: Readonly<Record<string, string>>;
   readonly rule: string;
   /** Settings (cells per seed) averaged within each seed. */
