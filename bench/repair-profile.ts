@@ -75,10 +75,22 @@ async function child(model: string, strategy: string, engineName: string, thread
   const control = arms['control']!;
   const storeFile = path.join(os.tmpdir(), `mode-profile-${process.pid}.sqlite`);
   const store = ResultStore.open(storeFile);
-  const t = performance.now();
   const [cell] = expandCells(
-    parseExperimentConfig({ ...CELL, seeds: [seed], strategies: [strategy], scenarios: [SCENARIO], models: [model] }),
+    parseExperimentConfig({
+      datasets: ['mnist'],
+      scenarios: [SCENARIO],
+      models: [model],
+      seeds: [seed],
+      strategies: [strategy],
+      batches: [CELL.batch],
+      alphas: [CELL.alpha],
+      iterations: [CELL.iterations],
+      retrain: [CELL.retrain],
+      layerSelections: [CELL.layerSelection],
+      earlyStop: CELL.earlyStop,
+    }),
   );
+  const t = performance.now();
   store.recordCell({
     key: cell!.key,
     modelKey: cell!.modelKey,
@@ -171,7 +183,8 @@ async function main(): Promise<void> {
       process.stderr.write(`profiling ${model} ${strategy} on ${values.engine} (${threads} thread${threads === 1 ? '' : 's'})\n`);
       const args = [fileURLToPath(import.meta.url), '--child', '--model', model, '--strategy', strategy, '--engine', values.engine];
       const r = spawnSync(process.execPath, [...args, '--seed', String(seed), '--threads', String(threads)], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`the ${model} ${strategy} cell failed: ${r.stderr.trim().split('\n').at(-1)}`);
+      if (r.status !== 0)
+        throw new Error(`the ${model} ${strategy} cell failed: ${r.stderr.split('\n').find((l) => /Error/.test(l)) ?? r.stderr}`);
       results.push(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult);
     }
   }

@@ -145,8 +145,16 @@ export {
 
 // Repair and experiments: the repair loop, its documents, sweeps and statistics.
 export { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './experiment/repair-config.js';
-export { runRepair, type RepairInputs, type RepairOptions, type RepairResult, type TrainingSettings } from './experiment/repair.js';
-export { repairModel, type RepairRun, type RepairManifest } from './experiment/repair-run.js';
+export {
+  runRepair,
+  startEvaluations,
+  type RepairInputs,
+  type RepairOptions,
+  type RepairResult,
+  type StartEvaluations,
+  type TrainingSettings,
+} from './experiment/repair.js';
+export { repairModel, RepairCache, type RepairModelOptions, type RepairRun, type RepairManifest } from './experiment/repair-run.js';
 export {
   REPAIR_FILE,
   parseRepairDoc,

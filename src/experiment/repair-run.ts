@@ -2,11 +2,12 @@
 import { runEnvironment, type RunEnvironment } from '../core/environment.js';
 import type { ProgressCallback } from '../core/progress.js';
 import type { Engine, EngineInfo } from '../engine/index.js';
-import { openModelRun } from '../model/model-run.js';
+import path from 'node:path';
+import { openModelRun, type ModelRun } from '../model/model-run.js';
 import { formatStrategy } from '../select/strategies.js';
 import { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './repair-config.js';
 import { REPAIR_KIND, REPAIR_VERSION, type RepairDocInput } from './repair-doc.js';
-import { runRepair, type ArmResult, type RepairResult } from './repair.js';
+import { runRepair, startEvaluations, type ArmResult, type RepairInputs, type RepairResult, type StartEvaluations } from './repair.js';
 
 export interface RepairRun {
   config: RepairConfig;
@@ -31,40 +32,80 @@ export interface RepairManifest {
   };
 }
 
+/**
+ * What a process keeps between repairs of the same model folder: the model with its data, and the
+ * initial model's evaluations. A sweep's worker repairs each model for many cells in a row, and
+ * opening MNIST and evaluating the model cost more than some repairs. One model at a time.
+ */
+export class RepairCache {
+  private entry: { readonly key: string; readonly run: ModelRun; start: StartEvaluations | null } | null = null;
+
+  /** The model folder opened with its data: the kept one when it is the same folder and dataset. */
+  async open(modelDir: string, engine: Engine, dataset: string | undefined): Promise<{ run: ModelRun; start: StartEvaluations | null }> {
+    const key = `${path.resolve(modelDir)}\n${dataset ?? ''}`;
+    if (this.entry?.key !== key) {
+      this.dispose();
+      this.entry = { key, run: await openModelRun(modelDir, engine, dataset !== undefined ? { dataset } : {}), start: null };
+    }
+    return this.entry;
+  }
+
+  remember(start: StartEvaluations): void {
+    if (this.entry !== null) this.entry.start = start;
+  }
+
+  dispose(): void {
+    this.entry?.run.model.dispose();
+    this.entry = null;
+  }
+}
+
+export interface RepairModelOptions {
+  /** The dataset, where it is not the one the model was trained on. */
+  readonly dataset?: string;
+  readonly onProgress?: ProgressCallback;
+  /** A control arm stored by an earlier repair with the same control settings (see RepairOptions). */
+  readonly control?: ArmResult;
+  /** Keeps the model, its data and its evaluations for the next repair of the same folder. */
+  readonly cache?: RepairCache;
+}
+
 export async function repairModel(
   modelDir: string,
   engine: Engine,
   input: RepairConfigInput,
-  options: { dataset?: string; onProgress?: ProgressCallback; control?: ArmResult } = {},
+  options: RepairModelOptions = {},
 ): Promise<RepairRun> {
   const config = RepairConfigSchema.parse(input);
   const started = performance.now();
-  const run = await openModelRun(modelDir, engine, options.dataset !== undefined ? { dataset: options.dataset } : {});
+  const cache = options.cache ?? new RepairCache();
   try {
+    const { run, start: kept } = await cache.open(modelDir, engine, options.dataset);
     const { data, manifest } = run;
-    const result = await runRepair(
-      {
-        engine,
-        initial: run.model,
-        train: data.train,
-        validation: data.validation,
-        pool: data.pool,
-        test: data.test,
-        training: {
-          epochs: run.config.epochs,
-          batchSize: run.config.batchSize,
-          learningRate: run.config.learningRate,
-          optimizer: run.config.optimizer,
-        },
-        architecture:
-          manifest === null
-            ? null
-            : { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, layers: manifest.architecture.layers },
+    const inputs: RepairInputs = {
+      engine,
+      initial: run.model,
+      train: data.train,
+      validation: data.validation,
+      pool: data.pool,
+      test: data.test,
+      training: {
+        epochs: run.config.epochs,
+        batchSize: run.config.batchSize,
+        learningRate: run.config.learningRate,
+        optimizer: run.config.optimizer,
       },
-      config,
-      options.onProgress,
-      options.control === undefined ? {} : { control: options.control },
-    );
+      architecture:
+        manifest === null
+          ? null
+          : { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, layers: manifest.architecture.layers },
+    };
+    const start = kept ?? (await startEvaluations(inputs));
+    cache.remember(start);
+    const result = await runRepair(inputs, config, options.onProgress, {
+      start,
+      ...(options.control === undefined ? {} : { control: options.control }),
+    });
     const json: RepairDocInput = {
       kind: REPAIR_KIND,
       version: REPAIR_VERSION,
@@ -90,6 +131,6 @@ export async function repairModel(
     };
     return { config, result, json, manifest: manifestOut };
   } finally {
-    run.model.dispose();
+    if (options.cache === undefined) cache.dispose();
   }
 }

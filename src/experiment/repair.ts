@@ -71,6 +71,28 @@ export interface RepairOptions {
    * strategy, the layer selection or alpha: a sweep computes it once per model, seed and budget.
    */
   readonly control?: ArmResult;
+  /** The initial model's evaluations (startEvaluations), where a caller repairing the same model again has them. */
+  readonly start?: StartEvaluations;
+}
+
+/**
+ * The initial model's evaluations: the same for every arm of a repair and for every repair of the
+ * model, so they are computed once (and a sweep's worker keeps them for the model's next cell).
+ */
+export interface StartEvaluations {
+  readonly train: Evaluation;
+  readonly validation: Evaluation;
+  readonly test: Evaluation;
+  /** Class probabilities on the pool, count x numClasses. */
+  readonly pool: Float32Array;
+}
+
+export async function startEvaluations(inputs: RepairInputs): Promise<StartEvaluations> {
+  const validation = await evaluate(inputs.initial, inputs.validation);
+  const test = await evaluate(inputs.initial, inputs.test);
+  const train = await evaluate(inputs.initial, inputs.train);
+  const pool = await inputs.initial.predict(inputs.pool.x, inputs.pool.count);
+  return { train, validation, test, pool };
 }
 
 export async function runRepair(
@@ -88,15 +110,12 @@ export async function runRepair(
     );
   }
   const root = new Rng(config.seed);
-  const initialValidation = await evaluate(inputs.initial, inputs.validation);
-  const initialTest = await evaluate(inputs.initial, inputs.test);
-  const initialTrain = await evaluate(inputs.initial, inputs.train);
-  const initialBugs = detectBugs(initialTrain.perLabel, initialValidation.perLabel, {
+  const start = options.start ?? (await startEvaluations(inputs));
+  const initialTest = start.test;
+  const initialBugs = detectBugs(start.train.perLabel, start.validation.perLabel, {
     theta: { kind: 'absolute', value: config.theta },
     gamma: config.gamma,
   }).bugs;
-
-  const start = { validation: initialValidation, test: initialTest };
   const arms: ArmResult[] = [];
   for (const spec of [config.strategy, ...config.compare]) {
     const name = formatStrategy(spec);
@@ -152,7 +171,7 @@ export async function runRepair(
   });
   return {
     initial: {
-      validation: summarize(initialValidation),
+      validation: summarize(start.validation),
       test: summarize(initialTest),
       bugs: initialBugs.map((b) => ({ label: b.label, kind: b.kind })),
     },
@@ -186,7 +205,7 @@ interface ArmSetup {
   readonly spec: StrategySpec;
   readonly control: boolean;
   readonly rng: Rng;
-  readonly start: { readonly validation: Evaluation; readonly test: Evaluation };
+  readonly start: StartEvaluations;
 }
 
 async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup, onProgress: ProgressCallback): Promise<ArmResult> {
@@ -209,7 +228,8 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
   try {
     for (let it = 0; it < config.iterations; it++) {
       const trainNow = selected.length === 0 ? inputs.train : concatSets([inputs.train, subsetUnchecked(pool, selected)]);
-      const trainEval = await time('detect', () => evaluate(model, trainNow));
+      // The first iteration starts from the initial model, whose evaluations are shared.
+      const trainEval = it === 0 ? arm.start.train : await time('detect', () => evaluate(model, trainNow));
       const bugs = detectBugs(trainEval.perLabel, previous.perLabel, {
         theta: { kind: 'absolute', value: config.theta },
         gamma: config.gamma,
@@ -220,7 +240,8 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       }
       // Without early stopping, a repaired model keeps working on its weakest validation label.
       const bug = bugs[0] ?? (config.earlyStop ? null : { label: weakestLabel(previous.perLabel), kind: 'underfitting' as const });
-      const poolProbabilities = await time('predict', () => model.predict(pool.x, pool.count));
+      const poolProbabilities =
+        it === 0 ? arm.start.pool : needs.probabilities === true ? await time('predict', () => model.predict(pool.x, pool.count)) : null;
       let layer: string | null = null;
       let mapsInput = {};
       if (needs.maps !== undefined && bug !== null) {
@@ -245,7 +266,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
           {
             labels: pool.y,
             available,
-            probabilities: poolProbabilities,
+            ...(poolProbabilities === null ? {} : { probabilities: poolProbabilities }),
             numClasses: model.numClasses,
             target: bug === null ? null : { label: bug.label, kind: bug.kind },
             ...mapsInput,
@@ -256,8 +277,8 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       for (const i of selection.indices) available[i] = 0;
       selected.push(...selection.indices);
 
-      const poolPredictions = argmaxRows(poolProbabilities, model.numClasses);
-      const alreadyCorrect = Array.from(selection.indices, (i) => (poolPredictions[i] === pool.y[i] ? 1 : 0));
+      const predicted = await time('predict', () => predictionsOf(model, pool, selection.indices, poolProbabilities));
+      const alreadyCorrect = Array.from(selection.indices, (i, k) => (predicted[k] === pool.y[i] ? 1 : 0));
       const targetedPositions = Array.from(selection.targeted, (t, k) => (t === 1 ? k : -1)).filter((k) => k >= 0);
       const diversityOf =
         targetedPositions.length >= 2 ? targetedPositions.map((k) => selection.indices[k]!) : Array.from(selection.indices);
@@ -367,6 +388,14 @@ async function targetMaps(
     return out;
   };
   return { probe: featureModel.probe, maps: analysis.maps[0]!.maps, vectors };
+}
+
+/** The model's predictions for some pool inputs: from the pool's probabilities where the arm has them, else by predicting those inputs. */
+async function predictionsOf(model: Model, pool: LabeledSet, indices: Int32Array, probabilities: Float32Array | null): Promise<Int32Array> {
+  const k = model.numClasses;
+  if (probabilities !== null) return Int32Array.from(indices, (i) => argmaxRows(probabilities.subarray(i * k, (i + 1) * k), k)[0]!);
+  const rows = subsetUnchecked(pool, indices);
+  return argmaxRows(await model.predict(rows.x, rows.count), k);
 }
 
 /** Retrains after a selection, by the configured regime; returns the model to continue with. */

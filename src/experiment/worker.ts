@@ -16,7 +16,7 @@ import { resolveTrainConfig, trainModel } from '../model/train.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import type { RepairConfigInput } from './repair-config.js';
 import type { ArmResult, RepairDocInput } from './repair-doc.js';
-import { repairModel } from './repair-run.js';
+import { RepairCache, repairModel } from './repair-run.js';
 
 /** What a worker does: train an initial model into a folder, or run one cell's repair (with a shared control arm, if one is stored). */
 export type WorkerTask =
@@ -43,6 +43,9 @@ function startWatchdog(): void {
   new Worker(source, { eval: true, workerData: { parent: process.ppid, pid: process.pid } }).unref();
 }
 
+/** The model of the worker's last cell, kept for the next: a sweep runs a model's cells one after another. */
+const cache = new RepairCache();
+
 async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerReply> {
   const started = performance.now();
   const seconds = (): number => (performance.now() - started) / 1000;
@@ -59,12 +62,10 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
       }
       return { type: 'done', id: request.id, seconds: seconds() };
     }
-    const run = await repairModel(
-      path.resolve(request.modelDir),
-      engine,
-      request.input,
-      request.control === undefined ? {} : { control: request.control },
-    );
+    const run = await repairModel(path.resolve(request.modelDir), engine, request.input, {
+      cache,
+      ...(request.control === undefined ? {} : { control: request.control }),
+    });
     // A control computed here goes back to the parent, which shares it with the other cells of its key.
     const control = request.control === undefined ? run.result.arms.find((a) => a.control) : undefined;
     return { type: 'done', id: request.id, seconds: seconds(), json: run.json, ...(control === undefined ? {} : { control }) };

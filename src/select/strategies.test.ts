@@ -134,7 +134,7 @@ test('mode ranks a candidate equal to the map first, and least reverses the orde
 
 test('targeted-uncertainty picks the lowest p(label); entropy, margin and deepgini the least sure inputs', async () => {
   const { input } = pool(90, 5);
-  const pOf = (i: number, c: number): number => input.probabilities[i * 3 + c]!;
+  const pOf = (i: number, c: number): number => input.probabilities![i * 3 + c]!;
   const tu = await selectBatch(strategySpec('targeted-uncertainty'), input, { batch: 20, alpha: 0.5, rng: new Rng(2) });
   const chosen = Array.from(tu.indices).filter((_, k) => tu.targeted[k] === 1);
   const rest = Array.from(input.labels)
@@ -168,7 +168,7 @@ test('targeted-uncertainty picks the lowest p(label); entropy, margin and deepgi
 
 test('least-confidence picks the inputs whose top-class probability is lowest, whatever their label', async () => {
   const { input } = pool(90, 6);
-  const top = (i: number): number => Math.max(...input.probabilities.subarray(i * 3, i * 3 + 3));
+  const top = (i: number): number => Math.max(...input.probabilities!.subarray(i * 3, i * 3 + 3));
   const s = await selectBatch(strategySpec('least-confidence'), input, { batch: 12, alpha: 0.5, rng: new Rng(3) });
   const picked = new Set(s.indices);
   assert.equal(picked.size, 12);

@@ -46,8 +46,10 @@ export type ValuesOf<S extends Settings> = { readonly [K in keyof S]: S[K] exten
 /** Heat maps in the scoring space, as the strategy needs them (HC, HM, HW, DHC, DHM, DHW of the target). */
 export type MapsInSpace = Readonly<Record<'hc' | 'hm' | 'hw' | 'dhc' | 'dhm' | 'dhw', Float32Array>>;
 
-/** What the repair loop prepares for a strategy beyond the pool's probabilities. */
+/** What the repair loop prepares for a strategy besides the pool's labels. */
 export interface StrategyNeeds {
+  /** The current model's class probabilities on the whole pool. */
+  readonly probabilities?: true;
   /** The target label's heat maps at its target layer, and pool vectors, in this space. */
   readonly maps?: { readonly space: ScoreSpace };
 }
@@ -57,8 +59,8 @@ export interface SelectionInput {
   readonly labels: Int32Array;
   /** 1 where the pool input is still available. */
   readonly available: Uint8Array;
-  /** The current model's class probabilities on the pool, count x numClasses. */
-  readonly probabilities: Float32Array;
+  /** The current model's class probabilities on the pool, count x numClasses (for strategies that need them). */
+  readonly probabilities?: Float32Array;
   readonly numClasses: number;
   /** The label to repair and its bug kind; null when no bug remains (untargeted strategies only). */
   readonly target: { readonly label: number; readonly kind: 'underfitting' | 'overfitting' } | null;
@@ -139,15 +141,22 @@ const uncertainty = (description: string, measure: (row: Float32Array) => number
     description,
     targeted: false,
     settings: {},
+    needs: () => ({ probabilities: true }),
     select: (_settings, { input, best }, share) => {
       const k = input.numClasses;
+      const p = probabilitiesOf(input);
       best(
         share.candidates,
-        share.candidates.map((i) => measure(input.probabilities.subarray(i * k, (i + 1) * k))),
+        share.candidates.map((i) => measure(p.subarray(i * k, (i + 1) * k))),
         share.count,
       );
     },
   });
+
+function probabilitiesOf(input: SelectionInput): Float32Array {
+  if (input.probabilities === undefined) throw new ModeError('internal', "this strategy needs the pool's class probabilities");
+  return input.probabilities;
+}
 
 export const STRATEGIES = {
   mode: entry({
@@ -173,11 +182,13 @@ export const STRATEGIES = {
     description: 'targeted share among target-label inputs with the lowest p(label)',
     targeted: true,
     settings: {},
+    needs: () => ({ probabilities: true }),
     select: (_settings, { input, best }, share) => {
       const label = input.target!.label;
+      const p = probabilitiesOf(input);
       best(
         share.candidates,
-        share.candidates.map((i) => -input.probabilities[i * input.numClasses + label]!),
+        share.candidates.map((i) => -p[i * input.numClasses + label]!),
         share.count,
       );
     },
