@@ -4,7 +4,7 @@
  * saturation every iteration, no early stop. Each cell runs in a fresh process, as a sweep's worker
  * runs it, so its peak resident memory is the worker's; the initial models are trained once and kept.
  *
- *   npm run bench:repair [-- --models mlp,cnn --strategies mode,entropy --engine torch --seed 1 --threads 1]
+ *   npm run bench:repair [-- --models mlp,cnn --strategies mode,entropy --engine torch --seed 1 --threads 1 --no-huge-pages]
  *
  * Prints, per model and strategy, the seconds of each stage of the strategy's arm and of the control
  * arm (random selection, computed once per model, seed and budget in a sweep and shared by its
@@ -27,6 +27,7 @@ import {
   trainModel,
   writeOutputFolder,
   ResultStore,
+  hugePagesEnv,
   expandCells,
   parseExperimentConfig,
   type EngineName,
@@ -55,6 +56,8 @@ interface ChildResult {
   total: number;
   /** Peak resident set size of the process, MiB (VmHWM). */
   peakMiB: number;
+  /** Whether the process ran with huge pages (hugePagesEnv). */
+  hugePages: boolean;
 }
 
 function peakResidentMiB(): number {
@@ -115,6 +118,7 @@ async function child(model: string, strategy: string, engineName: string, thread
     store: storeSeconds,
     total,
     peakMiB: peakResidentMiB(),
+    hugePages: (process.env['GLIBC_TUNABLES'] ?? '').includes('hugetlb'),
   };
   process.stdout.write(JSON.stringify(result) + '\n');
 }
@@ -154,7 +158,8 @@ function markdown(results: readonly ChildResult[]): string {
   const cells = results.map(
     (r) =>
       `- ${r.model} ${r.strategy}: cell ${r.total.toFixed(1)} s (open model and data ${r.open.toFixed(1)} s, store ${(1000 * r.store).toFixed(1)} ms), ` +
-      `peak resident memory ${r.peakMiB.toFixed(0)} MiB; engine ${r.engine}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`,
+      `peak resident memory ${r.peakMiB.toFixed(0)} MiB; engine ${r.engine}, ${r.threads} thread${r.threads === 1 ? '' : 's'}, ` +
+      `huge pages ${r.hugePages ? 'on' : 'off'}`,
   );
   return [...lines, '', ...cells].join('\n');
 }
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       strategy: { type: 'string' },
       out: { type: 'string', default: 'repair-profile' },
+      'no-huge-pages': { type: 'boolean', default: false },
     },
   });
   const seed = Number(values.seed);
@@ -182,7 +188,9 @@ async function main(): Promise<void> {
     for (const strategy of values.strategies.split(',')) {
       process.stderr.write(`profiling ${model} ${strategy} on ${values.engine} (${threads} thread${threads === 1 ? '' : 's'})\n`);
       const args = [fileURLToPath(import.meta.url), '--child', '--model', model, '--strategy', strategy, '--engine', values.engine];
-      const r = spawnSync(process.execPath, [...args, '--seed', String(seed), '--threads', String(threads)], { encoding: 'utf8' });
+      // As a sweep starts its workers: with huge pages where they help (hugePagesEnv), unless --no-huge-pages.
+      const env = values['no-huge-pages'] ? { ...process.env, MODE_HUGE_PAGES: '0' } : (hugePagesEnv() ?? process.env);
+      const r = spawnSync(process.execPath, [...args, '--seed', String(seed), '--threads', String(threads)], { encoding: 'utf8', env });
       if (r.status !== 0)
         throw new Error(`the ${model} ${strategy} cell failed: ${r.stderr.split('\n').find((l) => /Error/.test(l)) ?? r.stderr}`);
       results.push(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult);

@@ -588,9 +588,11 @@ class Net : public Napi::ObjectWrap<Net> {
         runNet(*net, xs, false, nullptr, false, last, [&](int64_t i, NetValue& v) {
           for (size_t k = 0; k < layers.size(); k++) {
             if (layers[k] != i) continue;
-            at::Tensor flat = asNHWC(v).reshape({size, -1});
-            if (flat.size(1) != outSizes[k]) throw std::invalid_argument("layer " + std::to_string(i) + " outputs " + std::to_string(flat.size(1)) + " values per input, expected " + std::to_string(outSizes[k]));
-            at::from_blob(outs[k] + start * outSizes[k], {size, outSizes[k]}, at::kFloat).copy_(flat);
+            // Written in NHWC order straight from a view: one copy, and v stays as the next layer wants it.
+            at::Tensor nhwc = v.t.dim() == 4 && v.nchw ? v.t.permute({0, 2, 3, 1}) : v.t;
+            const int64_t values = nhwc.numel() / size;
+            if (values != outSizes[k]) throw std::invalid_argument("layer " + std::to_string(i) + " outputs " + std::to_string(values) + " values per input, expected " + std::to_string(outSizes[k]));
+            at::from_blob(outs[k] + start * outSizes[k], nhwc.sizes(), at::kFloat).copy_(nhwc);
           }
         });
       }

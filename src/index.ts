@@ -16,6 +16,7 @@ export type { ProgressEvent, ProgressCallback } from './core/progress.js';
 export type { InputShape, LabeledSet } from './core/data-types.js';
 export { runEnvironment, type RunEnvironment } from './core/environment.js';
 export { writeJson, writeOutputFolder } from './core/output-folder.js';
+export { hugePagesEnv } from './core/huge-pages.js';
 
 // Engines: where compute runs.
 export { createEngine, ENGINE_NAMES, torchUnavailable, type EngineName, type EngineOptions } from './engine/index.js';
@@ -56,7 +57,7 @@ export { evaluate, type Evaluation } from './model/evaluate.js';
 export { evaluateModelFolder, type EvalResult } from './model/eval.js';
 export { loadModelFolder, saveModelFolder, type LoadedModelFolder, type ModelManifest, type ModelMetrics } from './model/model-folder.js';
 export { openModelRun, type ModelRun } from './model/model-run.js';
-export { prepareData, type DataConfig, type RunData } from './model/prepare-data.js';
+export { prepareData, type DataConfig, type DatasetInfo, type RunData } from './model/prepare-data.js';
 export { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './model/train-config.js';
 export { trainModel, resolveTrainConfig, type TrainOptions, type TrainResult } from './model/train.js';
 

@@ -39,6 +39,8 @@ export const AnalysisDocSchema = z.object({
     epsilon: z.number(),
     includeInput: z.boolean(),
     headEpochs: z.number().int(),
+    /** Absent in files of earlier versions, whose heads trained on every input. */
+    headRowsPerLabel: z.number().int().optional(),
   }),
   engine: z.record(z.string(), z.unknown()),
   environment: z.record(z.string(), z.unknown()),

@@ -11,6 +11,7 @@ import type { Engine, HeadOptions, Model } from '../engine/index.js';
 import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
 import type { ClassificationMetrics } from '../model/metrics.js';
 import { detectBugs, type BugKind, type BugReport, type ThetaRule } from './bug-detection.js';
+import { DEFAULT_HEAD_ROWS_PER_LABEL } from './constants.js';
 import { trainFeatureModels, probePoints, inputProbe, type FeatureModel, type Probe } from './feature-models.js';
 import { labelMaps, type HeatmapVariant, type LabelMaps } from './heatmaps.js';
 import { meanPredictionPerLabel, selectTargetLayer, type LayerSelectionOptions, type LayerSelectionRule } from './layer-selection.js';
@@ -22,6 +23,8 @@ export interface AnalyzeOptions extends LayerSelectionOptions {
   readonly layerSelection?: LayerSelectionRule;
   readonly heatmap?: HeatmapVariant;
   readonly head?: Partial<Omit<HeadOptions, 'seed'>>;
+  /** Heads train on at most this many training inputs per label (default DEFAULT_HEAD_ROWS_PER_LABEL); 0: on every input. */
+  readonly headRowsPerLabel?: number;
   /** Also probe the raw input (always so for a model without hidden probes). */
   readonly includeInputProbe?: boolean;
   /**
@@ -103,6 +106,7 @@ export async function analyzeModel(
     seed: options.seed,
     onProgress,
     timer,
+    rowsPerLabel: options.headRowsPerLabel ?? DEFAULT_HEAD_ROWS_PER_LABEL,
     ...(options.head !== undefined ? { head: options.head } : {}),
   });
 

@@ -6,7 +6,8 @@
 import { StageTimer } from '../core/stage-timer.js';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
-import { deriveSeed } from '../core/rng.js';
+import { deriveSeed, Rng } from '../core/rng.js';
+import { capPerLabel, subsetUnchecked } from '../data/index.js';
 import type { Engine, HeadOptions, LayerInfo, LayerType, Model, SoftmaxHead } from '../engine/index.js';
 import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '../model/metrics.js';
 import { DEFAULT_HEAD_BATCH_SIZE, DEFAULT_HEAD_EPOCHS, DEFAULT_HEAD_LEARNING_RATE } from './constants.js';
@@ -76,6 +77,8 @@ export interface FeatureModelOptions {
   readonly seed: number;
   /** Adds the seconds spent computing activations ('activations') and training and measuring heads ('heads'). */
   readonly timer?: StageTimer;
+  /** Train each head on at most this many inputs per label (capPerLabel, seeded); 0 or absent: on every input. */
+  readonly rowsPerLabel?: number;
   readonly onProgress?: ProgressCallback;
 }
 
@@ -87,22 +90,28 @@ export async function trainFeatureModel(
   validation: LabeledSet,
   options: FeatureModelOptions,
 ): Promise<FeatureModel> {
-  const [trainFeatures] = await model.layerOutputs([probe.layerIndex], train.x, train.count);
-  const [validationFeatures] = await model.layerOutputs([probe.layerIndex], validation.x, validation.count);
-  return fitHead(engine, model, probe, train, validation, trainFeatures!.values, validationFeatures!.values, options);
+  const headTrain = headTrainingSet(train, options);
+  const [trainFeatures] = await model.layerOutputs([probe.layerIndex], headTrain.x, headTrain.count);
+  const trained = await trainProbeHead(engine, model, probe, headTrain, trainFeatures!.values, options);
+  const [probabilities] = await validationProbabilities(model, [probe], [trained.head], validation, new StageTimer());
+  return measured(trained, validation, probabilities!, model.numClasses);
 }
 
-/** Trains the head of one probe on its (already computed) features and measures it. */
-async function fitHead(
+/** The inputs heads train on: a class-balanced sample of `train` when options.rowsPerLabel says so. */
+function headTrainingSet(train: LabeledSet, options: FeatureModelOptions): LabeledSet {
+  const cap = options.rowsPerLabel ?? 0;
+  return cap === 0 ? train : subsetUnchecked(train, capPerLabel(train, cap, new Rng(deriveSeed(options.seed, 'head-rows'))));
+}
+
+/** Trains the head of one probe on its (already computed) features; measures it on them. */
+async function trainProbeHead(
   engine: Engine,
   model: Model,
   probe: Probe,
   train: LabeledSet,
-  validation: LabeledSet,
   trainFeatures: Float32Array,
-  validationFeatures: Float32Array,
   options: FeatureModelOptions,
-): Promise<FeatureModel> {
+): Promise<Pick<FeatureModel, 'probe' | 'head' | 'train'>> {
   const head = await engine.trainHead({ x: trainFeatures, y: train.y, count: train.count, size: probe.size }, model.numClasses, {
     epochs: options.head?.epochs ?? DEFAULT_HEAD_EPOCHS,
     batchSize: options.head?.batchSize ?? DEFAULT_HEAD_BATCH_SIZE,
@@ -110,18 +119,59 @@ async function fitHead(
     seed: deriveSeed(options.seed, `head-${probe.name}`),
   });
   const trainProbabilities = await head.predict(trainFeatures, train.count);
-  const validationProbabilities = await head.predict(validationFeatures, validation.count);
+  return { probe, head, train: classificationMetrics(train.y, argmaxRows(trainProbabilities, model.numClasses), model.numClasses) };
+}
+
+function measured(
+  trained: Pick<FeatureModel, 'probe' | 'head' | 'train'>,
+  validation: LabeledSet,
+  probabilities: Float32Array,
+  numClasses: number,
+): FeatureModel {
   return {
-    probe,
-    head,
-    train: classificationMetrics(train.y, argmaxRows(trainProbabilities, model.numClasses), model.numClasses),
-    validation: classificationMetrics(validation.y, argmaxRows(validationProbabilities, model.numClasses), model.numClasses),
-    validationProbabilities,
+    ...trained,
+    validation: classificationMetrics(validation.y, argmaxRows(probabilities, numClasses), numClasses),
+    validationProbabilities: probabilities,
   };
 }
 
-/** Feature values held at once when probes share one forward pass (1 GiB of float32). */
-const FEATURE_BATCH_VALUES = 2 ** 28;
+/**
+ * Validation inputs whose features are held at once while heads are measured: a multiple of the
+ * engines' inference batch, so the features come out as from one pass over the whole set, while a
+ * large probe's validation features never sit in memory whole.
+ */
+const VALIDATION_CHUNK = 1024;
+
+/** Each head's class probabilities on validation (count x numClasses), from its probe's features, chunk by chunk. */
+async function validationProbabilities(
+  model: Model,
+  probes: readonly Probe[],
+  heads: readonly SoftmaxHead[],
+  validation: LabeledSet,
+  timer: StageTimer,
+): Promise<Float32Array[]> {
+  const k = model.numClasses;
+  const size = validation.inputShape[0] * validation.inputShape[1] * validation.inputShape[2];
+  const out = probes.map(() => new Float32Array(validation.count * k));
+  for (let start = 0; start < validation.count; start += VALIDATION_CHUNK) {
+    const count = Math.min(VALIDATION_CHUNK, validation.count - start);
+    const x = validation.x.subarray(start * size, (start + count) * size);
+    const features = await timer.time('activations', () =>
+      model.layerOutputs(
+        probes.map((p) => p.layerIndex),
+        x,
+        count,
+      ),
+    );
+    await timer.time('heads', async () => {
+      for (const [j, head] of heads.entries()) out[j]!.set(await head.predict(features[j]!.values, count), start * k);
+    });
+  }
+  return out;
+}
+
+/** Training feature values held at once when probes share one forward pass (256 MiB of float32). */
+const FEATURE_BATCH_VALUES = 2 ** 26;
 
 /**
  * Groups of consecutive probes whose training features fit in FEATURE_BATCH_VALUES together, so each
@@ -149,19 +199,20 @@ export async function trainFeatureModels(
   engine: Engine,
   model: Model,
   probes: readonly Probe[],
-  train: LabeledSet,
+  allTrain: LabeledSet,
   validation: LabeledSet,
   options: FeatureModelOptions,
 ): Promise<FeatureModel[]> {
   const onProgress = options.onProgress ?? noProgress;
   const timer = options.timer ?? new StageTimer();
+  const train = headTrainingSet(allTrain, options);
   const result: FeatureModel[] = [];
   for (const group of probeGroups(probes, train.count)) {
     const indices = group.map((p) => p.layerIndex);
-    const [trainFeatures, validationFeatures] = await timer.time('activations', async () => [
+    const trainFeatures = await timer.time('activations', async () =>
       (await model.layerOutputs(indices, train.x, train.count)).map((a): Float32Array | null => a.values),
-      (await model.layerOutputs(indices, validation.x, validation.count)).map((a) => a.values),
-    ]);
+    );
+    const trained: Pick<FeatureModel, 'probe' | 'head' | 'train'>[] = [];
     for (const [k, probe] of group.entries()) {
       const i = result.length;
       onProgress({
@@ -169,13 +220,17 @@ export async function trainFeatureModels(
         stage: 'feature-models',
         message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)`,
       });
-      result.push(
-        await timer.time('heads', () =>
-          fitHead(engine, model, probe, train, validation, trainFeatures![k]!, validationFeatures![k]!, options),
-        ),
-      );
+      trained.push(await timer.time('heads', () => trainProbeHead(engine, model, probe, train, trainFeatures[k]!, options)));
       trainFeatures[k] = null; // let a large probe's features go before the next head trains
     }
+    const probabilities = await validationProbabilities(
+      model,
+      group,
+      trained.map((t) => t.head),
+      validation,
+      timer,
+    );
+    trained.forEach((t, k) => result.push(measured(t, validation, probabilities[k]!, model.numClasses)));
   }
   return result;
 }

@@ -11,7 +11,16 @@ export {
   type LoadDatasetOptions,
 } from './datasets.js';
 export { makeSynthetic, type SyntheticData, type SyntheticOptions } from './synthetic.js';
-export { splitDataset, subset, subsetUnchecked, concatSets, type DataSplits, type SplitIndices, type SplitOptions } from './splits.js';
+export {
+  splitDataset,
+  subset,
+  subsetUnchecked,
+  concatSets,
+  capPerLabel,
+  type DataSplits,
+  type SplitIndices,
+  type SplitOptions,
+} from './splits.js';
 export {
   SCENARIO_KINDS,
   applyScenarios,

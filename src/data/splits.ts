@@ -159,6 +159,28 @@ export function subsetUnchecked(set: LabeledSet, indices: ArrayLike<number>): La
   return { x, y, count: indices.length, inputShape: set.inputShape, numClasses: set.numClasses };
 }
 
+/**
+ * Positions of at most `cap` examples of each label of `set`, drawn uniformly without replacement
+ * (all of a label with fewer), ascending: a class-balanced sample that keeps every example of a rare label.
+ */
+export function capPerLabel(set: LabeledSet, cap: number, rng: Rng): Int32Array {
+  if (!(Number.isInteger(cap) && cap >= 1)) throw usageError(`capPerLabel: cap must be an integer >= 1, got ${cap}`);
+  const byLabel = new Map<number, number[]>();
+  for (let i = 0; i < set.count; i++) {
+    const label = set.y[i]!;
+    const list = byLabel.get(label);
+    if (list === undefined) byLabel.set(label, [i]);
+    else list.push(i);
+  }
+  const kept: number[] = [];
+  for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
+    const rows = byLabel.get(label)!;
+    if (rows.length <= cap) kept.push(...rows);
+    else for (const k of rng.sample(rows.length, cap)) kept.push(rows[k]!);
+  }
+  return Int32Array.from(kept).sort();
+}
+
 /** The inputs of several sets one after another (same input shape and classes). */
 export function concatSets(sets: readonly LabeledSet[]): LabeledSet {
   const first = sets[0];

@@ -14,7 +14,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES, type LayerSelectionRule } from '../analysis/index.js';
+import {
+  DEFAULT_GAMMA,
+  DEFAULT_HEAD_ROWS_PER_LABEL,
+  DEFAULT_THETA,
+  LAYER_SELECTION_RULES,
+  type LayerSelectionRule,
+} from '../analysis/index.js';
 import { ModeError, configError, oneOf, usageError } from '../core/errors.js';
 import { parseDatasetSpec, parseScenario, SCENARIO_KINDS } from '../data/index.js';
 import { checkArchitectureName } from '../model/architectures.js';
@@ -125,6 +131,8 @@ export const ExperimentConfigSchema = z
     /** Stop an arm once no buggy label remains (the slides' "Finished Early"); false: every arm spends the whole budget. */
     earlyStop: z.boolean().default(true),
     layerOnce: z.boolean().default(false),
+    /** Feature-model heads train on at most this many training inputs per label; 0: on every input. */
+    headRowsPerLabel: z.number().int().min(0).default(DEFAULT_HEAD_ROWS_PER_LABEL),
   })
   .superRefine((config, ctx) => {
     // Names that other modules own are checked by their own parsers, and reported at their path here.
@@ -254,6 +262,8 @@ export interface CellConfig extends ModelConfig {
   readonly gamma: number;
   readonly earlyStop: boolean;
   readonly layerOnce: boolean;
+  /** null where the strategy trains no feature models. */
+  readonly headRowsPerLabel: number | null;
 }
 
 /** A cell's settings: its resolved config and its strategy, parsed. */
@@ -371,6 +381,7 @@ export function expandCells(config: ExperimentConfig): Cell[] {
                                 gamma: config.gamma,
                                 earlyStop: config.earlyStop,
                                 layerOnce: config.layerOnce,
+                                headRowsPerLabel: layerSelection === null ? null : config.headRowsPerLabel,
                               },
                             });
                           }
@@ -422,6 +433,7 @@ export const DIMENSIONS = [
   'gamma',
   'earlyStop',
   'layerOnce',
+  'headRowsPerLabel',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
@@ -450,6 +462,7 @@ export function cellDimensions({ config: c, spec }: CellSettings): Record<Dimens
     gamma: String(c.gamma),
     earlyStop: String(c.earlyStop),
     layerOnce: String(c.layerOnce),
+    headRowsPerLabel: c.headRowsPerLabel === null ? null : String(c.headRowsPerLabel),
   };
 }
 
@@ -521,6 +534,7 @@ export function repairInputOf({ config: c, spec }: CellSettings): RepairConfigIn
     fineTuneEpochs: c.fineTuneEpochs,
     layerSelection: c.layerSelection ?? 'none',
     layerOnce: c.layerOnce,
+    headRowsPerLabel: c.headRowsPerLabel ?? DEFAULT_HEAD_ROWS_PER_LABEL,
     theta: c.theta,
     gamma: c.gamma,
     earlyStop: c.earlyStop,

@@ -1,6 +1,6 @@
 /** The configuration of a repair, defined once as a schema (docs/method.md sections 7-8). */
 import { z } from 'zod';
-import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../analysis/index.js';
+import { DEFAULT_GAMMA, DEFAULT_HEAD_ROWS_PER_LABEL, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../analysis/index.js';
 import { DEFAULT_MINKOWSKI_P } from '../select/metrics.js';
 import { StrategySpecSchema } from '../select/strategies.js';
 
@@ -26,6 +26,8 @@ export const RepairConfigSchema = z.strictObject({
   fineTuneEpochs: z.number().int().positive().default(DEFAULT_FINE_TUNE_EPOCHS),
   layerSelection: z.enum(LAYER_SELECTION_RULES).default('saturation'),
   layerOnce: z.boolean().default(false),
+  /** Feature-model heads train on at most this many training inputs per label; 0: on every input. */
+  headRowsPerLabel: z.number().int().min(0).default(DEFAULT_HEAD_ROWS_PER_LABEL),
   theta: z.number().min(0).max(1).default(DEFAULT_THETA),
   gamma: z.number().min(0).max(1).default(DEFAULT_GAMMA),
   delta: z.number().min(0).max(1).default(DEFAULT_DELTA),

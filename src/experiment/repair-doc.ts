@@ -107,6 +107,7 @@ export const RepairDocSchema = z.object({
     fineTuneEpochs: z.number().int().optional(),
     layerSelection: z.string(),
     layerOnce: z.boolean().optional(),
+    headRowsPerLabel: z.number().int().optional(),
     theta: z.number().optional(),
     gamma: z.number().optional(),
     delta: z.number(),

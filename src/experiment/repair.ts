@@ -19,7 +19,7 @@ import {
   type HeatmapVariant,
   type Probe,
 } from '../analysis/index.js';
-import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
+import { evaluate, evaluateSets, summarize, type Evaluation } from '../model/evaluate.js';
 import { argmaxRows, type ClassificationMetrics } from '../model/metrics.js';
 import { meanPairwiseSimilarity } from '../select/metrics.js';
 import {
@@ -227,9 +227,10 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
   const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
   try {
     for (let it = 0; it < config.iterations; it++) {
-      const trainNow = selected.length === 0 ? inputs.train : concatSets([inputs.train, subsetUnchecked(pool, selected)]);
+      // The training set so far: the original one and the picks, kept apart (one copy is made only for an analysis).
+      const trainParts = selected.length === 0 ? [inputs.train] : [inputs.train, subsetUnchecked(pool, selected)];
       // The first iteration starts from the initial model, whose evaluations are shared.
-      const trainEval = it === 0 ? arm.start.train : await time('detect', () => evaluate(model, trainNow));
+      const trainEval = it === 0 ? arm.start.train : await time('detect', () => evaluateSets(model, trainParts));
       const bugs = detectBugs(trainEval.perLabel, previous.perLabel, {
         theta: { kind: 'absolute', value: config.theta },
         gamma: config.gamma,
@@ -249,7 +250,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
           inputs,
           config,
           model,
-          { trainNow, trainEval, validationEval: previous },
+          { trainNow: trainParts.length === 1 ? trainParts[0]! : concatSets(trainParts), trainEval, validationEval: previous },
           bug,
           needs.maps!.space,
           rng.child(`heads-${it}`).seed,
@@ -372,6 +373,7 @@ async function targetMaps(
     layerSelection: config.layerSelection,
     heatmap: variant,
     targets: [bug],
+    headRowsPerLabel: config.headRowsPerLabel,
     evaluations: { train: now.trainEval, validation: now.validationEval },
     ...(fixed === null ? {} : { probes: [fixed] }),
   });

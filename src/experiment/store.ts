@@ -22,8 +22,12 @@ import type { CellConfig, CellSettings, ModelConfig } from './experiment-config.
 import { checkArmResult, checkRepairDoc, type ArmResult, type RepairDoc, type RepairDocInput } from './repair-doc.js';
 
 const STORE_KIND = 'mode-experiment-store';
-/** Bump when the tables change; a store of another version is refused, never rewritten. */
-export const STORE_SCHEMA_VERSION = 2;
+/**
+ * Bump when the tables change, or when the same cell would compute other numbers, so that a store's
+ * results never mix: a store of another version is refused, never rewritten. 2: shared controls;
+ * 3: feature-model heads on a class-balanced sample (headRowsPerLabel).
+ */
+export const STORE_SCHEMA_VERSION = 3;
 /** How long a writer waits for another connection's lock (a reader's snapshot) before failing, ms. */
 const BUSY_TIMEOUT_MS = 10_000;
 

@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { hugePagesEnv } from '../core/huge-pages.js';
 import type { WorkerReply, WorkerRequest, WorkerTask } from './worker.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -74,6 +75,7 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
       const child = fork(WORKER_SCRIPT, [options.engine, String(options.threads)], {
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
+        env: hugePagesEnv() ?? process.env,
       });
       const slot: Slot<T> = { child, ready: false, job: null, stderr: [], exited: false };
       slots.push(slot);

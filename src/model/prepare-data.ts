@@ -17,8 +17,11 @@ import {
 } from '../data/index.js';
 import type { TrainConfig } from './train-config.js';
 
+/** What a run keeps of its dataset besides the splits: the whole source's arrays are let go once split. */
+export type DatasetInfo = Pick<Dataset, 'name' | 'spec' | 'classNames' | 'numClasses' | 'inputShape'>;
+
 export interface RunData {
-  readonly dataset: Dataset;
+  readonly dataset: DatasetInfo;
   /** The training split after the bug scenarios. */
   readonly train: LabeledSet;
   readonly validation: LabeledSet;
@@ -60,8 +63,9 @@ export async function prepareData(config: DataConfig): Promise<RunData> {
     ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
   });
   const train = scenarios.length > 0 ? applyScenarios(splits.train, scenarios, root.child('scenario')) : splits.train;
+  const { name, spec, classNames, numClasses, inputShape } = dataset;
   return {
-    dataset,
+    dataset: { name, spec, classNames, numClasses, inputShape },
     train,
     validation: splits.validation,
     pool: splits.pool,

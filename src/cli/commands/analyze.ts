@@ -14,6 +14,7 @@ import {
   DEFAULT_GAMMA,
   DEFAULT_EPSILON,
   DEFAULT_HEAD_EPOCHS,
+  DEFAULT_HEAD_ROWS_PER_LABEL,
   DEFAULT_THETA,
   type AnalysisResult,
   type HeatmapVariant,
@@ -41,6 +42,7 @@ interface AnalyzeFlags {
   epsilon: number;
   includeInput?: boolean;
   headEpochs?: number;
+  headRows: number;
   seed?: number;
   out?: string;
   force?: boolean;
@@ -63,6 +65,12 @@ export function registerAnalyze(program: Command): void {
     .option('--epsilon <x>', 'saturation tolerance for target layers', floatOption('--epsilon', 0, 1), DEFAULT_EPSILON)
     .option('--include-input', 'also probe the raw input')
     .option('--head-epochs <n>', 'epochs of each feature model head (default 3)', intOption('--head-epochs', 1))
+    .option(
+      '--head-rows <n>',
+      'train each head on at most N training inputs per label (0: on every input)',
+      intOption('--head-rows', 0),
+      DEFAULT_HEAD_ROWS_PER_LABEL,
+    )
     .option('--seed <n>', "seed for the feature-model heads (default: the model's seed)", intOption('--seed', 0, 0xffffffff))
     .option('--out <dir>', 'output folder for analysis.json and the pictures')
     .option('--force', 'replace an existing output folder')
@@ -90,6 +98,7 @@ export function registerAnalyze(program: Command): void {
           epsilon: flags.epsilon,
           includeInput: flags.includeInput === true,
           ...(flags.headEpochs !== undefined ? { headEpochs: flags.headEpochs } : {}),
+          headRowsPerLabel: flags.headRows,
         },
         out,
         flags.force === true,
@@ -114,6 +123,8 @@ export interface AnalyzeFolderOptions {
   epsilon: number;
   includeInput: boolean;
   headEpochs?: number;
+  /** Heads train on at most this many training inputs per label; 0: on every input. */
+  headRowsPerLabel: number;
 }
 
 export interface AnalyzeWritten {
@@ -148,6 +159,7 @@ export async function analyzeToFolder(
       layerSelection: options.layerSelection,
       heatmap: options.heatmap,
       includeInputProbe: options.includeInput,
+      headRowsPerLabel: options.headRowsPerLabel,
       onProgress,
       ...(options.headEpochs !== undefined ? { head: { epochs: options.headEpochs } } : {}),
     });

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { DEFAULT_GAMMA, DEFAULT_EPSILON, DEFAULT_THETA } from '../../analysis/index.js';
+import { DEFAULT_GAMMA, DEFAULT_EPSILON, DEFAULT_HEAD_ROWS_PER_LABEL, DEFAULT_THETA } from '../../analysis/index.js';
 import { TrainConfigSchema } from '../../model/train-config.js';
 import { strategySpec } from '../../select/strategies.js';
 import { intOption, startEngine, type GlobalOptions } from '../common.js';
@@ -63,6 +63,7 @@ export function registerDemo(program: Command): void {
           gamma: DEFAULT_GAMMA,
           epsilon: DEFAULT_EPSILON,
           includeInput: false,
+          headRowsPerLabel: DEFAULT_HEAD_ROWS_PER_LABEL,
         },
         analysisDir,
         true,

@@ -1,7 +1,7 @@
 /** `mode repair`: select pool inputs for the buggy labels, retrain, and compare with random selection. */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { DEFAULT_GAMMA, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../../analysis/index.js';
+import { DEFAULT_GAMMA, DEFAULT_HEAD_ROWS_PER_LABEL, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../../analysis/index.js';
 import { ModeError, oneOf } from '../../core/errors.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
 import {
@@ -35,6 +35,7 @@ interface RepairFlags {
   fineTuneEpochs: number;
   layerSelection: string;
   layerOnce?: boolean;
+  headRows: number;
   theta: number;
   gamma: number;
   delta: number;
@@ -68,6 +69,12 @@ export function registerRepair(program: Command): void {
     .option('--fine-tune-epochs <n>', 'epochs of each retraining', intOption('--fine-tune-epochs', 1), DEFAULT_FINE_TUNE_EPOCHS)
     .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
     .option('--layer-once', 'choose the target layer once, not every iteration')
+    .option(
+      '--head-rows <n>',
+      'train each feature-model head on at most N training inputs per label (0: on every input)',
+      intOption('--head-rows', 0),
+      DEFAULT_HEAD_ROWS_PER_LABEL,
+    )
     .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), DEFAULT_THETA)
     .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
     .option(
@@ -117,6 +124,7 @@ export function registerRepair(program: Command): void {
         fineTuneEpochs: flags.fineTuneEpochs,
         layerSelection,
         layerOnce: flags.layerOnce === true,
+        headRowsPerLabel: flags.headRows,
         theta: flags.theta,
         gamma: flags.gamma,
         delta: flags.delta,
