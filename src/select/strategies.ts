@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import { ModeError, oneOf, usageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { METRIC_NAMES, scoreCandidates, type MetricOptions } from './metrics.js';
+import { METRIC_NAMES, METRICS, scoreCandidates, type MetricOptions } from './metrics.js';
 
 const SELECTION_MAPS = ['hc', 'hm', 'hw', 'dhc', 'dhm', 'dhw', 'contrast'] as const;
 type SelectionMap = (typeof SELECTION_MAPS)[number];
@@ -377,11 +377,19 @@ async function selectByMaps(settings: ValuesOf<typeof MODE_SETTINGS>, context: S
   const { vectors, maps, target } = input;
   if (vectors === undefined || maps === undefined) throw new ModeError('internal', 'mode needs candidate vectors and heat maps');
   const label = target!.label;
+  // Scored a chunk of candidates at a time, so the vectors of every other label's inputs (the
+  // overfitting path, hw) never sit in memory at once at a wide layer; a metric whose score of a row
+  // depends on the other rows (the histogram earth mover) sees them all at once.
+  const chunk = METRICS[settings.metric].rowIndependent ? VECTOR_CHUNK : Infinity;
   const score = async (candidates: readonly number[], map: SelectionMap): Promise<Float64Array> => {
-    const rows = await vectors(Int32Array.from(candidates));
-    const against = (reference: Float32Array): Float64Array =>
-      scoreCandidates(settings.metric, rows, candidates.length, reference, options.metricOptions ?? {});
-    const raw = map === 'contrast' ? subtractScores(against(maps.hm), against(maps.hc)) : against(maps[map]);
+    const raw = new Float64Array(candidates.length);
+    for (let start = 0; start < candidates.length; start += chunk) {
+      const part = candidates.slice(start, start + chunk);
+      const rows = await vectors(Int32Array.from(part));
+      const against = (reference: Float32Array): Float64Array =>
+        scoreCandidates(settings.metric, rows, part.length, reference, options.metricOptions ?? {});
+      raw.set(map === 'contrast' ? subtractScores(against(maps.hm), against(maps.hc)) : against(maps[map]), start);
+    }
     if (settings.order === 'least') for (let i = 0; i < raw.length; i++) raw[i] = -raw[i]!;
     return raw;
   };
@@ -397,6 +405,9 @@ async function selectByMaps(settings: ValuesOf<typeof MODE_SETTINGS>, context: S
   const candidates = settings.map === 'hw' ? others() : ofLabel;
   best(candidates, await score(candidates, settings.map), share.count, settings.pick);
 }
+
+/** Candidates whose vectors mode holds at once: a multiple of the engines' inference batch, so vectors come out as from one pass. */
+const VECTOR_CHUNK = 2048;
 
 function subtractScores(a: Float64Array, b: Float64Array): Float64Array {
   return a.map((v, i) => v - b[i]!);
