@@ -27,7 +27,7 @@ import {
   trainModel,
   writeOutputFolder,
   ResultStore,
-  hugePagesEnv,
+  computeProcessEnv,
   expandCells,
   parseExperimentConfig,
   type EngineName,
@@ -56,7 +56,7 @@ interface ChildResult {
   total: number;
   /** Peak resident set size of the process, MiB (VmHWM). */
   peakMiB: number;
-  /** Whether the process ran with huge pages (hugePagesEnv). */
+  /** Whether the process ran with huge pages (computeProcessEnv). */
   hugePages: boolean;
 }
 
@@ -188,8 +188,8 @@ async function main(): Promise<void> {
     for (const strategy of values.strategies.split(',')) {
       process.stderr.write(`profiling ${model} ${strategy} on ${values.engine} (${threads} thread${threads === 1 ? '' : 's'})\n`);
       const args = [fileURLToPath(import.meta.url), '--child', '--model', model, '--strategy', strategy, '--engine', values.engine];
-      // As a sweep starts its workers: with huge pages where they help (hugePagesEnv), unless --no-huge-pages.
-      const env = values['no-huge-pages'] ? { ...process.env, MODE_HUGE_PAGES: '0' } : (hugePagesEnv() ?? process.env);
+      // As a sweep starts its workers (computeProcessEnv); --no-huge-pages leaves huge pages out.
+      const env = computeProcessEnv(values['no-huge-pages'] ? { ...process.env, MODE_HUGE_PAGES: '0' } : process.env);
       const r = spawnSync(process.execPath, [...args, '--seed', String(seed), '--threads', String(threads)], { encoding: 'utf8', env });
       if (r.status !== 0)
         throw new Error(`the ${model} ${strategy} cell failed: ${r.stderr.split('\n').find((l) => /Error/.test(l)) ?? r.stderr}`);

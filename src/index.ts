@@ -16,7 +16,7 @@ export type { ProgressEvent, ProgressCallback } from './core/progress.js';
 export type { InputShape, LabeledSet } from './core/data-types.js';
 export { runEnvironment, type RunEnvironment } from './core/environment.js';
 export { writeJson, writeOutputFolder } from './core/output-folder.js';
-export { hugePagesEnv } from './core/huge-pages.js';
+export { computeProcessEnv } from './core/process-env.js';
 
 // Engines: where compute runs.
 export { createEngine, ENGINE_NAMES, torchUnavailable, type EngineName, type EngineOptions } from './engine/index.js';

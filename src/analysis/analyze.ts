@@ -12,8 +12,8 @@ import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
 import type { ClassificationMetrics } from '../model/metrics.js';
 import { detectBugs, type BugKind, type BugReport, type ThetaRule } from './bug-detection.js';
 import { DEFAULT_HEAD_ROWS_PER_LABEL } from './constants.js';
-import { trainFeatureModels, probePoints, inputProbe, type FeatureModel, type Probe } from './feature-models.js';
-import { labelMaps, type HeatmapVariant, type LabelMaps } from './heatmaps.js';
+import { forEachFeatureChunk, trainFeatureModels, probePoints, inputProbe, type FeatureModel, type Probe } from './feature-models.js';
+import { LabelMapsBuilder, type HeatmapVariant, type LabelMaps } from './heatmaps.js';
 import { meanPredictionPerLabel, selectTargetLayer, type LayerSelectionOptions, type LayerSelectionRule } from './layer-selection.js';
 
 export interface AnalyzeOptions extends LayerSelectionOptions {
@@ -125,30 +125,19 @@ export async function analyzeModel(
 
   onProgress({ type: 'stage', stage: 'heatmaps', message: `heat maps (${variant}) for ${targets.length} buggy label(s)` });
   const maps: LabelMaps[] = [];
-  const featureCache = new Map<number, Float32Array>();
   for (const target of targets) {
     const featureModel = featureModels[target.probe]!;
     const probe = variant === 'input-mean' ? inputProbe(model.inputShape) : featureModel.probe;
-    let features = featureCache.get(probe.layerIndex);
-    if (features === undefined) {
-      features = (await model.activations(probe.layerIndex, validation.x, validation.count)).values;
-      featureCache.set(probe.layerIndex, features);
-    }
-    maps.push(
-      labelMaps(
-        variant,
-        {
-          features,
-          size: probe.size,
-          shape: probe.shape,
-          labels: validation.y,
-          predictions: validationEval.predictions,
-          numClasses: model.numClasses,
-          headWeights: featureModel.head.weights,
-        },
-        target.label,
-      ),
-    );
+    const builder = new LabelMapsBuilder(variant, target.label, {
+      size: probe.size,
+      shape: probe.shape,
+      labels: validation.y,
+      predictions: validationEval.predictions,
+      numClasses: model.numClasses,
+      headWeights: featureModel.head.weights,
+    });
+    await forEachFeatureChunk(model, [probe.layerIndex], validation, ([features], start, count) => builder.add(features!, start, count));
+    maps.push(builder.build());
   }
   timer.add('maps', (performance.now() - t) / 1000);
 

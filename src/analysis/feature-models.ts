@@ -3,6 +3,7 @@
  * flatten, then a new dense softmax head trained on those features. Activations are computed once
  * per probe and split, and only the head trains (never re-running the frozen prefix per epoch).
  */
+import { collectGarbage } from '../core/memory.js';
 import { StageTimer } from '../core/stage-timer.js';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
@@ -136,11 +137,32 @@ function measured(
 }
 
 /**
- * Validation inputs whose features are held at once while heads are measured: a multiple of the
+ * Inputs whose features are held at once when a set is walked a chunk at a time: a multiple of the
  * engines' inference batch, so the features come out as from one pass over the whole set, while a
- * large probe's validation features never sit in memory whole.
+ * wide probe's features over the whole set never sit in memory at once.
  */
-const VALIDATION_CHUNK = 1024;
+const FEATURE_CHUNK = 1024;
+
+/** Runs `work` on the features of `set` at each of `layerIndices` (-1: the inputs themselves), a chunk of rows at a time, in order. */
+export async function forEachFeatureChunk(
+  model: Model,
+  layerIndices: readonly number[],
+  set: LabeledSet,
+  work: (features: Float32Array[], start: number, count: number) => Promise<void> | void,
+): Promise<void> {
+  const size = set.inputShape[0] * set.inputShape[1] * set.inputShape[2];
+  for (let start = 0; start < set.count; start += FEATURE_CHUNK) {
+    const count = Math.min(FEATURE_CHUNK, set.count - start);
+    const x = set.x.subarray(start * size, (start + count) * size);
+    const layers = layerIndices.filter((i) => i !== -1);
+    const outputs = layers.length === 0 ? [] : await model.layerOutputs(layers, x, count);
+    await work(
+      layerIndices.map((i) => (i === -1 ? x : outputs[layers.indexOf(i)]!.values)),
+      start,
+      count,
+    );
+  }
+}
 
 /** Each head's class probabilities on validation (count x numClasses), from its probe's features, chunk by chunk. */
 async function validationProbabilities(
@@ -151,22 +173,21 @@ async function validationProbabilities(
   timer: StageTimer,
 ): Promise<Float32Array[]> {
   const k = model.numClasses;
-  const size = validation.inputShape[0] * validation.inputShape[1] * validation.inputShape[2];
   const out = probes.map(() => new Float32Array(validation.count * k));
-  for (let start = 0; start < validation.count; start += VALIDATION_CHUNK) {
-    const count = Math.min(VALIDATION_CHUNK, validation.count - start);
-    const x = validation.x.subarray(start * size, (start + count) * size);
-    const features = await timer.time('activations', () =>
-      model.layerOutputs(
-        probes.map((p) => p.layerIndex),
-        x,
-        count,
-      ),
-    );
-    await timer.time('heads', async () => {
-      for (const [j, head] of heads.entries()) out[j]!.set(await head.predict(features[j]!.values, count), start * k);
-    });
-  }
+  let seconds = performance.now();
+  await forEachFeatureChunk(
+    model,
+    probes.map((p) => p.layerIndex),
+    validation,
+    async (features, start, count) => {
+      timer.add('activations', (performance.now() - seconds) / 1000);
+      await timer.time('heads', async () => {
+        for (const [j, head] of heads.entries()) out[j]!.set(await head.predict(features[j]!, count), start * k);
+      });
+      seconds = performance.now();
+    },
+  );
+  timer.add('activations', (performance.now() - seconds) / 1000);
   return out;
 }
 
@@ -222,6 +243,7 @@ export async function trainFeatureModels(
       });
       trained.push(await timer.time('heads', () => trainProbeHead(engine, model, probe, train, trainFeatures[k]!, options)));
       trainFeatures[k] = null; // let a large probe's features go before the next head trains
+      collectGarbage();
     }
     const probabilities = await validationProbabilities(
       model,

@@ -42,49 +42,9 @@ export interface MapInputs {
   readonly headWeights: Float32Array;
 }
 
-/** Mean of feature rows over a subset, each multiplied by a weight column when given. */
-function meanMap(inputs: MapInputs, member: (i: number) => boolean, weightColumn: number | null): { map: Float32Array; count: number } {
-  const { features, size } = inputs;
-  const sum = new Float64Array(size);
-  let count = 0;
-  for (let i = 0; i < inputs.labels.length; i++) {
-    if (!member(i)) continue;
-    count++;
-    const row = i * size;
-    for (let j = 0; j < size; j++) sum[j]! += features[row + j]!;
-  }
-  const map = new Float32Array(size);
-  if (count === 0) return { map, count };
-  for (let j = 0; j < size; j++) {
-    const mean = sum[j]! / count;
-    map[j] = weightColumn === null ? mean : mean * inputs.headWeights[j * inputs.numClasses + weightColumn]!;
-  }
-  return { map, count };
-}
-
-function weightMap(inputs: MapInputs, label: number): Float32Array {
-  const map = new Float32Array(inputs.size);
-  for (let j = 0; j < inputs.size; j++) map[j] = inputs.headWeights[j * inputs.numClasses + label]!;
-  return map;
-}
-
-/** H(S, l) for one variant. */
-function heatmap(
-  variant: HeatmapVariant,
-  inputs: MapInputs,
-  member: (i: number) => boolean,
-  label: number,
-): { map: Float32Array; count: number } {
-  switch (variant) {
-    case 'importance':
-      return meanMap(inputs, member, label);
-    case 'activation':
-    case 'input-mean':
-      return meanMap(inputs, member, null);
-    case 'weights':
-      return { map: weightMap(inputs, label), count: meanMap(inputs, member, null).count };
-  }
-}
+/** The sets heat maps average over: HC, HM and HW of the label, and HC of the label it is most confused with. */
+const SUBSETS = ['hc', 'hm', 'hw', 'hcOther'] as const;
+type Subset = (typeof SUBSETS)[number];
 
 const subtract = (a: Float32Array, b: Float32Array): Float32Array => a.map((v, i) => v - b[i]!);
 
@@ -97,26 +57,87 @@ export function mostConfusedWith(label: number, labels: Int32Array, predictions:
   return best;
 }
 
+/**
+ * A label's maps from features that arrive a chunk of rows at a time, in row order, so a wide probe's
+ * features over a whole set never sit in memory at once. Each row belongs to at most one of the sets;
+ * their sums run in row order, so the maps are the same as from all rows at once.
+ */
+export class LabelMapsBuilder {
+  private readonly sums: Record<Subset, Float64Array>;
+  private readonly counts: Record<Subset, number> = { hc: 0, hm: 0, hw: 0, hcOther: 0 };
+  /** The label that inputs of `label` are most often predicted as. */
+  readonly confusedWith: number;
+
+  constructor(
+    private readonly variant: HeatmapVariant,
+    private readonly label: number,
+    private readonly inputs: Omit<MapInputs, 'features'>,
+  ) {
+    this.confusedWith = mostConfusedWith(label, inputs.labels, inputs.predictions, inputs.numClasses);
+    this.sums = {
+      hc: new Float64Array(inputs.size),
+      hm: new Float64Array(inputs.size),
+      hw: new Float64Array(inputs.size),
+      hcOther: new Float64Array(inputs.size),
+    };
+  }
+
+  private subsetOf(i: number): Subset | null {
+    const y = this.inputs.labels[i];
+    const p = this.inputs.predictions[i];
+    if (y === this.label) return p === this.label ? 'hc' : 'hm';
+    if (p === this.label) return 'hw';
+    return y === this.confusedWith && p === this.confusedWith ? 'hcOther' : null;
+  }
+
+  /** Adds rows [start, start + count) with their features (count x size). */
+  add(features: Float32Array, start: number, count: number): void {
+    const size = this.inputs.size;
+    for (let r = 0; r < count; r++) {
+      const subset = this.subsetOf(start + r);
+      if (subset === null) continue;
+      this.counts[subset] += 1;
+      if (this.variant === 'weights') continue; // the weights map needs the counts only
+      const sum = this.sums[subset];
+      const row = r * size;
+      for (let j = 0; j < size; j++) sum[j]! += features[row + j]!;
+    }
+  }
+
+  /** H(S, l) of one set: the mean of its features, times the head's weight column for importance; the column itself for weights. */
+  private map(subset: Subset): Float32Array {
+    const { size, numClasses, headWeights } = this.inputs;
+    const column = subset === 'hcOther' ? this.confusedWith : this.label;
+    const map = new Float32Array(size);
+    if (this.variant === 'weights') {
+      for (let j = 0; j < size; j++) map[j] = headWeights[j * numClasses + column]!;
+      return map;
+    }
+    const count = this.counts[subset];
+    if (count === 0) return map;
+    const sum = this.sums[subset];
+    for (let j = 0; j < size; j++) {
+      const mean = sum[j]! / count;
+      map[j] = this.variant === 'importance' ? mean * headWeights[j * numClasses + column]! : mean;
+    }
+    return map;
+  }
+
+  build(): LabelMaps {
+    const [hc, hm, hw, hcOther] = SUBSETS.map((s) => this.map(s)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    return {
+      label: this.label,
+      variant: this.variant,
+      shape: this.inputs.shape,
+      maps: { hc, hm, hw, dhc: subtract(hc, hcOther), dhm: subtract(hc, hm), dhw: subtract(hw, hc) },
+      counts: { correct: this.counts.hc, missed: this.counts.hm, wronglyClaimed: this.counts.hw },
+      confusedWith: this.confusedWith,
+    };
+  }
+}
+
 export function labelMaps(variant: HeatmapVariant, inputs: MapInputs, label: number): LabelMaps {
-  const { labels: y, predictions: p } = inputs;
-  const c = mostConfusedWith(label, y, p, inputs.numClasses);
-  const hc = heatmap(variant, inputs, (i) => y[i] === label && p[i] === label, label);
-  const hm = heatmap(variant, inputs, (i) => y[i] === label && p[i] !== label, label);
-  const hw = heatmap(variant, inputs, (i) => y[i] !== label && p[i] === label, label);
-  const hcOther = heatmap(variant, inputs, (i) => y[i] === c && p[i] === c, c);
-  return {
-    label,
-    variant,
-    shape: inputs.shape,
-    maps: {
-      hc: hc.map,
-      hm: hm.map,
-      hw: hw.map,
-      dhc: subtract(hc.map, hcOther.map),
-      dhm: subtract(hc.map, hm.map),
-      dhw: subtract(hw.map, hc.map),
-    },
-    counts: { correct: hc.count, missed: hm.count, wronglyClaimed: hw.count },
-    confusedWith: c,
-  };
+  const builder = new LabelMapsBuilder(variant, label, inputs);
+  builder.add(inputs.features, 0, inputs.labels.length);
+  return builder.build();
 }

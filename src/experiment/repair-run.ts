@@ -3,6 +3,7 @@ import { runEnvironment, type RunEnvironment } from '../core/environment.js';
 import type { ProgressCallback } from '../core/progress.js';
 import type { Engine, EngineInfo } from '../engine/index.js';
 import path from 'node:path';
+import { collectGarbage } from '../core/memory.js';
 import { openModelRun, type ModelRun } from '../model/model-run.js';
 import { formatStrategy } from '../select/strategies.js';
 import { RepairConfigSchema, type RepairConfig, type RepairConfigInput } from './repair-config.js';
@@ -46,6 +47,7 @@ export class RepairCache {
     if (this.entry?.key !== key) {
       this.dispose();
       this.entry = { key, run: await openModelRun(modelDir, engine, dataset !== undefined ? { dataset } : {}), start: null };
+      collectGarbage(); // the whole dataset, now split
     }
     return this.entry;
   }

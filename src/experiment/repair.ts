@@ -7,6 +7,7 @@ import type { LabeledSet } from '../core/data-types.js';
 import { ModeError } from '../core/errors.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
+import { collectGarbage } from '../core/memory.js';
 import { StageTimer } from '../core/stage-timer.js';
 import { concatSets, subsetUnchecked } from '../data/index.js';
 import type { ArchitectureSpec, Engine, Model } from '../engine/index.js';
@@ -227,6 +228,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
   const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
   try {
     for (let it = 0; it < config.iterations; it++) {
+      collectGarbage(); // the last iteration's activations, before this one's
       // The training set so far: the original one and the picks, kept apart (one copy is made only for an analysis).
       const trainParts = selected.length === 0 ? [inputs.train] : [inputs.train, subsetUnchecked(pool, selected)];
       // The first iteration starts from the initial model, whose evaluations are shared.

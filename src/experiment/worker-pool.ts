@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hugePagesEnv } from '../core/huge-pages.js';
+import { computeProcessEnv } from '../core/process-env.js';
 import type { WorkerReply, WorkerRequest, WorkerTask } from './worker.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -75,7 +75,9 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
       const child = fork(WORKER_SCRIPT, [options.engine, String(options.threads)], {
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
-        env: hugePagesEnv() ?? process.env,
+        env: computeProcessEnv(),
+        // Lets the worker free large typed arrays as soon as a repair drops them (collectGarbage).
+        execArgv: [...process.execArgv, '--expose-gc'],
       });
       const slot: Slot<T> = { child, ready: false, job: null, stderr: [], exited: false };
       slots.push(slot);

@@ -1,0 +1,44 @@
+/**
+ * Memory settings for the processes that do a sweep's compute, set through glibc's tunables (which
+ * must be in the environment when a process starts, so the sweep starts its workers with them;
+ * `GLIBC_TUNABLES=... mode ...` gives them to any command). Older glibc and other C libraries ignore
+ * them. The numbers a repair computes do not change, only where its memory comes from:
+ *
+ * - transparent huge pages (glibc.malloc.hugetlb=1), where the kernel hands them out on request
+ *   ("madvise"): the first touch of fresh memory costs a page fault per 4 KiB page, and a repair
+ *   touches gigabytes of it; on the machines measured here that made a CNN cell's activations take
+ *   4.5 s where with huge pages they take 0.65 s (docs/studies/speed.md);
+ * - at most two malloc arenas (glibc.malloc.arena_max=2): libtorch allocates on the engine's worker
+ *   threads, and memory freed in one thread's arena was not reused by the next, so a worker's
+ *   resident memory crept up cell after cell (a CNN worker's peak: 1016 MiB over 16 cells, 902 MiB
+ *   with two arenas).
+ */
+import { readFileSync } from 'node:fs';
+
+const HUGE_PAGES = 'glibc.malloc.hugetlb=1';
+const ARENAS = 'glibc.malloc.arena_max=2';
+const THP_SETTING = '/sys/kernel/mm/transparent_hugepage/enabled';
+
+function thpOnRequest(): boolean {
+  try {
+    return /\[madvise\]/.test(readFileSync(THP_SETTING, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The environment for a compute process of ours (a sweep's worker): `env` with the tunables above
+ * added where they are not set yet (huge pages only where the kernel is on "madvise"). Linux only;
+ * MODE_HUGE_PAGES=0 leaves huge pages out.
+ */
+export function computeProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (process.platform !== 'linux') return env;
+  const tunables = (env['GLIBC_TUNABLES'] ?? '').split(':').filter((t) => t !== '');
+  const set = (tunable: string): void => {
+    if (!tunables.some((t) => t.startsWith(tunable.split('=')[0]!))) tunables.push(tunable);
+  };
+  if (env['MODE_HUGE_PAGES'] !== '0' && thpOnRequest()) set(HUGE_PAGES);
+  set(ARENAS);
+  return { ...env, GLIBC_TUNABLES: tunables.join(':') };
+}
