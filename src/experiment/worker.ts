@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { collectGarbage } from '../core/memory.js';
 import { writeOutputFolder } from '../core/output-folder.js';
 import { createEngine, resolveEngineName, type Engine } from '../engine/index.js';
 import { saveModelFolder } from '../model/model-folder.js';
@@ -89,7 +90,10 @@ async function main(): Promise<void> {
   const engine = await createEngine(name, name === 'torch' && Number.isInteger(threads) && threads >= 1 ? { threads } : {});
   let queue = Promise.resolve();
   process.on('message', (request: WorkerRequest) => {
-    queue = queue.then(async () => send(await handle(engine, request)));
+    queue = queue.then(async () => {
+      send(await handle(engine, request));
+      collectGarbage(); // what the job left behind, before the next one allocates
+    });
   });
   send({ type: 'ready', engine: engine.info.name });
 }

@@ -1,4 +1,5 @@
 /** `mode train` as a library call: data, scenarios, build, fit, evaluate. Prints nothing. */
+import { collectGarbage } from '../core/memory.js';
 import { runEnvironment } from '../core/environment.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
@@ -48,6 +49,7 @@ export async function trainModel(config: TrainConfig, options: TrainOptions): Pr
   let t = performance.now();
   onProgress({ type: 'stage', stage: 'data', message: `loading ${config.dataset} (seed ${config.seed})` });
   const data = await prepareData(config);
+  collectGarbage(); // the whole dataset, now split
   timings.data = (performance.now() - t) / 1000;
 
   const architecture = resolveArchitecture(config.model, data.dataset.inputShape, data.dataset.numClasses);
