@@ -77,7 +77,7 @@ async function child(model: string, strategy: string, engineName: string, thread
   const arm = Object.entries(arms).find(([name]) => name !== 'control')![1];
   const control = arms['control']!;
   const storeFile = path.join(os.tmpdir(), `mode-profile-${process.pid}.sqlite`);
-  const store = ResultStore.open(storeFile);
+  const store = await ResultStore.open(storeFile);
   const [cell] = expandCells(
     parseExperimentConfig({
       datasets: ['mnist'],
@@ -94,7 +94,7 @@ async function child(model: string, strategy: string, engineName: string, thread
     }),
   );
   const t = performance.now();
-  store.recordCell({
+  await store.recordCell({
     key: cell!.key,
     modelKey: cell!.modelKey,
     label: cell!.label,
@@ -103,7 +103,7 @@ async function child(model: string, strategy: string, engineName: string, thread
     seconds: total,
   });
   const storeSeconds = (performance.now() - t) / 1000;
-  store.close();
+  await store.close();
   rmSync(storeFile, { force: true });
   for (const suffix of ['-wal', '-shm']) rmSync(storeFile + suffix, { force: true });
   const open = total - arm['total']! - control['total']!;

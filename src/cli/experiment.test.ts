@@ -120,7 +120,7 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   assert.ok(!sliced.stdout.includes('targeted-random'));
 });
 
-test('bad input: an invalid config names the field, a store that is not ours is refused untouched', () => {
+test('bad input: an invalid config names the field, a store that is not ours is refused untouched', async () => {
   const badConfig = writeConfig('bad.json', { ...TINY, alphas: [0.25, 1.5] });
   const r = mode('experiment', '--config', badConfig, '--store', 'bad.sqlite');
   assert.equal(r.status, 2);
@@ -158,9 +158,9 @@ test('bad input: an invalid config names the field, a store that is not ours is 
   assert.match(mode('experiment', '--config', tooBig, '--engine', 'gpu').stderr, /unknown engine 'gpu': must be one of \[.*wasm.*\]/);
   assert.match(mode('results', '--store', 'absent.sqlite').stderr, /no result store at 'absent\.sqlite'/);
   // A store made on another engine is refused: nothing runs, nothing is recorded.
-  const other = ResultStore.open(path.join(tmp, 'other-engine.sqlite'));
-  other.claimEngine('some-other-engine');
-  other.close();
+  const other = await ResultStore.open(path.join(tmp, 'other-engine.sqlite'));
+  await other.claimEngine('some-other-engine');
+  await other.close();
   const mixed = mode('experiment', '--config', writeConfig('ok2.json', TINY), '--store', 'other-engine.sqlite', '--workers', '1');
   assert.equal(mixed.status, 2, mixed.stderr);
   assert.match(

@@ -11,6 +11,7 @@ import type { ProgressCallback } from '../core/progress.js';
 import type { Engine } from '../engine/index.js';
 import { summarizeResults, validationCurves } from '../experiment/results.js';
 import { ResultStore } from '../experiment/store.js';
+import { isPostgresStore } from '../experiment/store-location.js';
 import { openModelRun } from '../model/model-run.js';
 import type { ReportContent } from '../report/html/index.js';
 import { poolGalleries, type Galleries } from '../select/galleries.js';
@@ -28,10 +29,12 @@ export type ReportSource =
       readonly modelDir: string | null;
     };
 
-const WHAT_WE_READ = 'pass a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`';
+const WHAT_WE_READ =
+  'pass a folder written by `mode demo`, `mode analyze` or `mode repair`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)';
 
 /** Finds what `from` is, or fails with one line saying what it is not. */
 export function detectSource(from: string): ReportSource {
+  if (isPostgresStore(from)) return { kind: 'store', path: from };
   if (!existsSync(from)) throw usageError(`--from '${from}' does not exist; ${WHAT_WE_READ}`);
   const stat = statSync(from);
   if (stat.isFile()) {
@@ -82,13 +85,13 @@ const readText = (file: string): string => {
 };
 
 /** A version that changes whenever the source's content does: the store's row counts, the files' sizes and times. */
-export function sourceVersion(source: ReportSource): string {
+export async function sourceVersion(source: ReportSource): Promise<string> {
   if (source.kind === 'store') {
-    const store = ResultStore.open(source.path, { readonly: true });
+    const store = await ResultStore.open(source.path, { readonly: true });
     try {
-      return `cells ${store.count('cells')}, failures ${store.count('failures')}`;
+      return `cells ${await store.count('cells')}, failures ${await store.count('failures')}`;
     } finally {
-      store.close();
+      await store.close();
     }
   }
   return [source.analysisFile, source.repairFile]
@@ -100,21 +103,24 @@ export function sourceVersion(source: ReportSource): string {
     .join(';');
 }
 
-function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: boolean): Pick<ReportContent, 'store' | 'notes'> {
-  const store = ResultStore.open(source.path, { readonly: true });
+async function storeContent(
+  source: ReportSource & { kind: 'store' },
+  allowEmpty: boolean,
+): Promise<Pick<ReportContent, 'store' | 'notes'>> {
+  const store = await ResultStore.open(source.path, { readonly: true });
   try {
-    const cells = store.cells();
-    const failures = store.openFailures().length;
+    const cells = await store.cells();
+    const failures = (await store.openFailures()).length;
     if (cells.length === 0) {
       if (!allowEmpty)
         throw usageError(
-          `${source.path} holds no finished cells yet; run \`mode experiment --store ${source.path}\` first, ` +
-            `or watch it with \`mode serve --from ${source.path}\``,
+          `${store.shown} holds no finished cells yet; run \`mode experiment --store ${store.shown}\` first, ` +
+            `or watch it with \`mode serve --from ${store.shown}\``,
         );
       return {
         store: null,
         notes: [
-          `${source.path} holds no finished cells yet${failures > 0 ? ` (${failures} failed)` : ''}; ` +
+          `${store.shown} holds no finished cells yet${failures > 0 ? ` (${failures} failed)` : ''}; ` +
             `this page reloads when the first cell is stored.`,
         ],
       };
@@ -124,7 +130,7 @@ function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: bool
     const accuracy = summarizeResults(cells, { by, measure: 'accuracy', reference });
     return {
       store: {
-        file: source.path,
+        file: store.shown,
         cells,
         failures,
         accuracy,
@@ -134,7 +140,7 @@ function storeContent(source: ReportSource & { kind: 'store' }, allowEmpty: bool
       notes: [],
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -177,7 +183,7 @@ async function computeGalleries(modelDir: string, labels: readonly number[], map
 export async function loadReportContent(source: ReportSource, options: LoadOptions): Promise<ReportContent> {
   const title = `MODE report: ${path.basename(path.resolve(source.path))}`;
   if (source.kind === 'store') {
-    const { store, notes } = storeContent(source, options.allowEmptyStore);
+    const { store, notes } = await storeContent(source, options.allowEmptyStore);
     return { title, source: source.path, analysis: null, repair: null, galleries: null, store, notes };
   }
   const analysis: AnalysisDoc | null =

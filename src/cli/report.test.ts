@@ -174,7 +174,7 @@ test('report of an experiment store: the results table matches `mode results`', 
   assert.match(page, /class="best"/, 'the best cells are marked');
 });
 
-const BAD: { name: string; setup: () => string; error: RegExp; status: number }[] = [
+const BAD: { name: string; setup: () => string | Promise<string>; error: RegExp; status: number }[] = [
   {
     name: 'a path that does not exist',
     setup: () => 'nowhere',
@@ -237,15 +237,15 @@ const BAD: { name: string; setup: () => string; error: RegExp; status: number }[
   },
   {
     name: 'a store of ours with no cells',
-    setup: () => (ResultStore.open(path.join(tmp, 'fresh.sqlite')).close(), 'fresh.sqlite'),
+    setup: async () => (await (await ResultStore.open(path.join(tmp, 'fresh.sqlite'))).close(), 'fresh.sqlite'),
     error: /fresh\.sqlite holds no finished cells yet; run `mode experiment --store fresh\.sqlite` first/,
     status: 2,
   },
 ];
 
 for (const bad of BAD) {
-  test(`bad input, ${bad.name}: one line, non-zero exit, nothing written`, () => {
-    const from = bad.setup();
+  test(`bad input, ${bad.name}: one line, non-zero exit, nothing written`, async () => {
+    const from = await bad.setup();
     const out = `bad-${bad.name.replace(/\W+/g, '-')}`;
     const r = mode('report', '--from', from, '--out', out, '--quiet');
     assert.equal(r.status, bad.status, r.stderr);

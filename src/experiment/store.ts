@@ -1,25 +1,33 @@
 /**
- * The result store of experiments: one SQLite file (better-sqlite3, WAL mode). A cell's rows (the
- * cell with its resolved config and repair.json, and one row per arm and iteration) are written in
- * ONE transaction when the cell finishes, so a process killed at any moment (kill -9 included) leaves
- * the whole cell or nothing; the cell's key is the PRIMARY KEY, so nothing is stored twice.
+ * The result store of experiments: an SQLite file (store-sqlite.ts, the default for one machine) or a
+ * PostgreSQL database (store-postgres.ts, for sweeps across machines), with the same tables and the
+ * same rules. A cell's rows (the cell with its resolved config and repair.json, and one row per arm
+ * and iteration) are written in ONE transaction when the cell finishes, so a process killed at any
+ * moment (kill -9 included) leaves the whole cell or nothing; the cell's key is the PRIMARY KEY, so a
+ * cell finished twice (by two workers) is stored once.
  *
- * Tables: meta (kind, schema version, tool version, created), runs (each sweep started), models
- * (initial models trained, with their folders), controls (control arms, each shared by the cells of
- * one model, seed and budget; written with the first cell that computed it), cells (done cells only),
- * iterations, failures (each failed attempt; a failed cell is not done and runs again next time).
+ * Tables: meta (kind, schema version, tool version, created, engine), runs (each sweep started),
+ * models (initial models trained, with their folders; in PostgreSQL also their files), controls
+ * (control arms, each shared by the cells of one model, seed and budget; written with the first cell
+ * that computed it), cells (done cells only), iterations, failures (each failed attempt; a failed
+ * cell is not done and runs again next time).
  *
- * A file that is not an SQLite database, an SQLite database that is not ours, or a store of another
- * schema version is refused before anything is written to it.
+ * A file that is not an SQLite database, a database that is not ours, or a store of another schema
+ * version is refused before anything is written to it.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { toolVersion } from '../core/environment.js';
 import { ModeError } from '../core/errors.js';
+import { writeOutputFolder } from '../core/output-folder.js';
 import { parseStrategy } from '../select/strategies.js';
 import type { CellConfig, CellSettings, ModelConfig } from './experiment-config.js';
 import { checkArmResult, checkRepairDoc, type ArmResult, type RepairDoc, type RepairDocInput } from './repair-doc.js';
+import { storeLocation } from './store-location.js';
+import { createPostgresTables, lockPostgresStore, openPostgres } from './store-postgres.js';
+import type { SqlConnection } from './store-sql.js';
+import { lockSqliteStore, openSqlite, refuse, SQLITE_SCHEMA } from './store-sqlite.js';
 
 const STORE_KIND = 'mode-experiment-store';
 /**
@@ -28,28 +36,6 @@ const STORE_KIND = 'mode-experiment-store';
  * 3: feature-model heads on a class-balanced sample (headRowsPerLabel).
  */
 export const STORE_SCHEMA_VERSION = 3;
-/** How long a writer waits for another connection's lock (a reader's snapshot) before failing, ms. */
-const BUSY_TIMEOUT_MS = 10_000;
-
-const SCHEMA =
-  `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, tool_version TEXT NOT NULL, ` +
-  `config TEXT NOT NULL, cells INTEGER NOT NULL);
-CREATE TABLE models (key TEXT PRIMARY KEY, config TEXT NOT NULL, path TEXT NOT NULL, seconds REAL, finished_at TEXT NOT NULL);
-CREATE TABLE controls (key TEXT PRIMARY KEY, model_key TEXT NOT NULL, arm TEXT NOT NULL, seconds REAL NOT NULL, finished_at TEXT NOT NULL);
-CREATE TABLE cells (
-  key TEXT PRIMARY KEY, model_key TEXT NOT NULL, label TEXT NOT NULL, config TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status = 'done'), result TEXT NOT NULL, seconds REAL NOT NULL, finished_at TEXT NOT NULL
-);
-CREATE TABLE iterations (
-  cell_key TEXT NOT NULL REFERENCES cells(key), arm TEXT NOT NULL, iteration INTEGER NOT NULL, target_label INTEGER,
-  validation_accuracy REAL NOT NULL, test_accuracy REAL NOT NULL, per_label TEXT NOT NULL, share_already_correct REAL,
-  PRIMARY KEY (cell_key, arm, iteration)
-);
-CREATE TABLE failures (id INTEGER PRIMARY KEY AUTOINCREMENT, cell_key TEXT NOT NULL, label TEXT NOT NULL, message TEXT NOT NULL, ` +
-  `seconds REAL, failed_at TEXT NOT NULL);
-`;
 
 /** A finished cell as the sweep writes it: its repair.json, and the control arm it computed, if any. */
 export interface CellRecord {
@@ -85,59 +71,52 @@ export interface StoreOptions {
   readonly readonly?: boolean;
 }
 
-const refuse = (file: string, why: string, fix: string): ModeError => new ModeError('io', `${file} ${why}; ${fix}`);
+type Table = 'cells' | 'iterations' | 'models' | 'controls' | 'failures' | 'runs';
 
-export class ResultStore {
-  private constructor(
-    private readonly db: Database.Database,
-    readonly file: string,
-  ) {}
+/** The meta rows of a new store. */
+const newMeta = (): [string, string][] => [
+  ['kind', STORE_KIND],
+  ['schema_version', String(STORE_SCHEMA_VERSION)],
+  ['tool_version', toolVersion()],
+  ['created', new Date().toISOString()],
+];
 
-  /** Opens (or, for writing, creates) a store; refuses anything that is not a store of this schema version. */
-  static open(file: string, options: StoreOptions = {}): ResultStore {
-    const readonly = options.readonly === true;
-    if (readonly && !existsSync(file))
-      throw new ModeError('usage', `no result store at '${file}'; pass the --store of a \`mode experiment\` run`);
-    if (existsSync(file) && !statSync(file).isFile()) throw refuse(file, 'is not a file', 'pass the path of a .sqlite result store');
-    if (!readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    let db: Database.Database;
-    try {
-      db = new Database(file, { readonly, fileMustExist: readonly });
-    } catch (error) {
-      throw refuse(file, `cannot be opened as a result store (${(error as Error).message})`, 'check the path and its permissions');
-    }
-    try {
-      ResultStore.check(db, file, readonly);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-    return new ResultStore(db, file);
+/** Refuses a store of another kind or schema version, before anything is written. */
+function checkMeta(meta: ReadonlyMap<string, string>, shown: string, what: 'an SQLite database' | 'a PostgreSQL database'): void {
+  const leftAsIs = `the ${what === 'an SQLite database' ? 'file' : 'database'} was left as it is`;
+  if (meta.get('kind') !== STORE_KIND)
+    throw refuse(
+      shown,
+      `is ${what} but not a mode result store (meta kind '${meta.get('kind') ?? 'missing'}')`,
+      `choose another --store; ${leftAsIs}`,
+    );
+  const version = Number(meta.get('schema_version'));
+  if (version !== STORE_SCHEMA_VERSION) {
+    const newer = version > STORE_SCHEMA_VERSION;
+    throw refuse(
+      shown,
+      `is a result store of schema version ${meta.get('schema_version')}, written by mode ${meta.get('tool_version') ?? '?'}; ` +
+        `this mode (${toolVersion()}) reads version ${STORE_SCHEMA_VERSION} only`,
+      newer ? 'upgrade mode, or choose another --store' : `rerun the experiment into a new --store; ${leftAsIs}`,
+    );
   }
+}
 
-  /** Reads before it writes: a foreign file is refused untouched. */
-  private static check(db: Database.Database, file: string, readonly: boolean): void {
-    let tables: string[];
-    try {
-      tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-    } catch (error) {
-      throw refuse(
-        file,
-        `is not a mode result store (not an SQLite database: ${(error as Error).message})`,
-        'choose another --store; the file was left as it is',
-      );
-    }
+async function readMeta(connection: SqlConnection): Promise<Map<string, string>> {
+  return new Map((await connection.all<{ key: string; value: string }>('SELECT key, value FROM meta')).map((r) => [r.key, r.value]));
+}
+
+/** Opens an SQLite store: creates an empty file's tables, refuses a foreign file untouched. */
+async function openSqliteStore(file: string, readonly: boolean): Promise<ResultStore> {
+  const opened = openSqlite(file, readonly);
+  const { connection, tables } = opened;
+  try {
     if (tables.length === 0) {
       if (readonly) throw refuse(file, 'is an empty SQLite database, not a result store', 'run `mode experiment --store` first');
-      db.pragma('journal_mode = WAL');
-      db.transaction(() => {
-        db.exec(SCHEMA);
-        const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-        put.run('kind', STORE_KIND);
-        put.run('schema_version', String(STORE_SCHEMA_VERSION));
-        put.run('tool_version', toolVersion());
-        put.run('created', new Date().toISOString());
-      })();
+      await connection.transaction(async (tx) => {
+        for (const statement of SQLITE_SCHEMA.split(';').filter((s) => s.trim() !== '')) await tx.run(statement);
+        for (const [key, value] of newMeta()) await tx.run('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
+      });
     } else {
       if (!tables.includes('meta'))
         throw refuse(
@@ -145,143 +124,208 @@ export class ResultStore {
           `is an SQLite database but not a mode result store (tables: ${tables.slice(0, 5).join(', ')})`,
           'choose another --store; the file was left as it is',
         );
-      const meta = new Map(
-        (db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
-      );
-      if (meta.get('kind') !== STORE_KIND)
-        throw refuse(
-          file,
-          `is an SQLite database but not a mode result store (meta kind '${meta.get('kind') ?? 'missing'}')`,
-          'choose another --store; the file was left as it is',
-        );
-      const version = Number(meta.get('schema_version'));
-      if (version !== STORE_SCHEMA_VERSION) {
-        const newer = version > STORE_SCHEMA_VERSION;
-        throw refuse(
-          file,
-          `is a result store of schema version ${meta.get('schema_version')}, written by mode ${meta.get('tool_version') ?? '?'}; ` +
-            `this mode (${toolVersion()}) reads version ${STORE_SCHEMA_VERSION} only`,
-          newer ? 'upgrade mode, or choose another --store' : 'rerun the experiment into a new --store; the file was left as it is',
-        );
-      }
+      checkMeta(await readMeta(connection), file, 'an SQLite database');
     }
-    if (!readonly) {
-      db.pragma('journal_mode = WAL');
-      // FULL: a committed cell survives a power cut too, not only a killed process; a cell commits once, so the cost is nil.
-      db.pragma('synchronous = FULL');
+    opened.ready();
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return new ResultStore(connection, file, async () => {
+    const release = lockSqliteStore(file);
+    return async () => release();
+  });
+}
+
+/** Opens a PostgreSQL store: creates our schema in a database without tables, refuses one holding another program's. */
+async function openPostgresStore(url: string | null, shown: string, readonly: boolean): Promise<ResultStore> {
+  const { connection, tables, foreign } = await openPostgres(url, shown, readonly);
+  try {
+    if (!tables.includes('meta')) {
+      if (foreign.length > 0)
+        throw refuse(
+          shown,
+          `holds another program's tables (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', ...' : ''}), not a mode result store`,
+          'give mode a database of its own (createdb), or choose another --store; nothing was written',
+        );
+      if (readonly) throw refuse(shown, 'holds no result store yet', 'run `mode experiment --store` first');
+      await createPostgresTables(connection, newMeta());
     }
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    checkMeta(await readMeta(connection), shown, 'a PostgreSQL database');
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return new ResultStore(connection, shown, () => lockPostgresStore(connection.pool, shown));
+}
+
+export class ResultStore {
+  constructor(
+    private readonly db: SqlConnection,
+    /** The store as messages name it (a PostgreSQL URL without its password). */
+    readonly shown: string,
+    private readonly takeLock: () => Promise<() => Promise<void>>,
+  ) {}
+
+  /** Opens (or, for writing, creates) a store: an SQLite file, or a postgres:// URL; refuses anything that is not a store of this schema version. */
+  static open(store: string, options: StoreOptions = {}): Promise<ResultStore> {
+    const location = storeLocation(store);
+    const readonly = options.readonly === true;
+    return location.kind === 'sqlite'
+      ? openSqliteStore(location.file, readonly)
+      : openPostgresStore(location.url, location.shown, readonly);
   }
 
-  meta(): Record<string, string> {
-    return Object.fromEntries(
-      (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
-    );
+  get dialect(): SqlConnection['dialect'] {
+    return this.db.dialect;
+  }
+
+  /** One local sweep at a time per store (a lock file, or a PostgreSQL advisory lock); resolves to its release. */
+  lock(): Promise<() => Promise<void>> {
+    return this.takeLock();
+  }
+
+  async meta(): Promise<Record<string, string>> {
+    return Object.fromEntries(await readMeta(this.db));
   }
 
   /**
    * The engine a store's results come from: set by the first sweep's first worker; a later sweep on
    * another engine is refused, since two engines' numbers differ and their cells must not mix.
    */
-  claimEngine(engine: string): void {
-    const stored = this.meta().engine;
-    if (stored === undefined) {
-      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('engine', engine);
-      return;
-    }
+  async claimEngine(engine: string): Promise<void> {
+    await this.db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', ['engine', engine]);
+    const stored = (await this.meta()).engine;
     if (stored !== engine) {
       throw new ModeError(
         'usage',
-        `${this.file} holds results computed on the ${stored} engine and this sweep runs on ${engine}; ` +
+        `${this.shown} holds results computed on the ${stored} engine and this sweep runs on ${engine}; ` +
           `rerun with the --engine that made them, or pass a new --store (results of two engines are not mixed)`,
       );
     }
   }
 
   /** Records that a sweep started, with its config. */
-  recordRun(config: unknown, cells: number): void {
-    this.db
-      .prepare('INSERT INTO runs (started_at, tool_version, config, cells) VALUES (?, ?, ?, ?)')
-      .run(new Date().toISOString(), toolVersion(), JSON.stringify(config), cells);
+  async recordRun(config: unknown, cells: number): Promise<void> {
+    await this.db.run('INSERT INTO runs (started_at, tool_version, config, cells) VALUES (?, ?, ?, ?)', [
+      new Date().toISOString(),
+      toolVersion(),
+      JSON.stringify(config),
+      cells,
+    ]);
   }
 
-  doneKeys(): Set<string> {
-    return new Set(this.db.prepare('SELECT key FROM cells').pluck().all() as string[]);
+  async doneKeys(): Promise<Set<string>> {
+    return new Set((await this.db.all<{ key: string }>('SELECT key FROM cells')).map((r) => r.key));
   }
 
-  /** Writes a finished cell and its iterations in one transaction; a key already stored fails the whole transaction. */
-  recordCell(record: CellRecord): void {
-    const insertCell = this.db.prepare(
-      'INSERT INTO cells (key, model_key, label, config, status, result, seconds, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const insertIteration = this.db.prepare(
-      'INSERT INTO iterations (cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, ' +
-        'share_already_correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const insertControl = this.db.prepare(
-      'INSERT OR IGNORE INTO controls (key, model_key, arm, seconds, finished_at) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.db.transaction(() => {
-      if (record.control !== undefined) {
-        insertControl.run(
-          record.control.key,
+  /**
+   * Writes a finished cell, its iterations and the control it computed in one transaction. A key
+   * already stored (the same cell finished by another worker) writes nothing: resolves to false.
+   */
+  recordCell(record: CellRecord): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.run(
+        'INSERT INTO cells (key, model_key, label, config, status, result, seconds, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (key) DO NOTHING',
+        [
+          record.key,
           record.modelKey,
-          JSON.stringify(record.control.arm),
-          record.control.arm.seconds,
-          new Date().toISOString(),
+          record.label,
+          JSON.stringify(record.config),
+          'done',
+          JSON.stringify(record.result),
+          record.seconds,
+          now(),
+        ],
+      );
+      if (inserted === 0) return false;
+      if (record.control !== undefined) {
+        const { key, arm } = record.control;
+        await tx.run(
+          'INSERT INTO controls (key, model_key, arm, seconds, finished_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+          [key, record.modelKey, JSON.stringify(arm), arm.seconds, now()],
         );
       }
-      insertCell.run(
-        record.key,
-        record.modelKey,
-        record.label,
-        JSON.stringify(record.config),
-        'done',
-        JSON.stringify(record.result),
-        record.seconds,
-        new Date().toISOString(),
-      );
       for (const arm of record.result.arms) {
         for (const it of arm.iterations) {
-          insertIteration.run(
-            record.key,
-            arm.name,
-            it.iteration,
-            it.target?.label ?? null,
-            it.validation.accuracy,
-            it.test.accuracy,
-            JSON.stringify({ validation: it.validation.perLabel, test: it.test.perLabel }),
-            Number.isFinite(it.shareAlreadyCorrect) ? it.shareAlreadyCorrect : null,
+          await tx.run(
+            'INSERT INTO iterations (cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, ' +
+              'share_already_correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            [
+              record.key,
+              arm.name,
+              it.iteration,
+              it.target?.label ?? null,
+              it.validation.accuracy,
+              it.test.accuracy,
+              JSON.stringify({ validation: it.validation.perLabel, test: it.test.perLabel }),
+              Number.isFinite(it.shareAlreadyCorrect) ? it.shareAlreadyCorrect : null,
+            ],
           );
         }
       }
-    })();
+      return true;
+    });
   }
 
   /** A stored control arm, or null. */
-  control(key: string): ArmResult | null {
-    const row = this.db.prepare('SELECT arm FROM controls WHERE key = ?').pluck().get(key) as string | undefined;
-    return row === undefined ? null : checkArmResult(JSON.parse(row), `${this.file} (control ${key})`);
+  async control(key: string): Promise<ArmResult | null> {
+    const row = (await this.db.all<{ arm: string }>('SELECT arm FROM controls WHERE key = ?', [key]))[0];
+    return row === undefined ? null : checkArmResult(JSON.parse(row.arm), `${this.shown} (control ${key})`);
   }
 
-  controlKeys(): Set<string> {
-    return new Set(this.db.prepare('SELECT key FROM controls').pluck().all() as string[]);
+  async controlKeys(): Promise<Set<string>> {
+    return new Set((await this.db.all<{ key: string }>('SELECT key FROM controls')).map((r) => r.key));
   }
 
-  recordFailure(key: string, label: string, message: string, seconds: number | null): void {
-    this.db
-      .prepare('INSERT INTO failures (cell_key, label, message, seconds, failed_at) VALUES (?, ?, ?, ?, ?)')
-      .run(key, label, message, seconds, new Date().toISOString());
+  async recordFailure(key: string, label: string, message: string, seconds: number | null): Promise<void> {
+    await this.db.run('INSERT INTO failures (cell_key, label, message, seconds, failed_at) VALUES (?, ?, ?, ?, ?)', [
+      key,
+      label,
+      message,
+      seconds,
+      now(),
+    ]);
   }
 
-  recordModel(key: string, config: ModelConfig, folder: string, seconds: number | null): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO models (key, config, path, seconds, finished_at) VALUES (?, ?, ?, ?, ?)')
-      .run(key, JSON.stringify(config), folder, seconds, new Date().toISOString());
+  /** Records a trained initial model; in PostgreSQL its folder's files too, so that other machines use it. */
+  recordModel(key: string, config: ModelConfig, folder: string, seconds: number | null): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.run(
+        'INSERT INTO models (key, config, path, seconds, finished_at) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (key) DO UPDATE SET config = excluded.config, path = excluded.path, seconds = excluded.seconds, ' +
+          'finished_at = excluded.finished_at',
+        [key, JSON.stringify(config), folder, seconds, now()],
+      );
+      if (this.db.dialect !== 'postgres') return;
+      await tx.run('DELETE FROM model_files WHERE model_key = ?', [key]);
+      for (const name of readdirSync(folder))
+        await tx.run('INSERT INTO model_files (model_key, name, bytes) VALUES (?, ?, ?)', [
+          key,
+          name,
+          readFileSync(path.join(folder, name)),
+        ]);
+    });
   }
 
-  cells(): StoredCell[] {
-    const rows = this.db.prepare('SELECT key, model_key, label, config, result, seconds, finished_at FROM cells ORDER BY rowid').all() as {
+  /**
+   * Writes a model another machine trained into `folder` (atomically, from the database's copy);
+   * resolves to false when the store has no files of it (SQLite keeps models next to the file only).
+   */
+  async fetchModel(key: string, folder: string): Promise<boolean> {
+    if (this.db.dialect !== 'postgres') return false;
+    const files = await this.db.all<{ name: string; bytes: Buffer }>('SELECT name, bytes FROM model_files WHERE model_key = ?', [key]);
+    if (files.length === 0) return false;
+    await writeOutputFolder(folder, true, async (staging) => {
+      for (const f of files) await writeFile(path.join(staging, f.name), f.bytes);
+    });
+    return true;
+  }
+
+  async cells(): Promise<StoredCell[]> {
+    const order = this.db.dialect === 'postgres' ? 'seq' : 'rowid';
+    const rows = await this.db.all<{
       key: string;
       model_key: string;
       label: string;
@@ -289,7 +333,7 @@ export class ResultStore {
       result: string;
       seconds: number;
       finished_at: string;
-    }[];
+    }>(`SELECT key, model_key, label, config, result, seconds, finished_at FROM cells ORDER BY ${order}`);
     return rows.map((r) => {
       const config = JSON.parse(r.config) as CellConfig;
       return {
@@ -298,7 +342,7 @@ export class ResultStore {
         label: r.label,
         config,
         spec: parseStrategy(config.strategy),
-        result: checkRepairDoc(JSON.parse(r.result), `${this.file} (cell ${r.key})`),
+        result: checkRepairDoc(JSON.parse(r.result), `${this.shown} (cell ${r.key})`),
         seconds: r.seconds,
         finishedAt: r.finished_at,
       };
@@ -306,24 +350,38 @@ export class ResultStore {
   }
 
   /** Failed attempts of cells that are still not done, newest first. */
-  openFailures(): StoredFailure[] {
-    return (
-      this.db
-        .prepare('SELECT cell_key, label, message, failed_at FROM failures WHERE cell_key NOT IN (SELECT key FROM cells) ORDER BY id DESC')
-        .all() as {
-        cell_key: string;
-        label: string;
-        message: string;
-        failed_at: string;
-      }[]
-    ).map((r) => ({ key: r.cell_key, label: r.label, message: r.message, failedAt: r.failed_at }));
+  async openFailures(): Promise<StoredFailure[]> {
+    const rows = await this.db.all<{ cell_key: string; label: string; message: string; failed_at: string }>(
+      'SELECT cell_key, label, message, failed_at FROM failures WHERE cell_key NOT IN (SELECT key FROM cells) ORDER BY id DESC',
+    );
+    return rows.map((r) => ({ key: r.cell_key, label: r.label, message: r.message, failedAt: r.failed_at }));
   }
 
-  count(table: 'cells' | 'iterations' | 'models' | 'controls' | 'failures' | 'runs'): number {
-    return this.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  async count(table: Table): Promise<number> {
+    return Number((await this.db.all<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+const now = (): string => new Date().toISOString();
+
+/** The keys of the cells a store holds, for a plan (`mode experiment --dry-run`): none where there is no store yet; nothing is written. */
+export async function storedCellKeys(store: string): Promise<Set<string>> {
+  const location = storeLocation(store);
+  if (location.kind === 'sqlite') {
+    if (!existsSync(location.file)) return new Set();
+  } else {
+    const { connection, tables } = await openPostgres(location.url, location.shown, true);
+    await connection.close();
+    if (!tables.includes('meta')) return new Set();
+  }
+  const opened = await ResultStore.open(store, { readonly: true });
+  try {
+    return await opened.doneKeys();
+  } finally {
+    await opened.close();
   }
 }

@@ -7,9 +7,10 @@ import path from 'node:path';
 import type { ClassSubset } from './class-subset.js';
 import { expandCells, hashKey, type Cell, type CellFilter, type ExperimentConfig } from './experiment-config.js';
 import { unavailableDataset } from './presets.js';
-import { ResultStore } from './store.js';
+import { describeStore, storeWorkFolder } from './store-location.js';
 
 export interface SweepPlan {
+  /** The store as messages name it (no password). */
   readonly store: string;
   /** Every cell of the experiment that can run here. */
   readonly cells: readonly Cell[];
@@ -25,8 +26,11 @@ export interface SweepPlan {
   readonly modelsToTrain: number;
 }
 
-/** Where a store keeps its initial models (`<store>.models/<key>/`) and class-subset data (`<store>.models/data/<key>/`). */
-export const modelsFolder = (store: string): string => `${path.resolve(store)}.models`;
+/**
+ * Where a store keeps its initial models (`<folder>/<key>/`) and class-subset data (`<folder>/data/<key>/`) on
+ * this machine: `<file>.models` for SQLite, a folder of the user's cache for PostgreSQL (storeWorkFolder).
+ */
+export const modelsFolder = (store: string): string => storeWorkFolder(store);
 export const modelFolder = (store: string, key: string): string => path.join(modelsFolder(store), key);
 export const dataFolder = (store: string, dataset: string, k: ClassSubset): string =>
   path.join(modelsFolder(store), 'data', hashKey({ kind: 'class-subset', dataset, k }));
@@ -46,36 +50,26 @@ function partition(
 }
 
 export interface PlanOptions {
-  /** Keys of the cells the store holds (read from the store when not given). */
+  /** Keys of the cells the store holds (none when not given). */
   readonly doneKeys?: ReadonlySet<string>;
   readonly where?: CellFilter;
   /** Whether a file exists (installed datasets, trained models); the file system's by default. */
   readonly exists?: (file: string) => boolean;
 }
 
-/** The plan of a sweep against a store, without running anything (the store is only read, when it exists). */
+/** The plan of a sweep against a store that holds `doneKeys`, without running anything. */
 export function planSweep(config: ExperimentConfig, store: string, options: PlanOptions = {}): SweepPlan {
   const exists = options.exists ?? existsSync;
   const all = expandCells(config);
   const where = options.where;
   const chosen = where === undefined ? all : all.filter((c) => where(c));
   const { runnable, skipped } = partition(chosen, exists);
-  let done = options.doneKeys;
-  if (done === undefined) {
-    if (exists(store)) {
-      const s = ResultStore.open(store, { readonly: true });
-      try {
-        done = s.doneKeys();
-      } finally {
-        s.close();
-      }
-    } else done = new Set();
-  }
+  const done = options.doneKeys ?? new Set<string>();
   const missing = runnable.filter((c) => !done.has(c.key));
   const models = new Set(missing.map((c) => c.modelKey));
   const modelsToTrain = [...models].filter((k) => !exists(path.join(modelFolder(store, k), 'manifest.json'))).length;
   return {
-    store,
+    store: describeStore(store),
     cells: runnable,
     skipped,
     excluded: all.length - chosen.length,

@@ -2,7 +2,8 @@
  * The sweep's store writer: records what the workers finish (trained models, cells with the control
  * arm they computed, failures) in the result store, keeps the counts, and tells the progress events.
  * A cell is written in one transaction (ResultStore.recordCell); one that cannot be written is
- * recorded as failed, so it runs again next time.
+ * recorded as failed, so it runs again next time. Writes are asynchronous (the store may be a
+ * database server); the counts change at once.
  */
 import type { Cell, ModelConfig } from './experiment-config.js';
 import type { ResultStore } from './store.js';
@@ -43,6 +44,8 @@ export class SweepWriter {
   done = 0;
   readonly failures: { key: string; label: string; message: string }[] = [];
   private running = 0;
+  private readonly pending: Promise<void>[] = [];
+  private writeError: unknown;
 
   constructor(
     private readonly store: ResultStore,
@@ -58,8 +61,8 @@ export class SweepWriter {
     return { total: this.total, done: this.done, running: this.running, failed, left: this.total - this.done - failed };
   }
 
-  modelTrained(key: string, model: ModelConfig, dir: string, label: string, seconds: number): void {
-    this.store.recordModel(key, model, dir, seconds);
+  async modelTrained(key: string, model: ModelConfig, dir: string, label: string, seconds: number): Promise<void> {
+    await this.store.recordModel(key, model, dir, seconds);
     this.emit({ type: 'model-done', key, label, seconds });
   }
 
@@ -72,11 +75,11 @@ export class SweepWriter {
     this.emit({ type: 'cell-start', cell, counts: this.counts() });
   }
 
-  /** A started cell ended: stores it (and the control it computed), or records why it failed. Returns whether it is stored. */
-  finishCell(cell: Cell, outcome: Outcome): boolean {
+  /** A started cell ended: stores it (and the control it computed), or records why it failed. Resolves to whether it is stored. */
+  async finishCell(cell: Cell, outcome: Outcome): Promise<boolean> {
     this.running -= 1;
     if (outcome.type !== 'done' || outcome.json === undefined) {
-      this.failCell(
+      await this.failCell(
         cell,
         outcome.type === 'done' ? 'the worker sent no result' : outcome.message,
         outcome.type === 'failed' ? outcome.seconds : null,
@@ -85,7 +88,7 @@ export class SweepWriter {
     }
     try {
       const control = outcome.control === undefined ? {} : { control: { key: cell.controlKey, arm: outcome.control } };
-      this.store.recordCell({
+      await this.store.recordCell({
         key: cell.key,
         modelKey: cell.modelKey,
         label: cell.label,
@@ -95,7 +98,7 @@ export class SweepWriter {
         ...control,
       });
     } catch (error) {
-      this.failCell(cell, `could not store the result: ${(error as Error).message}`, outcome.seconds);
+      await this.failCell(cell, `could not store the result: ${(error as Error).message}`, outcome.seconds);
       return false;
     }
     this.done += 1;
@@ -103,11 +106,19 @@ export class SweepWriter {
     return true;
   }
 
-  /** Records a failed cell (it is not done, so the same sweep runs it again). */
-  failCell(cell: Cell, message: string, seconds: number | null): void {
+  /** Records a failed cell (it is not done, so the same sweep runs it again); flush() waits for the record. */
+  failCell(cell: Cell, message: string, seconds: number | null): Promise<void> {
     this.failures.push({ key: cell.key, label: cell.label, message });
-    this.store.recordFailure(cell.key, cell.label, message, seconds);
+    const written = this.store.recordFailure(cell.key, cell.label, message, seconds);
+    this.pending.push(written.catch((error: unknown) => void (this.writeError ??= error)));
     this.emit({ type: 'cell-failed', cell, message, counts: this.counts(), etaSeconds: this.eta() });
+    return written;
+  }
+
+  /** Waits for the failure records written so far; rejects with the first that could not be written. */
+  async flush(): Promise<void> {
+    await Promise.all(this.pending);
+    if (this.writeError !== undefined) throw this.writeError;
   }
 
   private eta(): number | null {

@@ -9,10 +9,10 @@
  * is recorded as failed (not done) and the sweep goes on. Rerunning the same sweep runs only the
  * cells the store does not hold.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModeError, oneOf } from '../core/errors.js';
+import { oneOf } from '../core/errors.js';
 import { ENGINE_NAMES } from '../engine/index.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import { describeClassSubset, materializeClassSubset } from './class-subset.js';
@@ -25,7 +25,7 @@ import { runPool, type Outcome } from './worker-pool.js';
 import type { WorkerTask } from './worker.js';
 
 export interface SweepOptions {
-  /** Path of the SQLite result store (created when absent). */
+  /** The result store: an SQLite file (created when absent) or a postgres:// URL (store-location.ts). */
   readonly store: string;
   /** Worker processes (at least 1). */
   readonly workers: number;
@@ -41,49 +41,6 @@ export interface SweepResult {
   readonly ran: number;
   readonly failed: readonly { readonly key: string; readonly label: string; readonly message: string }[];
   readonly seconds: number;
-}
-
-/** One sweep at a time per store: a lock file holding the owner's pid (a dead owner's lock is taken over). */
-function acquireLock(store: string): () => void {
-  const lock = `${path.resolve(store)}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      return () => {
-        try {
-          if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
-        } catch {
-          // already gone
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(lock, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new ModeError(
-          'usage',
-          `result store ${store} is in use by a running sweep (process ${owner}); wait for it to finish, ` +
-            `or delete ${lock} if that process is not a mode experiment`,
-        );
-      }
-      unlinkSync(lock);
-    }
-  }
-  throw new ModeError('io', `cannot take the lock ${lock}; delete it if no sweep is running`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process nobody has reaped yet (a zombie) still answers signal 0: on Linux, ask /proc.
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 /** Staging folders a killed sweep left behind (writeOutputFolder's `.NAME.partial-*`). */
@@ -127,16 +84,17 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
   const started = performance.now();
   const emit = options.onEvent ?? (() => {});
   const storeFile = options.store;
-  const release = acquireLock(storeFile);
-  const store = ResultStore.open(storeFile);
+  const store = await ResultStore.open(storeFile);
+  let release: (() => Promise<void>) | null = null;
   try {
+    release = await store.lock();
     const plan = planSweep(config, storeFile, {
-      doneKeys: store.doneKeys(),
+      doneKeys: await store.doneKeys(),
       ...(options.where === undefined ? {} : { where: options.where }),
     });
     removeStaleStaging(modelsFolder(storeFile));
     removeStaleStaging(path.join(modelsFolder(storeFile), 'data'));
-    store.recordRun(config, plan.cells.length);
+    await store.recordRun(config, plan.cells.length);
     const workerCount = Math.min(Math.max(1, Math.floor(options.workers)), plan.missing.length);
     emit({ type: 'plan', plan, workers: workerCount });
     if (plan.missing.length === 0) return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000 };
@@ -147,15 +105,15 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     for (const [key, model] of modelOf) {
       const spec = specOf(model);
       if (spec instanceof Error) models.set(key, { status: 'failed', message: `class subset data: ${spec.message}` });
-      else models.set(key, existsSync(path.join(modelFolder(storeFile, key), 'manifest.json')) ? { status: 'ready' } : { status: 'train' });
+      else models.set(key, (await haveModel(store, storeFile, key)) ? { status: 'ready' } : { status: 'train' });
     }
-    const scheduler = new SweepScheduler({ cells: plan.missing, models, storedControls: store.controlKeys() });
+    const scheduler = new SweepScheduler({ cells: plan.missing, models, storedControls: await store.controlKeys() });
     const writer = new SweepWriter(store, plan.missing.length, emit, started);
-    for (const failure of scheduler.failedAtStart()) writer.failCell(failure.cell, failure.message, null);
+    for (const failure of scheduler.failedAtStart()) void writer.failCell(failure.cell, failure.message, null);
 
-    const taskOf = (job: Job): WorkerTask => {
+    const taskOf = async (job: Job): Promise<WorkerTask> => {
       if (job.kind === 'cell') {
-        const control = job.control === 'stored' ? store.control(job.cell.controlKey) : null;
+        const control = job.control === 'stored' ? await store.control(job.cell.controlKey) : null;
         return {
           type: 'repair',
           modelDir: modelFolder(storeFile, job.cell.modelKey),
@@ -177,17 +135,17 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       };
       return { type: 'train', config: trainConfig, dir: modelFolder(storeFile, job.modelKey) };
     };
-    const finished = (job: Job, outcome: Outcome): void => {
+    const finished = async (job: Job, outcome: Outcome): Promise<void> => {
       if (job.kind === 'train') {
         const model = modelOf.get(job.modelKey)!;
         if (outcome.type === 'done')
-          writer.modelTrained(job.modelKey, model, modelFolder(storeFile, job.modelKey), modelLabel(model), outcome.seconds);
+          await writer.modelTrained(job.modelKey, model, modelFolder(storeFile, job.modelKey), modelLabel(model), outcome.seconds);
         else writer.modelFailed(job.modelKey, modelLabel(model), outcome.message);
         const failures = scheduler.trained(job.modelKey, outcome.type === 'done' ? { ok: true } : { ok: false, message: outcome.message });
-        for (const failure of failures) writer.failCell(failure.cell, failure.message, null);
+        for (const failure of failures) await writer.failCell(failure.cell, failure.message, null);
         return;
       }
-      scheduler.cellFinished(job, writer.finishCell(job.cell, outcome));
+      scheduler.cellFinished(job, await writer.finishCell(job.cell, outcome));
     };
 
     await runPool<Job>(
@@ -202,11 +160,11 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
         busy: () => scheduler.busy,
         // Work that can never start (cells waiting on models that are not coming) ends the sweep.
         idle: () => {
-          for (const cell of scheduler.stuck()) writer.failCell(cell, 'its initial model is not available', null);
+          for (const cell of scheduler.stuck()) void writer.failCell(cell, 'its initial model is not available', null);
         },
         // Workers that cannot even start (no engine) would be respawned forever: fail what is left instead.
         cannotStart: (reason) => {
-          for (const cell of scheduler.abandon().cells) writer.failCell(cell, reason, null);
+          for (const cell of scheduler.abandon().cells) void writer.failCell(cell, reason, null);
         },
       },
       {
@@ -218,9 +176,20 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
         onReady: (engine) => store.claimEngine(engine),
       },
     );
+    await writer.flush();
     return { plan, ran: writer.done, failed: writer.failures, seconds: (performance.now() - started) / 1000 };
   } finally {
-    store.close();
-    release();
+    await release?.();
+    await store.close();
   }
+}
+
+/**
+ * Whether a model is on this machine, or in the store's database (a PostgreSQL store shares the
+ * models one machine trained: they are fetched into this machine's folder).
+ */
+async function haveModel(store: ResultStore, storeFile: string, key: string): Promise<boolean> {
+  const folder = modelFolder(storeFile, key);
+  if (existsSync(path.join(folder, 'manifest.json'))) return true;
+  return store.fetchModel(key, folder);
 }

@@ -20,12 +20,16 @@ const MAX_START_FAILURES = 3;
 /** A worker's answer to a request: its reply, or the crash that ended it mid-request. */
 export type Outcome = Extract<WorkerReply, { type: 'done' | 'failed' }> | { readonly type: 'crashed'; readonly message: string };
 
-/** What the pool works through. `next` may return null while work is still running elsewhere. */
+/**
+ * What the pool works through. `next` may return null while work is still running elsewhere. A
+ * request may be built asynchronously (read from the store), and a piece of work counts as running
+ * until the promise `finished` returns settles (its result is written).
+ */
 export interface PoolSource<T> {
   /** The next piece of work and its request, or null when nothing can start now. */
-  next(): { readonly work: T; readonly task: WorkerTask } | null;
+  next(): { readonly work: T; readonly task: WorkerTask | Promise<WorkerTask> } | null;
   /** A piece of work ended. */
-  finished(work: T, outcome: Outcome): void;
+  finished(work: T, outcome: Outcome): void | Promise<void>;
   /** Whether work is left (queued or running): the pool ends when there is none. */
   busy(): boolean;
   /** Called when no worker is busy and nothing can start: the source fails what can never run. */
@@ -40,8 +44,8 @@ export interface PoolOptions {
   readonly engine: string;
   /** Intra-op threads per worker (the torch engine's; wasm keeps its default). */
   readonly threads: number;
-  /** A worker is ready on this engine; throwing here (an engine the store refuses) stops the pool with that error. */
-  readonly onReady: (engine: string) => void;
+  /** A worker is ready on this engine; failing here (an engine the store refuses) stops the pool with that error. */
+  readonly onReady: (engine: string) => void | Promise<void>;
 }
 
 interface Slot<T> {
@@ -58,18 +62,42 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
   let nextId = 0;
   let startFailures = 0;
   let fatal: Error | null = null;
+  /** Results being written: the pool is not idle while one is. */
+  let writing = 0;
   await new Promise<void>((resolve) => {
     const dispatch = (): void => {
       for (const slot of slots) {
         if (!slot.ready || slot.job !== null || slot.exited || fatal !== null) continue;
         const next = source.next();
         if (next === null) break;
-        slot.job = { id: nextId++, work: next.work };
-        const request: WorkerRequest = { ...next.task, id: slot.job.id };
-        slot.child.send(request);
+        const job = { id: nextId++, work: next.work };
+        slot.job = job;
+        Promise.resolve(next.task).then(
+          (task) => {
+            if (slot.job === job && !slot.exited) slot.child.send({ ...task, id: job.id } satisfies WorkerRequest);
+          },
+          (error: unknown) => {
+            if (slot.job !== job) return;
+            slot.job = null;
+            finish(job.work, { type: 'failed', id: job.id, message: `could not prepare the job: ${(error as Error).message}`, seconds: 0 });
+          },
+        );
       }
-      if (fatal === null && slots.every((s) => s.job === null)) source.idle();
-      if (fatal !== null || !source.busy()) resolve();
+      if (fatal === null && writing === 0 && slots.every((s) => s.job === null)) source.idle();
+      if (fatal !== null || (writing === 0 && !source.busy())) resolve();
+    };
+    /** Hands an outcome to the source and dispatches again once the source has taken it in. */
+    const finish = (work: T, outcome: Outcome): void => {
+      writing += 1;
+      Promise.resolve()
+        .then(() => source.finished(work, outcome))
+        .catch((error: unknown) => {
+          fatal ??= error instanceof Error ? error : new Error(String(error));
+        })
+        .finally(() => {
+          writing -= 1;
+          dispatch();
+        });
     };
     const spawn = (): void => {
       const child = fork(WORKER_SCRIPT, [options.engine, String(options.threads)], {
@@ -88,16 +116,28 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
       });
       child.on('message', (reply: WorkerReply) => {
         if (reply.type === 'ready') {
-          try {
-            options.onReady(reply.engine);
-            slot.ready = true;
-          } catch (error) {
-            fatal = error instanceof Error ? error : new Error(String(error));
-          }
-        } else if (slot.job !== null && slot.job.id === reply.id) {
+          writing += 1;
+          Promise.resolve()
+            .then(() => options.onReady(reply.engine))
+            .then(
+              () => {
+                slot.ready = true;
+              },
+              (error: unknown) => {
+                fatal ??= error instanceof Error ? error : new Error(String(error));
+              },
+            )
+            .finally(() => {
+              writing -= 1;
+              dispatch();
+            });
+          return;
+        }
+        if (slot.job !== null && slot.job.id === reply.id) {
           const { work } = slot.job;
           slot.job = null;
-          source.finished(work, reply);
+          finish(work, reply);
+          return;
         }
         dispatch();
       });
@@ -108,7 +148,7 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
         const job = slot.job;
         slot.job = null;
         const tail = slot.stderr.at(-1);
-        if (job !== null) source.finished(job.work, { type: 'crashed', message: `worker ${why}${tail === undefined ? '' : `: ${tail}`}` });
+        if (job !== null) finish(job.work, { type: 'crashed', message: `worker ${why}${tail === undefined ? '' : `: ${tail}`}` });
         if (!slot.ready) startFailures += 1;
         if (startFailures >= MAX_START_FAILURES)
           source.cannotStart(`workers cannot start (${why}${tail === undefined ? '' : `: ${tail}`})`);

@@ -14,6 +14,7 @@ import {
 } from '../../experiment/experiment-config.js';
 import { PRESET_NAMES, presetConfig } from '../../experiment/presets.js';
 import { planSweep, type SweepPlan } from '../../experiment/sweep-plan.js';
+import { storedCellKeys } from '../../experiment/store.js';
 import type { SweepEvent } from '../../experiment/sweep-writer.js';
 import { runSweep, type SweepResult } from '../../experiment/sweep.js';
 import { intOption, printJson, type GlobalOptions } from '../common.js';
@@ -38,7 +39,11 @@ export function registerExperiment(program: Command): void {
     .option('--config <file>', 'experiment config, JSON or YAML')
     .option('--preset <name>', `a named experiment: ${PRESET_NAMES.join(' | ')}`)
     .option('--seeds <n>', "run seeds 1..N (replaces the config's seeds)", intOption('--seeds', 1))
-    .option('--store <file>', 'SQLite result store (default: runs/NAME.sqlite); rerunning with the same store runs only the missing cells')
+    .option(
+      '--store <file|url>',
+      'result store: an SQLite file (default: runs/NAME.sqlite) or a PostgreSQL database (postgres://user:pass@host:port/db, or ' +
+        '`postgres` for the PG* variables); rerunning with the same store runs only the missing cells',
+    )
     .option(
       '--workers <n>',
       `worker processes (default: the number of cores, ${os.availableParallelism()} here)`,
@@ -60,7 +65,7 @@ export function registerExperiment(program: Command): void {
       const where = flags.where.length === 0 ? undefined : parseWhere(flags.where, expandCells(config));
       const filter = where === undefined ? {} : { where };
       if (flags.dryRun === true) {
-        const plan = planSweep(config, store, filter);
+        const plan = planSweep(config, store, { ...filter, doneKeys: await storedCellKeys(store) });
         if (globals.json === true) printJson(planSummary(plan));
         else process.stdout.write(formatPlan(plan) + '\n');
         return;
@@ -86,7 +91,7 @@ export function registerExperiment(program: Command): void {
         throw new ModeError(
           'model',
           `${result.failed.length} of ${result.plan.missing.length} cells failed (first: ${first.label}: ${first.message}); ` +
-            `they are recorded as failed in ${store}, and the same command runs them again`,
+            `they are recorded as failed in ${result.plan.store}, and the same command runs them again`,
         );
       }
     });

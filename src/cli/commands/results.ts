@@ -29,7 +29,7 @@ export function registerResults(program: Command): void {
       "the slides' table from an experiment store: mean ± 95% CI across seeds, paired tests vs the control, Holm, " +
         'Friedman, layer selection vs none',
     )
-    .requiredOption('--store <file>', 'SQLite result store of `mode experiment`')
+    .requiredOption('--store <file|url>', 'result store of `mode experiment`: an SQLite file or a postgres:// URL')
     .option('--format <format>', RESULTS_FORMATS.join(' | '), 'table')
     .option(
       '--by <dims>',
@@ -48,30 +48,30 @@ export function registerResults(program: Command): void {
       (v: string, prev: string[]) => [...prev, v],
       [],
     )
-    .action((flags: ResultsFlags, command: Command) => {
+    .action(async (flags: ResultsFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const format = globals.json === true ? 'json' : oneOf('format', flags.format, RESULTS_FORMATS);
       const measure = oneOf('measure', flags.measure, MEASURES);
-      const store = ResultStore.open(flags.store, { readonly: true });
+      const store = await ResultStore.open(flags.store, { readonly: true });
+      const shown = store.shown;
       let cells: StoredCell[];
       let failures: number;
       try {
-        cells = store.cells();
-        failures = store.openFailures().length;
+        cells = await store.cells();
+        failures = (await store.openFailures()).length;
       } finally {
-        store.close();
+        await store.close();
       }
-      if (cells.length === 0)
-        throw usageError(`${flags.store} holds no finished cells yet; run \`mode experiment --store ${flags.store}\` first`);
+      if (cells.length === 0) throw usageError(`${shown} holds no finished cells yet; run \`mode experiment --store ${shown}\` first`);
       if (flags.where.length > 0) {
         const where = parseWhere(flags.where, cells);
         cells = cells.filter(where);
-        if (cells.length === 0) throw usageError(`no finished cell of ${flags.store} has all of ${flags.where.join(' and ')}`);
+        if (cells.length === 0) throw usageError(`no finished cell of ${shown} has all of ${flags.where.join(' and ')}`);
       }
       const by = flags.by === undefined ? defaultBy(cells) : parseBy(flags.by);
       const results = summarizeResults(cells, { by, measure, reference: flags.reference === 'none' ? null : flags.reference });
       if (format === 'json') {
-        printJson({ store: flags.store, failedCells: failures, ...results });
+        printJson({ store: shown, failedCells: failures, ...results });
         return;
       }
       if (format === 'csv') {

@@ -34,7 +34,7 @@ export function registerServe(program: Command): void {
     .description('serve the report live over HTTP (127.0.0.1 by default), updating while a sweep writes the store')
     .requiredOption(
       '--from <path>',
-      'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the .sqlite store of `mode experiment`',
+      'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)',
     )
     .option('--port <n>', 'TCP port (0: any free port)', intOption('--port', 0, 65535), DEFAULT_PORT)
     .option('--host <address>', 'address to listen on', DEFAULT_HOST)
@@ -92,7 +92,7 @@ async function serveReport(from: string, options: ServeOptions): Promise<Server>
     });
     return reportHtml(content, { chartLibrary: chartLibrary(), live: { stateUrl: STATE_PATH, version, intervalMs: POLL_INTERVAL_MS } });
   };
-  await page(sourceVersion(source));
+  await page(await sourceVersion(source));
   const send = (response: ServerResponse, status: number, type: string, body: string): void => {
     // connection: close, so no client reuses a kept-alive socket the server has timed out (a page
     // polls every few seconds; a connection is cheap on loopback).
@@ -107,8 +107,10 @@ async function serveReport(from: string, options: ServeOptions): Promise<Server>
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'only GET\n');
-    if (url.pathname === STATE_PATH) return send(response, 200, 'application/json', JSON.stringify({ version: sourceVersion(source) }));
-    if (url.pathname === '/' || url.pathname === '/index.html') return send(response, 200, 'text/html', await page(sourceVersion(source)));
+    if (url.pathname === STATE_PATH)
+      return send(response, 200, 'application/json', JSON.stringify({ version: await sourceVersion(source) }));
+    if (url.pathname === '/' || url.pathname === '/index.html')
+      return send(response, 200, 'text/html', await page(await sourceVersion(source)));
     return send(response, 404, 'text/plain', `no page at ${url.pathname}; the report is at /\n`);
   };
   const server = createServer((request, response) => {

@@ -1,0 +1,81 @@
+/**
+ * `mode experiment`, `mode results` and `mode report` on a PostgreSQL store (a real server started
+ * here, on loopback): the same grid gives the same rows as in SQLite, a rerun runs nothing, and a bad
+ * store is one line. Skipped where PostgreSQL is not installed, except under CI.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { startPostgres, type PostgresServer } from '../experiment/postgres-harness.js';
+import { cliHarness } from './cli-harness.js';
+
+const { tmp, mode } = cliHarness('mode-postgres-');
+// Each store's models go to this test's folder, not the user's cache.
+process.env.MODE_CACHE = path.join(tmp, 'cache');
+
+/** 2 seeds x 2 strategies of a tiny MLP on 3 synthetic classes (as in experiment.test.ts). */
+const TINY = {
+  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'],
+  models: ['mlp'],
+  trainSizes: [{ train: 400, validation: 200, pool: 400 }],
+  epochs: [3],
+  seeds: 2,
+  strategies: ['mode', 'targeted-random'],
+  batches: [20],
+  iterations: [2],
+  theta: 1,
+  earlyStop: false,
+};
+
+let server: PostgresServer | null = null;
+before(async () => {
+  server = await startPostgres();
+});
+after(() => server?.stop());
+
+const CELLS = 'SELECT key, model_key, label, config, result FROM cells ORDER BY key';
+const ITERATIONS =
+  'SELECT cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, share_already_correct FROM iterations ' +
+  'ORDER BY cell_key, arm, iteration';
+
+test('a sweep into PostgreSQL writes the rows the same sweep writes into SQLite; results and report read it', async (t) => {
+  if (server === null) return t.skip('PostgreSQL is not installed here');
+  const url = await server.createDatabase('tiny');
+  const config = path.join(tmp, 'tiny.json');
+  writeFileSync(config, JSON.stringify(TINY));
+
+  const pg = mode('experiment', '--config', config, '--store', url, '--workers', '2');
+  assert.equal(pg.status, 0, pg.stderr);
+  assert.match(pg.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
+  assert.ok(!pg.stderr.includes(server.password) && !pg.stdout.includes(server.password), 'the password is never printed');
+  assert.match(pg.stderr, /4 cells: 0 already done in postgres:\/\/mode:\*\*\*@127\.0\.0\.1:\d+\/tiny, 4 to run/);
+  const sqlite = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--workers', '2');
+  assert.equal(sqlite.status, 0, sqlite.stderr);
+
+  // Same rows, but for where each machine keeps the model (repair.json's `model`).
+  const local = (row: Record<string, unknown>): unknown =>
+    typeof row.result === 'string' ? { ...row, result: row.result.replace(/"model":"[^"]*"/, '"model":"..."') } : row;
+  const db = new Database(path.join(tmp, 'tiny.sqlite'), { readonly: true });
+  for (const sql of [CELLS, ITERATIONS]) {
+    const fromPg: unknown[] = (await server.sql('tiny', sql.replace(/FROM (\w+)/, 'FROM mode.$1'))).rows.map(local);
+    assert.equal(fromPg.length, sql === CELLS ? 4 : 4 * 2 * 2);
+    assert.ok(isDeepStrictEqual(fromPg, (db.prepare(sql).all() as Record<string, unknown>[]).map(local)), `same seeds, same rows: ${sql}`);
+  }
+  db.close();
+
+  const rerun = mode('experiment', '--config', config, '--store', url, '--workers', '2');
+  assert.equal(rerun.status, 0, rerun.stderr);
+  assert.match(rerun.stdout, /^4 cells: 4 were already done, 0 ran, 0 failed/);
+
+  const tables = (store: string): string => mode('results', '--store', store).stdout.replace(/^.*tiny.*$/gm, '');
+  assert.equal(tables(url), tables('tiny.sqlite'));
+  const report = mode('report', '--from', url, '--out', 'report');
+  assert.equal(report.status, 0, report.stderr);
+
+  const bad = mode('results', '--store', `postgres://mode:wrong@127.0.0.1:${server.port}/tiny`);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^mode: PostgreSQL refused the credentials for postgres:\/\/mode:\*\*\*@127\.0\.0\.1:\d+\/tiny .*\n$/);
+});

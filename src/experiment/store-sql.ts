@@ -1,0 +1,24 @@
+/**
+ * The few SQL operations a result store needs, the same on SQLite and PostgreSQL: statements with `?`
+ * placeholders (the PostgreSQL connection numbers them), rows as plain objects, and transactions
+ * whose work may branch on what it reads (all or nothing).
+ */
+export type SqlValue = string | number | null | Buffer;
+
+export interface SqlRunner {
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface SqlConnection extends SqlRunner {
+  readonly dialect: 'sqlite' | 'postgres';
+  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** `?` to `$1, $2, ...` (our statements have no `?` inside literals). */
+export const numberPlaceholders = (sql: string): string => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
