@@ -13,6 +13,7 @@ import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 
 function buildProgram(): Command {
   const program = new Command();
@@ -40,6 +41,7 @@ function buildProgram(): Command {
   registerResults(program);
   registerReport(program);
   registerServe(program);
+  registerWorker(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
   return program;
 }

@@ -2,7 +2,8 @@
  * The PostgreSQL side of the result store: the same tables as the SQLite file, in their own schema
  * (`mode`) of the database the URL names (or the PG* environment variables), with the initial
  * models' files in the database too (model_files), so that workers on other machines use the model
- * one machine trained. A database that cannot be reached, refuses the credentials, or holds another
+ * one machine trained, and the queue's claims (which worker runs which job, and when it last said it
+ * was alive: queue.ts). A database that cannot be reached, refuses the credentials, or holds another
  * program's tables is refused with one line before anything is written.
  */
 import pg from 'pg';
@@ -39,11 +40,13 @@ CREATE TABLE iterations (
 CREATE TABLE failures (
   id BIGSERIAL PRIMARY KEY, cell_key TEXT NOT NULL, label TEXT NOT NULL, message TEXT NOT NULL, seconds DOUBLE PRECISION, failed_at TEXT NOT NULL
 );
+CREATE TABLE claims (job_id TEXT PRIMARY KEY, cell_key TEXT NOT NULL, worker TEXT NOT NULL, beat_at TIMESTAMPTZ NOT NULL DEFAULT now());
 `;
 
 const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
   all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numberPlaceholders(sql), [...params])).rows as T[],
   run: async (sql: string, params: readonly SqlValue[] = []) => (await client.query(numberPlaceholders(sql), [...params])).rowCount ?? 0,
+  raw: async (sql: string, params: readonly unknown[]) => client.query(sql, [...params]),
 });
 
 class PostgresConnection implements SqlConnection {
@@ -60,6 +63,10 @@ class PostgresConnection implements SqlConnection {
 
   run(sql: string, params?: readonly SqlValue[]): Promise<number> {
     return this.direct.run(sql, params);
+  }
+
+  raw(sql: string, params: readonly unknown[]): Promise<{ rows: unknown[] }> {
+    return this.direct.raw(sql, params);
   }
 
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
@@ -152,19 +159,32 @@ export async function createPostgresTables(connection: SqlConnection, meta: read
   });
 }
 
-/** One local sweep at a time per database: a session advisory lock, held on its own connection. */
-export async function lockPostgresStore(pool: pg.Pool, shown: string): Promise<() => Promise<void>> {
+/** A session advisory lock on its own connection (released with it, so a killed holder releases it too), or null when taken. */
+async function tryAdvisoryLock(pool: pg.Pool, id: number | string): Promise<(() => Promise<void>) | null> {
   const client = await pool.connect();
-  const got = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [SWEEP_LOCK])).rows[0]!.ok;
+  const key = typeof id === 'number' ? 'pg_try_advisory_lock($1)' : 'pg_try_advisory_lock(hashtextextended($1, 0))';
+  const got = (await client.query<{ ok: boolean }>(`SELECT ${key} AS ok`, [id])).rows[0]!.ok;
   if (!got) {
     client.release();
+    return null;
+  }
+  return async () => {
+    // Releasing the connection with the lock still held would leave it held in the pool: end it instead.
+    client.release(true);
+  };
+}
+
+/** A lock of a name (an initial model being trained) across every process on the database, or null when taken. */
+export const tryPostgresLock = (pool: pg.Pool, name: string): Promise<(() => Promise<void>) | null> => tryAdvisoryLock(pool, name);
+
+/** One local sweep at a time per database: a session advisory lock, held on its own connection. */
+export async function lockPostgresStore(pool: pg.Pool, shown: string): Promise<() => Promise<void>> {
+  const release = await tryAdvisoryLock(pool, SWEEP_LOCK);
+  if (release === null) {
     throw new ModeError(
       'usage',
       `result store ${shown} is in use by a running \`mode experiment\` (on this machine or another); wait for it to finish`,
     );
   }
-  return async () => {
-    await client.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK]).catch(() => undefined);
-    client.release();
-  };
+  return release;
 }

@@ -9,6 +9,8 @@ export interface SqlRunner {
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   /** Runs a statement; resolves to the number of rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs a statement written for this database as it is (PostgreSQL's `$1` placeholders): for a library sharing the transaction. */
+  raw(sql: string, params: readonly unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 export interface SqlConnection extends SqlRunner {

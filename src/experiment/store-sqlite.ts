@@ -44,6 +44,10 @@ class SqliteConnection implements SqlConnection {
     this.direct = {
       all: async <T>(sql: string, params: readonly SqlValue[] = []) => db.prepare(sql).all(...params) as T[],
       run: async (sql: string, params: readonly SqlValue[] = []) => db.prepare(sql).run(...params).changes,
+      raw: async (sql: string, params: readonly unknown[]) => {
+        const statement = db.prepare(sql);
+        return { rows: statement.reader ? statement.all(...params) : (statement.run(...params), []) };
+      },
     };
   }
 
@@ -59,6 +63,10 @@ class SqliteConnection implements SqlConnection {
 
   run(sql: string, params?: readonly SqlValue[]): Promise<number> {
     return this.serial(() => this.direct.run(sql, params));
+  }
+
+  raw(sql: string, params: readonly unknown[]): Promise<{ rows: unknown[] }> {
+    return this.serial(() => this.direct.raw(sql, params));
   }
 
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {

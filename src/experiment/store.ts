@@ -25,8 +25,8 @@ import { parseStrategy } from '../select/strategies.js';
 import type { CellConfig, CellSettings, ModelConfig } from './experiment-config.js';
 import { checkArmResult, checkRepairDoc, type ArmResult, type RepairDoc, type RepairDocInput } from './repair-doc.js';
 import { storeLocation } from './store-location.js';
-import { createPostgresTables, lockPostgresStore, openPostgres } from './store-postgres.js';
-import type { SqlConnection } from './store-sql.js';
+import { createPostgresTables, lockPostgresStore, openPostgres, tryPostgresLock } from './store-postgres.js';
+import type { SqlConnection, SqlRunner } from './store-sql.js';
 import { lockSqliteStore, openSqlite, refuse, SQLITE_SCHEMA } from './store-sqlite.js';
 
 const STORE_KIND = 'mode-experiment-store';
@@ -69,6 +69,13 @@ export interface StoredFailure {
 export interface StoreOptions {
   /** Open an existing store for reading only (`mode results`); nothing is created or written. */
   readonly readonly?: boolean;
+}
+
+interface StoreLocks {
+  /** One local sweep at a time; resolves to the release. */
+  readonly sweep: () => Promise<() => Promise<void>>;
+  /** A named lock, or null when another process holds it. */
+  readonly named: (name: string) => Promise<(() => Promise<void>) | null>;
 }
 
 type Table = 'cells' | 'iterations' | 'models' | 'controls' | 'failures' | 'runs';
@@ -131,9 +138,13 @@ async function openSqliteStore(file: string, readonly: boolean): Promise<ResultS
     await connection.close();
     throw error;
   }
-  return new ResultStore(connection, file, async () => {
-    const release = lockSqliteStore(file);
-    return async () => release();
+  return new ResultStore(connection, file, {
+    sweep: async () => {
+      const release = lockSqliteStore(file);
+      return async () => release();
+    },
+    // One machine, one sweep: its parent process orders the work.
+    named: async () => async () => undefined,
   });
 }
 
@@ -156,7 +167,10 @@ async function openPostgresStore(url: string | null, shown: string, readonly: bo
     await connection.close();
     throw error;
   }
-  return new ResultStore(connection, shown, () => lockPostgresStore(connection.pool, shown));
+  return new ResultStore(connection, shown, {
+    sweep: () => lockPostgresStore(connection.pool, shown),
+    named: (name) => tryPostgresLock(connection.pool, name),
+  });
 }
 
 export class ResultStore {
@@ -164,7 +178,7 @@ export class ResultStore {
     private readonly db: SqlConnection,
     /** The store as messages name it (a PostgreSQL URL without its password). */
     readonly shown: string,
-    private readonly takeLock: () => Promise<() => Promise<void>>,
+    private readonly locks: StoreLocks,
   ) {}
 
   /** Opens (or, for writing, creates) a store: an SQLite file, or a postgres:// URL; refuses anything that is not a store of this schema version. */
@@ -182,7 +196,12 @@ export class ResultStore {
 
   /** One local sweep at a time per store (a lock file, or a PostgreSQL advisory lock); resolves to its release. */
   lock(): Promise<() => Promise<void>> {
-    return this.takeLock();
+    return this.locks.sweep();
+  }
+
+  /** A lock of a name across every process on the store (an initial model being trained); null when another holds it. */
+  tryLock(name: string): Promise<(() => Promise<void>) | null> {
+    return this.locks.named(name);
   }
 
   async meta(): Promise<Record<string, string>> {
@@ -219,12 +238,19 @@ export class ResultStore {
     return new Set((await this.db.all<{ key: string }>('SELECT key FROM cells')).map((r) => r.key));
   }
 
+  /** Runs `work` in one transaction of the store's database (for a queue that commits with the results). */
+  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
   /**
-   * Writes a finished cell, its iterations and the control it computed in one transaction. A key
-   * already stored (the same cell finished by another worker) writes nothing: resolves to false.
+   * Writes a finished cell, its iterations and the control it computed in one transaction, with
+   * `within` (a queue's job completion) in the same one. A key already stored (the same cell finished
+   * by another worker) writes nothing but `within`: resolves to false.
    */
-  recordCell(record: CellRecord): Promise<boolean> {
+  recordCell(record: CellRecord, within?: (tx: SqlRunner) => Promise<void>): Promise<boolean> {
     return this.db.transaction(async (tx) => {
+      await within?.(tx);
       const inserted = await tx.run(
         'INSERT INTO cells (key, model_key, label, config, status, result, seconds, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
           'ON CONFLICT (key) DO NOTHING',

@@ -12,14 +12,11 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { oneOf } from '../core/errors.js';
-import { ENGINE_NAMES } from '../engine/index.js';
-import type { TrainConfigInput } from '../model/train-config.js';
-import { describeClassSubset, materializeClassSubset } from './class-subset.js';
-import { modelConfigOf, repairInputOf, type Cell, type CellFilter, type ExperimentConfig, type ModelConfig } from './experiment-config.js';
+import { modelConfigOf, type CellFilter, type ExperimentConfig } from './experiment-config.js';
 import { SweepScheduler, type Job, type ModelStart } from './scheduler.js';
 import { ResultStore } from './store.js';
-import { dataFolder, modelFolder, modelsFolder, planSweep, type SweepPlan } from './sweep-plan.js';
+import { modelFolder, modelsFolder, planSweep, type SweepPlan } from './sweep-plan.js';
+import { datasetSpecs, modelLabel, repairTask, trainTask } from './sweep-tasks.js';
 import { SweepWriter, type SweepEvent } from './sweep-writer.js';
 import { runPool, type Outcome } from './worker-pool.js';
 import type { WorkerTask } from './worker.js';
@@ -50,36 +47,6 @@ function removeStaleStaging(dir: string): void {
     if (name.startsWith('.') && name.includes('.partial-')) rmSync(path.join(dir, name), { recursive: true, force: true });
 }
 
-/** A model's label in progress lines: dataset, class subset, architecture and seed. */
-function modelLabel(m: ModelConfig): string {
-  const subset =
-    m.classSubset === null
-      ? ''
-      : typeof m.classSubset === 'number'
-        ? ` classes<${m.classSubset}`
-        : ` classes ${describeClassSubset(m.classSubset)}`;
-  return `${m.dataset}${subset} ${m.model} seed ${m.seed}`;
-}
-
-/**
- * Class-subset data, written once by the parent before any worker needs it, keyed by its folder: the
- * dataset spec each model trains on, or why its data could not be written.
- */
-async function datasetSpecs(cells: readonly Cell[], store: string): Promise<(m: ModelConfig) => string | Error> {
-  const specs = new Map<string, string | Error>();
-  for (const { config } of cells) {
-    if (config.classSubset === null) continue;
-    const dir = dataFolder(store, config.dataset, config.classSubset);
-    if (specs.has(dir)) continue;
-    try {
-      specs.set(dir, await materializeClassSubset(config.dataset, config.classSubset, dir));
-    } catch (error) {
-      specs.set(dir, error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-  return (m) => (m.classSubset === null ? m.dataset : specs.get(dataFolder(store, m.dataset, m.classSubset))!);
-}
-
 export async function runSweep(config: ExperimentConfig, options: SweepOptions): Promise<SweepResult> {
   const started = performance.now();
   const emit = options.onEvent ?? (() => {});
@@ -99,7 +66,10 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     emit({ type: 'plan', plan, workers: workerCount });
     if (plan.missing.length === 0) return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000 };
 
-    const specOf = await datasetSpecs(plan.missing, storeFile);
+    const specOf = await datasetSpecs(
+      plan.missing.map((c) => modelConfigOf(c.config)),
+      storeFile,
+    );
     const modelOf = new Map(plan.missing.map((c) => [c.modelKey, modelConfigOf(c.config)]));
     const models = new Map<string, ModelStart>();
     for (const [key, model] of modelOf) {
@@ -114,26 +84,9 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     const taskOf = async (job: Job): Promise<WorkerTask> => {
       if (job.kind === 'cell') {
         const control = job.control === 'stored' ? await store.control(job.cell.controlKey) : null;
-        return {
-          type: 'repair',
-          modelDir: modelFolder(storeFile, job.cell.modelKey),
-          input: repairInputOf(job.cell),
-          ...(control === null ? {} : { control }),
-        };
+        return repairTask(job.cell, modelFolder(storeFile, job.cell.modelKey), control);
       }
-      const m = modelOf.get(job.modelKey)!;
-      const trainConfig: TrainConfigInput = {
-        dataset: specOf(m) as string,
-        model: m.model,
-        epochs: m.epochs,
-        seed: m.seed,
-        scenarios: { ...m.scenario },
-        engine: oneOf('engine', options.engine, ENGINE_NAMES),
-        ...(m.sizes.train !== undefined ? { trainSize: m.sizes.train } : {}),
-        ...(m.sizes.validation !== undefined ? { validationSize: m.sizes.validation } : {}),
-        ...(m.sizes.pool !== undefined ? { poolSize: m.sizes.pool } : {}),
-      };
-      return { type: 'train', config: trainConfig, dir: modelFolder(storeFile, job.modelKey) };
+      return trainTask(modelOf.get(job.modelKey)!, specOf, options.engine, modelFolder(storeFile, job.modelKey));
     };
     const finished = async (job: Job, outcome: Outcome): Promise<void> => {
       if (job.kind === 'train') {

@@ -36,6 +36,8 @@ export interface PoolSource<T> {
   idle(): void;
   /** Workers cannot start: the source gives up on what is queued. */
   cannotStart(reason: string): void;
+  /** Receives the pool's dispatch, for a source whose work arrives later (a queue): it calls it when there is some. */
+  wakeWith?(wake: () => void): void;
 }
 
 export interface PoolOptions {
@@ -158,6 +160,7 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
       child.on('exit', (code, signal) => gone(signal !== null ? `killed by ${signal}` : `exited with code ${code}`));
       child.on('error', (error) => gone(`failed: ${error.message}`));
     };
+    source.wakeWith?.(dispatch);
     for (let i = 0; i < options.size; i++) spawn();
     // A source with nothing left to run resolves at once.
     dispatch();

@@ -15,6 +15,7 @@ import {
 import { PRESET_NAMES, presetConfig } from '../../experiment/presets.js';
 import { planSweep, type SweepPlan } from '../../experiment/sweep-plan.js';
 import { storedCellKeys } from '../../experiment/store.js';
+import { enqueueExperiment } from '../../experiment/queue.js';
 import type { SweepEvent } from '../../experiment/sweep-writer.js';
 import { runSweep, type SweepResult } from '../../experiment/sweep.js';
 import { intOption, printJson, type GlobalOptions } from '../common.js';
@@ -26,6 +27,7 @@ interface ExperimentFlags {
   store?: string;
   workers?: number;
   dryRun?: boolean;
+  enqueue?: boolean;
   where: string[];
 }
 
@@ -57,6 +59,10 @@ export function registerExperiment(program: Command): void {
       [],
     )
     .option('--dry-run', 'print the plan (cells, models, what is already done) and run nothing')
+    .option(
+      '--enqueue',
+      'queue the missing cells in the (PostgreSQL) store for `mode worker` on any number of machines, instead of running them here',
+    )
     .action(async (flags: ExperimentFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
@@ -68,6 +74,17 @@ export function registerExperiment(program: Command): void {
         const plan = planSweep(config, store, { ...filter, doneKeys: await storedCellKeys(store) });
         if (globals.json === true) printJson(planSummary(plan));
         else process.stdout.write(formatPlan(plan) + '\n');
+        return;
+      }
+      if (flags.enqueue === true) {
+        const queued = await enqueueExperiment(config, { store, ...filter });
+        if (globals.json === true) printJson({ ...planSummary(queued.plan), queued: queued.queued, alreadyQueued: queued.already });
+        else
+          process.stdout.write(
+            formatPlan(queued.plan) +
+              `\nqueued ${queued.queued} cells (${queued.already} were queued already); run on each machine: ` +
+              `mode worker --store ${queued.plan.store}\n`,
+          );
         return;
       }
       const reporter = sweepReporter({ quiet: globals.quiet === true, stream: process.stderr });

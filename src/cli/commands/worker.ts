@@ -1,0 +1,67 @@
+/** `mode worker`: runs the cells queued in a PostgreSQL store (`mode experiment --enqueue`) on this machine, until none is left. */
+import type { Command } from 'commander';
+import os from 'node:os';
+import { oneOf } from '../../core/errors.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES } from '../../engine/index.js';
+import { runQueueWorker, type QueueWorkerEvent } from '../../experiment/queue-worker.js';
+import { intOption, printJson, type GlobalOptions } from '../common.js';
+
+interface WorkerFlags {
+  store: string;
+  slots?: number;
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'run the cells queued in a PostgreSQL store (by `mode experiment --enqueue`) on this machine, until no cell is waiting or ' +
+        'running anywhere; start one on each machine',
+    )
+    .requiredOption(
+      '--store <url>',
+      'the PostgreSQL store holding the queue: postgres://user:pass@host:port/db, or `postgres` for the PG* variables',
+    )
+    .option(
+      '--slots <n>',
+      `cells run at once on this machine, one worker process each (default: the number of cores, ${os.availableParallelism()} here)`,
+      intOption('--slots', 1, 256),
+    )
+    .action(async (flags: WorkerFlags, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
+      const quiet = globals.quiet === true;
+      const result = await runQueueWorker({
+        store: flags.store,
+        slots: flags.slots ?? os.availableParallelism(),
+        engine,
+        onEvent: (event) => {
+          if (!quiet || event.type === 'warning') process.stderr.write(describe(event) + '\n');
+        },
+      });
+      if (globals.json === true) printJson(result);
+      else
+        process.stdout.write(
+          `worker ${result.worker}: ${result.ran} cells ran, ${result.failed} failed attempts, in ${result.seconds.toFixed(1)} s; the queue is empty\n`,
+        );
+    });
+}
+
+function describe(event: QueueWorkerEvent): string {
+  switch (event.type) {
+    case 'start':
+      return `mode worker ${event.worker}: ${event.slots} slot${event.slots === 1 ? '' : 's'}`;
+    case 'model-done':
+      return `model ${event.label} trained in ${event.seconds.toFixed(1)} s (stored for every machine)`;
+    case 'model-failed':
+      return `model ${event.label} FAILED: ${event.message}`;
+    case 'cell-done':
+      return `${event.label}: ${event.seconds.toFixed(1)} s${event.stored ? '' : ' (already stored by another worker)'}`;
+    case 'cell-failed':
+      return `${event.label}: FAILED: ${event.message} (given back to the queue)`;
+    case 'given-back':
+      return `gave back ${event.keys.length} cell${event.keys.length === 1 ? '' : 's'} of a worker that stopped answering`;
+    case 'warning':
+      return `mode worker: ${event.message}`;
+  }
+}
