@@ -105,6 +105,19 @@ async function enqueueCells(boss: PgBoss, cells: readonly Cell[]): Promise<{ que
   return { queued, already: cells.length - queued };
 }
 
+/**
+ * The plan's cells taken a model at a time in turn (the first cell of each model, then the second of
+ * each, ...), so that workers starting together train different initial models at once instead of
+ * waiting for one.
+ */
+function interleaveByModel(cells: readonly Cell[]): Cell[] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of cells) groups.set(cell.modelKey, [...(groups.get(cell.modelKey) ?? []), cell]);
+  const order: Cell[] = [];
+  for (let i = 0; order.length < cells.length; i++) for (const group of groups.values()) if (i < group.length) order.push(group[i]!);
+  return order;
+}
+
 /** pg-boss running its statements in the store's transaction. */
 const inTransaction = (tx: SqlRunner): { db: PgBoss.Db } => ({
   db: { executeSql: (text: string, values: unknown[]) => tx.raw(text, values) } as PgBoss.Db,
@@ -193,7 +206,7 @@ export async function enqueueExperiment(
       ...(options.where === undefined ? {} : { where: options.where }),
     });
     await store.recordRun(config, plan.cells.length);
-    return { plan, ...(await enqueueCells(boss, plan.missing)) };
+    return { plan, ...(await enqueueCells(boss, interleaveByModel(plan.missing))) };
   } finally {
     await boss.stop({ graceful: false, wait: true });
     await store.close();
