@@ -1,5 +1,5 @@
 /** Test harness for end-to-end CLI tests: runs the built `mode` in a temporary folder removed after the file's tests. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,4 +34,32 @@ export function cliHarness(prefix: string): { tmp: string; mode: (...args: strin
   };
   const mode = (...args: string[]): CliRun => modeAsIs(...(args.includes('--engine') ? args : ['--engine', TEST_ENGINE, ...args]));
   return { tmp, mode, modeAsIs };
+}
+
+export interface ServeRun {
+  readonly url: string;
+  /** Stops the server (SIGTERM); resolves to its exit code. */
+  readonly stop: () => Promise<number | null>;
+  readonly stderr: () => string;
+}
+
+/** Starts `mode serve ... --port 0` in `cwd` on TEST_ENGINE and resolves once it listens. */
+export async function startServe(cwd: string, ...args: string[]): Promise<ServeRun> {
+  const child = spawn(process.execPath, [MAIN, '--engine', TEST_ENGINE, 'serve', ...args, '--port', '0', '--quiet'], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const found = /^mode serve: (http:\/\/127\.0\.0\.1:\d+\/) \(Ctrl-C to stop\)$/m.exec(stdout);
+      if (found !== null) resolve(found[1]!);
+    });
+    void exited.then((code) => reject(new Error(`mode serve exited with ${code} before listening: ${stderr}`)));
+  });
+  return { url, stderr: () => stderr, stop: async () => (child.kill('SIGTERM'), exited) };
 }

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startPostgres, type PostgresServer } from '../experiment/postgres-harness.js';
-import { cliHarness } from './cli-harness.js';
+import { cliHarness, startServe } from './cli-harness.js';
 
 const { tmp, mode } = cliHarness('mode-postgres-');
 // Each store's models go to this test's folder, not the user's cache.
@@ -74,6 +74,14 @@ test('a sweep into PostgreSQL writes the rows the same sweep writes into SQLite;
   assert.equal(tables(url), tables('tiny.sqlite'));
   const report = mode('report', '--from', url, '--out', 'report');
   assert.equal(report.status, 0, report.stderr);
+  const served = await startServe(tmp, '--from', url, '--no-galleries');
+  try {
+    const state = (await (await fetch(new URL('/state', served.url))).json()) as { version: string };
+    assert.equal(state.version, 'cells 4, failures 0');
+    assert.match(await (await fetch(served.url)).text(), /id="live-badge"/);
+  } finally {
+    assert.equal(await served.stop(), 0, served.stderr());
+  }
 
   const bad = mode('results', '--store', `postgres://mode:wrong@127.0.0.1:${server.port}/tiny`);
   assert.equal(bad.status, 1);

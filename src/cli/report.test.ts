@@ -6,7 +6,6 @@
  * every image decoded (a screenshot goes to test-artifacts/).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -14,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { ResultStore } from '../experiment/store.js';
 import { checkPage, chromiumAvailable, CHROMIUM, type PageCheck } from '../report/html/browser-harness.js';
-import { MAIN, TEST_ENGINE, cliHarness } from './cli-harness.js';
+import { cliHarness, startServe, type ServeRun } from './cli-harness.js';
 
 const { tmp, mode } = cliHarness('mode-report-');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -257,25 +256,7 @@ for (const bad of BAD) {
 }
 
 /** Starts `mode serve` on a free port and returns its URL and a stop function. */
-async function serve(...args: string[]): Promise<{ url: string; stop: () => Promise<number | null>; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, '--engine', TEST_ENGINE, 'serve', ...args, '--port', '0', '--quiet'], {
-    cwd: tmp,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const found = /^mode serve: (http:\/\/127\.0\.0\.1:\d+\/) \(Ctrl-C to stop\)$/m.exec(stdout);
-      if (found !== null) resolve(found[1]!);
-    });
-    void exited.then((code) => reject(new Error(`mode serve exited with ${code} before listening: ${stderr}`)));
-  });
-  return { url, stderr: () => stderr, stop: async () => (child.kill('SIGTERM'), exited) };
-}
+const serve = (...args: string[]): Promise<ServeRun> => startServe(tmp, ...args);
 
 test('serve: the same report over loopback, updated when the store changes; bad input is one line', async () => {
   const server = await serve('--from', 'tiny.sqlite', '--no-galleries');
