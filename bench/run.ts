@@ -7,7 +7,8 @@
  *
  *   npm run bench [-- --repeats 3 --models mlp,cnn --engines wasm,torch --threads 2]
  *
- * --threads: intra-op threads of the torch engine and of PyTorch (the wasm engine stays at 1).
+ * --threads: intra-op threads of the torch engine and of PyTorch (the wasm engine runs one thread on
+ * Node: EngineOptions.threads).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

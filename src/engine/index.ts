@@ -13,7 +13,11 @@ export type EngineName = (typeof ENGINE_NAMES)[number];
 export const DEFAULT_ENGINE: EngineName = 'auto';
 
 export interface EngineOptions {
-  /** Intra-op threads: ATen's for torch (default 2); the wasm backend's (default 1; 2 is experimental). */
+  /**
+   * Intra-op threads of the torch engine (ATen's; default 2). The wasm engine runs one thread on Node:
+   * tfjs-backend-wasm 4.22 turns its threaded build off there (tfjs issue 3830), and forcing it on
+   * fails to initialise, so this option does not apply to it (docs/studies/speed.md).
+   */
   readonly threads?: number;
 }
 
@@ -37,7 +41,7 @@ export async function createEngine(name: string = DEFAULT_ENGINE, options: Engin
     return options.threads !== undefined ? TorchEngine.create(options.threads) : TorchEngine.create();
   }
   const { TfjsEngine } = await import('./tfjs/engine.js');
-  return TfjsEngine.create(engine, options.threads ?? 1);
+  return TfjsEngine.create(engine);
 }
 
 export type * from './types.js';

@@ -22,18 +22,19 @@ function packageVersion(name: string): string {
 export class TfjsEngine implements Engine {
   readonly info: EngineInfo;
 
-  private constructor(backend: TfjsBackendName, threads: number) {
+  private constructor(backend: TfjsBackendName) {
     this.info = {
       name: `tfjs-${backend}`,
       backend,
       versions: { '@tensorflow/tfjs': tf.version.tfjs, '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm') },
-      threads,
+      // One thread on Node: tfjs-backend-wasm's threaded build is browser-only (EngineOptions.threads).
+      threads: 1,
     };
   }
 
-  static async create(backend: TfjsBackendName = 'wasm', threads = 1): Promise<TfjsEngine> {
-    await startTfjs(backend, threads);
-    return new TfjsEngine(backend, threads);
+  static async create(backend: TfjsBackendName = 'wasm'): Promise<TfjsEngine> {
+    await startTfjs(backend);
+    return new TfjsEngine(backend);
   }
 
   buildModel(spec: ArchitectureSpec, seed: number): Model {

@@ -3,7 +3,7 @@
  * `cpu` is the slow pure-JS reference used to check them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ModeError } from '../../core/errors.js';
@@ -26,7 +26,7 @@ function quietTfjs(): void {
   tf.env().set('PROD', true);
 }
 
-export async function startTfjs(backend: TfjsBackendName = 'wasm', threads = 1): Promise<void> {
+export async function startTfjs(backend: TfjsBackendName = 'wasm'): Promise<void> {
   if (started) {
     await started;
     if (startedBackend !== backend) await switchBackend(backend);
@@ -37,7 +37,6 @@ export async function startTfjs(backend: TfjsBackendName = 'wasm', threads = 1):
     quietTfjs();
     if (!wasmPathsSet) {
       setWasmPaths(wasmDirectory());
-      if (threads > 1) setThreadsCount(threads);
       wasmPathsSet = true;
     }
     registerWasmKernels();
