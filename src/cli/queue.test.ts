@@ -146,3 +146,23 @@ test('a worker on another engine than the store is refused with one line and tak
   assert.equal(sqlite.status, 2);
   assert.match(sqlite.stderr, /^mode: mode worker needs a PostgreSQL --store .*local\.sqlite is an SQLite file/);
 });
+
+test('a worker stopped with SIGTERM gives its cells back at once; another worker finishes the grid', async (t) => {
+  if (server === null) return t.skip('PostgreSQL is not installed here');
+  const s = server;
+  const url = await s.createDatabase('stop');
+  const config = path.join(tmp, 'stop.json');
+  writeFileSync(config, JSON.stringify({ ...GRID, seeds: 1 }));
+  assert.equal(mode('experiment', '--config', config, '--store', url, '--enqueue').status, 0);
+  const first = modeAsync(path.join(tmp, 'stop-1'), 'worker', '--store', url, '--slots', '1');
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && (await s.sql('stop', 'SELECT 1 FROM mode.claims')).rows.length === 0) await sleep(100);
+  process.kill(first.pid, 'SIGTERM');
+  const stopped = await first.done;
+  assert.equal(stopped.status, 143, stopped.stderr);
+  assert.match(stopped.stderr, /mode: mode worker stopped \(SIGTERM\); the 1 cell it held went back to the queue\n$/);
+  assert.equal((await s.sql('stop', 'SELECT count(*)::int AS n FROM mode.claims')).rows[0].n, 0);
+  const second = await modeAsync(path.join(tmp, 'stop-2'), 'worker', '--store', url, '--slots', '1').done;
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal((await s.sql('stop', 'SELECT count(*)::int AS n FROM mode.cells')).rows[0].n, 2);
+});

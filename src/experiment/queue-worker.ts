@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type PgBoss from 'pg-boss';
+import { ModeError } from '../core/errors.js';
 import { modelConfigOf, type Cell, type ModelConfig } from './experiment-config.js';
 import { beat, claimJobs, jobCell, openJobs, openQueue, settleJob, BEAT_INTERVAL_MS } from './queue.js';
 import type { ResultStore } from './store.js';
@@ -30,6 +31,8 @@ export interface QueueWorkerOptions {
   readonly slots: number;
   readonly engine: string;
   readonly onEvent?: (event: QueueWorkerEvent) => void;
+  /** Stops the worker (Ctrl-C): the cells it holds go back to the queue at once, and it rejects with the reason. */
+  readonly signal?: AbortSignal;
 }
 
 export type QueueWorkerEvent =
@@ -69,14 +72,29 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
   emit({ type: 'start', worker, slots: options.slots });
   const source = new QueueSource(boss, store, worker, options, emit);
   const timer = setInterval(() => void source.tick(), BEAT_INTERVAL_MS);
-  try {
-    await runPool<Work>(source, {
-      size: options.slots,
-      engine: options.engine,
-      threads: Math.max(1, Math.floor(os.availableParallelism() / options.slots)),
-      // A worker on another engine than the store's is refused before it takes a cell.
-      onReady: (engine) => store.claimEngine(engine),
+  const stopped = new Promise<never>((_resolve, reject) => {
+    options.signal?.addEventListener('abort', () => {
+      const reason = String(options.signal!.reason ?? 'stopped');
+      void source
+        .giveBackAll(`its worker was stopped (${reason})`)
+        .then((n) =>
+          reject(
+            new ModeError('usage', `mode worker stopped (${reason}); the ${n} cell${n === 1 ? '' : 's'} it held went back to the queue`),
+          ),
+        );
     });
+  });
+  try {
+    await Promise.race([
+      runPool<Work>(source, {
+        size: options.slots,
+        engine: options.engine,
+        threads: Math.max(1, Math.floor(os.availableParallelism() / options.slots)),
+        // A worker on another engine than the store's is refused before it takes a cell.
+        onReady: (engine) => store.claimEngine(engine),
+      }),
+      stopped,
+    ]);
     return { worker, ran: source.ran, failed: source.failed, seconds: (performance.now() - started) / 1000 };
   } finally {
     clearInterval(timer);
@@ -91,6 +109,8 @@ class QueueSource implements PoolSource<Work> {
   ran = 0;
   failed = 0;
   private readonly waiting: Job[] = [];
+  /** Every job this worker has claimed and not settled, by id. */
+  private readonly held = new Map<string, Job>();
   private readonly trains: Work[] = [];
   private readonly models = new Map<string, ModelState>();
   private readonly modelLocks = new Map<string, () => Promise<void>>();
@@ -176,6 +196,15 @@ class QueueSource implements PoolSource<Work> {
     this.wake();
   }
 
+  /** Stops taking cells and gives back every cell held (waiting or running); resolves to how many. */
+  async giveBackAll(reason: string): Promise<number> {
+    this.drained = true;
+    this.waiting.splice(0);
+    const jobs = [...this.held.values()];
+    for (const job of jobs) await this.giveBack(job, reason).catch(() => undefined);
+    return jobs.length;
+  }
+
   async releaseLocks(): Promise<void> {
     for (const release of this.modelLocks.values()) await release();
     this.modelLocks.clear();
@@ -189,6 +218,7 @@ class QueueSource implements PoolSource<Work> {
     try {
       const jobs = (await claimJobs(this.boss, this.store, this.worker, free)).map((job) => ({ id: job.id, cell: jobCell(job) }));
       for (const job of jobs) {
+        this.held.set(job.id, job);
         this.waiting.push(job);
         const { modelKey, config } = job.cell;
         if (!this.models.has(modelKey)) await this.resolveModel(modelKey, modelConfigOf(config));
@@ -287,6 +317,7 @@ class QueueSource implements PoolSource<Work> {
         },
         (tx) => settleJob(this.boss, tx, job.id, { ok: true }),
       );
+      this.held.delete(job.id);
       this.ran += 1;
       this.emit({ type: 'cell-done', label: cell.label, seconds: outcome.seconds, stored });
     } catch (error) {
@@ -306,7 +337,8 @@ class QueueSource implements PoolSource<Work> {
     }
   }
 
-  private giveBack(job: Job, message: string): Promise<void> {
-    return this.store.transaction((tx) => settleJob(this.boss, tx, job.id, { ok: false, message }));
+  private async giveBack(job: Job, message: string): Promise<void> {
+    await this.store.transaction((tx) => settleJob(this.boss, tx, job.id, { ok: false, message }));
+    this.held.delete(job.id);
   }
 }

@@ -31,7 +31,11 @@ export function registerWorker(program: Command): void {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
       const quiet = globals.quiet === true;
-      const result = await runQueueWorker({
+      // Ctrl-C or a TERM: the cells this worker holds go back to the queue now, not when its claims go stale.
+      const stop = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(signal));
+      const running = runQueueWorker({
+        signal: stop.signal,
         store: flags.store,
         slots: flags.slots ?? os.availableParallelism(),
         engine,
@@ -39,6 +43,15 @@ export function registerWorker(program: Command): void {
           if (!quiet || event.type === 'warning') process.stderr.write(describe(event) + '\n');
         },
       });
+      let result: Awaited<typeof running>;
+      try {
+        result = await running;
+      } catch (error) {
+        if (!stop.signal.aborted) throw error;
+        // Stopped: say so and leave now; the worker processes see their parent gone and exit mid-cell.
+        process.stderr.write(`mode: ${(error as Error).message}\n`);
+        process.exit(stop.signal.reason === 'SIGINT' ? 130 : 143);
+      }
       if (globals.json === true) printJson(result);
       else
         process.stdout.write(
