@@ -2,8 +2,8 @@
  * The queue of cells for sweeps across machines: pg-boss (a job queue kept in PostgreSQL, schema
  * `pgboss`) in the same database as the result store, so that a job's completion and its cell's rows
  * commit in one transaction. Each cell is one job whose id is derived from the cell's key, so that two
- * `mode experiment --enqueue` racing on a store queue it once. Jobs are ordered as the local sweep
- * orders its cells (the plan's order, as pg-boss priorities).
+ * `mode experiment --enqueue` racing on a store queue it once. Jobs keep the plan's order (as pg-boss
+ * priorities), a model at a time in turn, so that workers starting together train different models.
  *
  * pg-boss 10 (the last to run on Node 20) has no heartbeats, so workers keep their own: each job a
  * worker fetched is claimed in `claims` in the same transaction as the fetch, the worker refreshes
@@ -14,12 +14,11 @@
 import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { ModeError } from '../core/errors.js';
-import type { Cell } from './experiment-config.js';
+import type { Cell, CellFilter, ExperimentConfig } from './experiment-config.js';
 import { storeLocation } from './store-location.js';
 import type { SqlRunner } from './store-sql.js';
 import { ResultStore } from './store.js';
 import { planSweep, type SweepPlan } from './sweep-plan.js';
-import type { CellFilter, ExperimentConfig } from './experiment-config.js';
 
 const CELL_QUEUE = 'mode-cells';
 /** Attempts of a cell after its first (a failing cell, or one whose worker died). */
