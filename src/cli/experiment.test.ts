@@ -12,22 +12,11 @@ import Database from 'better-sqlite3';
 import { expandCells, loadExperimentConfig } from '../experiment/experiment-config.js';
 import { ResultStore } from '../experiment/store.js';
 import { MAIN, TEST_ENGINE, cliHarness } from './cli-harness.js';
+import { TINY_SWEEP } from './tiny-sweep.fixture.js';
 
 const { tmp, mode } = cliHarness('mode-experiment-');
 
-/** The tiny sweep: 2 seeds x 2 strategies, batch 20, 2 iterations, an MLP on 3 noisy classes. */
-const TINY = {
-  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'],
-  models: ['mlp'],
-  trainSizes: [{ train: 400, validation: 200, pool: 400 }],
-  epochs: [3],
-  seeds: 2,
-  strategies: ['mode', 'targeted-random'],
-  batches: [20],
-  iterations: [2],
-  theta: 1,
-  earlyStop: false,
-};
+const TINY = TINY_SWEEP;
 
 function writeConfig(name: string, config: unknown): string {
   const file = path.join(tmp, name);

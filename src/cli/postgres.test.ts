@@ -11,35 +11,19 @@ import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startPostgres, type PostgresServer } from '../experiment/postgres-harness.js';
 import { cliHarness, startServe } from './cli-harness.js';
+import { CELL_ROWS, ITERATION_ROWS, TINY_SWEEP, withoutModelPath } from './tiny-sweep.fixture.js';
 
 const { tmp, mode } = cliHarness('mode-postgres-');
 // Each store's models go to this test's folder, not the user's cache.
 process.env.MODE_CACHE = path.join(tmp, 'cache');
 
-/** 2 seeds x 2 strategies of a tiny MLP on 3 synthetic classes (as in experiment.test.ts). */
-const TINY = {
-  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'],
-  models: ['mlp'],
-  trainSizes: [{ train: 400, validation: 200, pool: 400 }],
-  epochs: [3],
-  seeds: 2,
-  strategies: ['mode', 'targeted-random'],
-  batches: [20],
-  iterations: [2],
-  theta: 1,
-  earlyStop: false,
-};
+const TINY = TINY_SWEEP;
 
 let server: PostgresServer | null = null;
 before(async () => {
   server = await startPostgres();
 });
 after(() => server?.stop());
-
-const CELLS = 'SELECT key, model_key, label, config, result FROM cells ORDER BY key';
-const ITERATIONS =
-  'SELECT cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, share_already_correct FROM iterations ' +
-  'ORDER BY cell_key, arm, iteration';
 
 test('a sweep into PostgreSQL writes the rows the same sweep writes into SQLite; results and report read it', async (t) => {
   if (server === null) return t.skip('PostgreSQL is not installed here');
@@ -55,14 +39,15 @@ test('a sweep into PostgreSQL writes the rows the same sweep writes into SQLite;
   const sqlite = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--workers', '2');
   assert.equal(sqlite.status, 0, sqlite.stderr);
 
-  // Same rows, but for where each machine keeps the model (repair.json's `model`).
-  const local = (row: Record<string, unknown>): unknown =>
-    typeof row.result === 'string' ? { ...row, result: row.result.replace(/"model":"[^"]*"/, '"model":"..."') } : row;
+  // Same rows, but for where each machine keeps the model.
   const db = new Database(path.join(tmp, 'tiny.sqlite'), { readonly: true });
-  for (const sql of [CELLS, ITERATIONS]) {
-    const fromPg: unknown[] = (await server.sql('tiny', sql.replace(/FROM (\w+)/, 'FROM mode.$1'))).rows.map(local);
-    assert.equal(fromPg.length, sql === CELLS ? 4 : 4 * 2 * 2);
-    assert.ok(isDeepStrictEqual(fromPg, (db.prepare(sql).all() as Record<string, unknown>[]).map(local)), `same seeds, same rows: ${sql}`);
+  for (const sql of [CELL_ROWS, ITERATION_ROWS]) {
+    const fromPg: unknown[] = (await server.sql('tiny', sql.replace(/FROM (\w+)/, 'FROM mode.$1'))).rows.map(withoutModelPath);
+    assert.equal(fromPg.length, sql === CELL_ROWS ? 4 : 4 * 2 * 2);
+    assert.ok(
+      isDeepStrictEqual(fromPg, (db.prepare(sql).all() as Record<string, unknown>[]).map(withoutModelPath)),
+      `same seeds, same rows: ${sql}`,
+    );
   }
   db.close();
 

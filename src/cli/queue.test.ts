@@ -16,22 +16,12 @@ import Database from 'better-sqlite3';
 import { expandCells, loadExperimentConfig } from '../experiment/experiment-config.js';
 import { startPostgres, type PostgresServer } from '../experiment/postgres-harness.js';
 import { MAIN, TEST_ENGINE, cliHarness, type CliRun } from './cli-harness.js';
+import { CELL_ROWS, ITERATION_ROWS, TINY_SWEEP, withoutModelPath } from './tiny-sweep.fixture.js';
 
 const { tmp, mode } = cliHarness('mode-queue-');
 
 /** 3 seeds x 2 strategies (6 cells, 3 initial models) of a tiny MLP on 3 synthetic classes, 3 iterations each. */
-const GRID = {
-  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'],
-  models: ['mlp'],
-  trainSizes: [{ train: 400, validation: 200, pool: 400 }],
-  epochs: [3],
-  seeds: 3,
-  strategies: ['mode', 'targeted-random'],
-  batches: [20],
-  iterations: [3],
-  theta: 1,
-  earlyStop: false,
-};
+const GRID = { ...TINY_SWEEP, seeds: 3, iterations: [3] };
 
 let server: PostgresServer | null = null;
 before(async () => {
@@ -55,14 +45,6 @@ function modeAsync(folder: string, ...args: string[]): { pid: number; done: Prom
   const done = new Promise<CliRun>((resolve) => child.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
   return { pid: child.pid!, done };
 }
-
-const CELLS = 'SELECT key, model_key, label, config, result FROM cells ORDER BY key';
-const ITERATIONS =
-  'SELECT cell_key, arm, iteration, target_label, validation_accuracy, test_accuracy, per_label, share_already_correct FROM iterations ' +
-  'ORDER BY cell_key, arm, iteration';
-/** A row without where its machine kept the model (repair.json's `model`). */
-const local = (row: Record<string, unknown>): unknown =>
-  typeof row.result === 'string' ? { ...row, result: row.result.replace(/"model":"[^"]*"/, '"model":"..."') } : row;
 
 test('enqueue races queue each cell once; 3 workers, one killed with -9 mid-cell, store each cell once, as SQLite does', async (t) => {
   if (server === null) return t.skip('PostgreSQL is not installed here');
@@ -118,9 +100,9 @@ test('enqueue races queue each cell once; 3 workers, one killed with -9 mid-cell
   const sqlite = mode('experiment', '--config', config, '--store', 'grid.sqlite', '--workers', '2');
   assert.equal(sqlite.status, 0, sqlite.stderr);
   const db = new Database(path.join(tmp, 'grid.sqlite'), { readonly: true });
-  for (const sql of [CELLS, ITERATIONS]) {
-    const fromPg: unknown[] = (await s.sql('grid', sql.replace(/FROM (\w+)/, 'FROM mode.$1'))).rows.map(local);
-    const fromSqlite = (db.prepare(sql).all() as Record<string, unknown>[]).map(local);
+  for (const sql of [CELL_ROWS, ITERATION_ROWS]) {
+    const fromPg: unknown[] = (await s.sql('grid', sql.replace(/FROM (\w+)/, 'FROM mode.$1'))).rows.map(withoutModelPath);
+    const fromSqlite = (db.prepare(sql).all() as Record<string, unknown>[]).map(withoutModelPath);
     assert.ok(isDeepStrictEqual(fromPg, fromSqlite), `same seeds, same rows: ${sql}`);
   }
   db.close();

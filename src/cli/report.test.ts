@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { ResultStore } from '../experiment/store.js';
 import { checkPage, chromiumAvailable, CHROMIUM, type PageCheck } from '../report/html/browser-harness.js';
 import { cliHarness, startServe, type ServeRun } from './cli-harness.js';
+import { TINY_SWEEP } from './tiny-sweep.fixture.js';
 
 const { tmp, mode } = cliHarness('mode-report-');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -39,19 +40,7 @@ const TRAIN = [
   '3',
   '--quiet',
 ];
-/** Two seeds, two strategies, batch 20, 2 iterations on 3 noisy classes: a store in a few seconds. */
-const TINY = {
-  datasets: ['synthetic:classes=3,size=8,n=1200,noise=0.9'],
-  models: ['mlp'],
-  trainSizes: [{ train: 400, validation: 200, pool: 400 }],
-  epochs: [3],
-  seeds: 2,
-  strategies: ['mode', 'targeted-random'],
-  batches: [20],
-  iterations: [2],
-  theta: 1,
-  earlyStop: false,
-};
+const TINY = TINY_SWEEP;
 
 /**
  * The browser tests: skipped with a message where Chromium is missing, but a failure under CI,

@@ -21,7 +21,7 @@ import { modelConfigOf, type Cell, type ModelConfig } from './experiment-config.
 import { beat, claimJobs, jobCell, openJobs, openQueue, settleJob, BEAT_INTERVAL_MS } from './queue.js';
 import type { ResultStore } from './store.js';
 import { modelFolder } from './sweep-plan.js';
-import { datasetSpecs, modelLabel, repairTask, trainTask } from './sweep-tasks.js';
+import { cellRecord, datasetSpecs, modelLabel, repairTask, trainTask } from './sweep-tasks.js';
 import { runPool, type Outcome, type PoolSource } from './worker-pool.js';
 
 export interface QueueWorkerOptions {
@@ -305,17 +305,8 @@ class QueueSource implements PoolSource<Work> {
       return;
     }
     try {
-      const stored = await this.store.recordCell(
-        {
-          key: cell.key,
-          modelKey: cell.modelKey,
-          label: cell.label,
-          config: cell.config,
-          result: outcome.json,
-          seconds: outcome.seconds,
-          ...(outcome.control === undefined ? {} : { control: { key: cell.controlKey, arm: outcome.control } }),
-        },
-        (tx) => settleJob(this.boss, tx, job.id, { ok: true }),
+      const stored = await this.store.recordCell(cellRecord(cell, { ...outcome, json: outcome.json }), (tx) =>
+        settleJob(this.boss, tx, job.id, { ok: true }),
       );
       this.held.delete(job.id);
       this.ran += 1;

@@ -8,7 +8,8 @@ import { ENGINE_NAMES } from '../engine/index.js';
 import type { TrainConfigInput } from '../model/train-config.js';
 import { describeClassSubset, materializeClassSubset } from './class-subset.js';
 import { repairInputOf, type Cell, type ModelConfig } from './experiment-config.js';
-import type { ArmResult } from './repair-doc.js';
+import type { ArmResult, RepairDocInput } from './repair-doc.js';
+import type { CellRecord } from './store.js';
 import { dataFolder } from './sweep-plan.js';
 import type { WorkerTask } from './worker.js';
 
@@ -61,4 +62,20 @@ export function trainTask(m: ModelConfig, specOf: (m: ModelConfig) => string | E
 /** The request that runs a cell's repair on the model in `modelDir`, with its stored control arm when there is one. */
 export function repairTask(cell: Cell, modelDir: string, control: ArmResult | null): WorkerTask {
   return { type: 'repair', modelDir, input: repairInputOf(cell), ...(control === null ? {} : { control }) };
+}
+
+/** A finished cell as the store records it, with the control arm it computed, if any. */
+export function cellRecord(
+  cell: Cell,
+  outcome: { readonly json: RepairDocInput; readonly seconds: number; readonly control?: ArmResult },
+): CellRecord {
+  return {
+    key: cell.key,
+    modelKey: cell.modelKey,
+    label: cell.label,
+    config: cell.config,
+    result: outcome.json,
+    seconds: outcome.seconds,
+    ...(outcome.control === undefined ? {} : { control: { key: cell.controlKey, arm: outcome.control } }),
+  };
 }

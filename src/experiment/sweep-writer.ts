@@ -8,6 +8,7 @@
 import type { Cell, ModelConfig } from './experiment-config.js';
 import type { ResultStore } from './store.js';
 import type { SweepPlan } from './sweep-plan.js';
+import { cellRecord } from './sweep-tasks.js';
 import type { Outcome } from './worker-pool.js';
 
 export interface SweepCounts {
@@ -87,16 +88,7 @@ export class SweepWriter {
       return false;
     }
     try {
-      const control = outcome.control === undefined ? {} : { control: { key: cell.controlKey, arm: outcome.control } };
-      await this.store.recordCell({
-        key: cell.key,
-        modelKey: cell.modelKey,
-        label: cell.label,
-        config: cell.config,
-        result: outcome.json,
-        seconds: outcome.seconds,
-        ...control,
-      });
+      await this.store.recordCell(cellRecord(cell, { ...outcome, json: outcome.json }));
     } catch (error) {
       await this.failCell(cell, `could not store the result: ${(error as Error).message}`, outcome.seconds);
       return false;
