@@ -1,9 +1,14 @@
 /**
  * Throughput of `mode worker` on this machine: a slice of the `buggy` preset (MLP, MNIST, batch 200;
  * 8 cells a seed) queued in a fresh PostgreSQL database, run by one worker with 2 slots and by two
- * workers with 1 slot each, whole processes, alternating. Reports cells per minute and the scheduling
- * overhead per cell: the slot time not spent in a repair or in training an initial model
- * (slots x wall - the cells' seconds - the models' seconds, over the cells), as a share of a cell.
+ * workers with 1 slot each, whole processes, alternating. Reports cells per minute and two overheads,
+ * as shares of a mean cell:
+ * - per job: from the moment a worker claims a cell's job to the commit of its rows and completion,
+ *   less the cell's own seconds (waiting for a slot or a model, reading the control, IPC, the
+ *   write); the median over the cells, so the few that wait for an initial model do not dominate;
+ * - in all: the slot time not spent in a repair or in training an initial model (slots x wall - the
+ *   cells' seconds - the models' seconds, over the cells), which also holds starting the processes
+ *   and engines and the last cells' tail, when one slot works and the others have nothing left.
  *
  *   npm run build && node dist/bench/queue-throughput.js --server postgres://USER:PASS@HOST:PORT [--seeds 5] [--repeats 1] [--engine torch]
  *
@@ -42,7 +47,14 @@ interface Run {
   readonly cellsPerMinute: number;
   readonly overheadPerCell: number;
   readonly overheadShare: number;
+  readonly jobOverheadMedian: number;
+  readonly jobOverheadShare: number;
 }
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 async function sql(url: string, statement: string): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: url });
@@ -83,6 +95,14 @@ async function runLayout(server: string, layout: Layout, seeds: number, engine: 
   for (const cache of caches) rmSync(cache, { recursive: true, force: true });
   const cells = (await sql(url, 'SELECT count(*)::int AS n, sum(seconds) AS s FROM mode.cells')).rows[0] as { n: number; s: number };
   const models = (await sql(url, 'SELECT coalesce(sum(seconds), 0) AS s FROM mode.models')).rows[0] as { s: number };
+  const jobs = (
+    await sql(
+      url,
+      'SELECT extract(epoch FROM j.completed_on - j.started_on)::float8 - c.seconds AS overhead FROM pgboss.job j ' +
+        "JOIN mode.cells c ON c.key = (j.data->>'cell')::json->>'key' WHERE j.name = 'mode-cells' AND j.state = 'completed'",
+    )
+  ).rows as { overhead: number }[];
+  const jobOverheadMedian = median(jobs.map((j) => j.overhead));
   await sql(`${server}/postgres`, `DROP DATABASE ${db}`);
   const slotSeconds = layout.workers * layout.slots * wall;
   const overheadPerCell = (slotSeconds - cells.s - models.s) / cells.n;
@@ -95,6 +115,8 @@ async function runLayout(server: string, layout: Layout, seeds: number, engine: 
     cellsPerMinute: (cells.n / wall) * 60,
     overheadPerCell,
     overheadShare: overheadPerCell / (cells.s / cells.n),
+    jobOverheadMedian,
+    jobOverheadShare: jobOverheadMedian / (cells.s / cells.n),
   };
 }
 
