@@ -11,12 +11,13 @@
  *   and engines and the last cells' tail, when one slot works and the others have nothing left.
  *
  *   npm run build && node dist/bench/queue-throughput.js --server postgres://USER:PASS@HOST:PORT [--seeds 5] [--repeats 1] [--engine torch]
+ *   node dist/bench/queue-throughput.js --render bench/results/queue-throughput.json   (the page again, from saved results)
  *
  * The server's user must be allowed to create databases; the bench makes and drops `mode_bench_*`.
  * Writes bench/results/queue-throughput.json and .md.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +121,28 @@ async function runLayout(server: string, layout: Layout, seeds: number, engine: 
   };
 }
 
+/** The results as a Markdown page. */
+function render(seeds: number, engine: string, runs: readonly Run[]): string {
+  return [
+    '# `mode worker` throughput (`node dist/bench/queue-throughput.js`)',
+    '',
+    `Slice: buggy preset, MLP, MNIST, batch 200, ${seeds} seeds; engine ${engine}; ${os.availableParallelism()} cores.`,
+    '',
+    '| layout | cells | wall s | cells/min | mean cell s | models s | per job: median overhead s | / cell | in all: overhead per cell s | / cell |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...runs.map(
+      (r) =>
+        `| ${r.layout} | ${r.cells} | ${r.wall.toFixed(1)} | ${r.cellsPerMinute.toFixed(1)} | ${(r.cellSeconds / r.cells).toFixed(2)} | ` +
+        `${r.modelSeconds.toFixed(1)} | ${r.jobOverheadMedian.toFixed(3)} | ${(r.jobOverheadShare * 100).toFixed(2)}% | ` +
+        `${r.overheadPerCell.toFixed(3)} | ${(r.overheadShare * 100).toFixed(1)}% |`,
+    ),
+    '',
+    "Per job: from the claim of a cell's job to the commit of its rows and its completion, less the cell's seconds (median over the cells).",
+    "In all: (workers x slots x wall - the cells' seconds - the initial models' seconds) / cells; it also holds starting the processes",
+    'and engines and the tail of the last cells.',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -127,8 +150,15 @@ async function main(): Promise<void> {
       seeds: { type: 'string', default: '5' },
       repeats: { type: 'string', default: '1' },
       engine: { type: 'string', default: 'torch' },
+      /** Re-renders the Markdown page from a results file of an earlier run, running nothing. */
+      render: { type: 'string' },
     },
   });
+  if (values.render !== undefined) {
+    const saved = JSON.parse(readFileSync(values.render, 'utf8')) as { seeds: number; engine: string; runs: Run[] };
+    writeFileSync(path.join(RESULTS, 'queue-throughput.md'), render(saved.seeds, saved.engine, saved.runs) + '\n');
+    return;
+  }
   if (values.server === undefined) throw new Error('pass --server postgres://USER:PASS@HOST:PORT (a user that may create databases)');
   const server = values.server.replace(/\/+$/, '');
   const runs: Run[] = [];
@@ -139,28 +169,13 @@ async function main(): Promise<void> {
       runs.push(run);
     }
   }
-  const lines = [
-    '# `mode worker` throughput (`node dist/bench/queue-throughput.js`)',
-    '',
-    `Slice: buggy preset, MLP, MNIST, batch 200, ${values.seeds} seeds; engine ${values.engine}; ${os.availableParallelism()} cores.`,
-    '',
-    '| layout | cells | wall s | cells/min | mean cell s | models s | overhead per cell s | overhead / cell |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...runs.map(
-      (r) =>
-        `| ${r.layout} | ${r.cells} | ${r.wall.toFixed(1)} | ${r.cellsPerMinute.toFixed(1)} | ${(r.cellSeconds / r.cells).toFixed(2)} | ` +
-        `${r.modelSeconds.toFixed(1)} | ${r.overheadPerCell.toFixed(3)} | ${(r.overheadShare * 100).toFixed(1)}% |`,
-    ),
-    '',
-    "Overhead per cell: (workers x slots x wall - the cells' seconds - the initial models' seconds) / cells; it includes starting",
-    'the processes and engines, waiting for the queue, claiming, and writing each cell with its job in one transaction.',
-  ];
   writeFileSync(
     path.join(RESULTS, 'queue-throughput.json'),
     JSON.stringify({ seeds: Number(values.seeds), engine: values.engine, runs }, null, 2),
   );
-  writeFileSync(path.join(RESULTS, 'queue-throughput.md'), lines.join('\n') + '\n');
-  process.stdout.write(lines.join('\n') + '\n');
+  const page = render(Number(values.seeds), values.engine, runs);
+  writeFileSync(path.join(RESULTS, 'queue-throughput.md'), page + '\n');
+  process.stdout.write(page + '\n');
 }
 
 await main();
