@@ -6,10 +6,4 @@ set -euo pipefail
 if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-bench-deps: python3-torch is missing and this is not root; run: sudo apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends python3-torch libopenblas0-pthread
+exec "$(dirname "$0")/apt-install.sh" install-bench-deps python3-torch libopenblas0-pthread

@@ -7,10 +7,4 @@ set -euo pipefail
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null; then
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-postgres: PostgreSQL is missing and this is not root; run: sudo apt-get install -y --no-install-recommends postgresql" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends postgresql
+exec "$(dirname "$0")/apt-install.sh" install-postgres postgresql

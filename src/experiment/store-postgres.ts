@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 import { ModeError } from '../core/errors.js';
-import { numberPlaceholders, type SqlConnection, type SqlRunner, type SqlValue } from './store-sql.js';
+import { numberPlaceholders, writeSchema, type SqlConnection, type SqlRunner, type SqlValue } from './store-sql.js';
 
 /** Our schema; pg-boss keeps its queue in its own (`pgboss`). */
 const PG_SCHEMA = 'mode';
@@ -153,8 +153,7 @@ export async function createPostgresTables(connection: SqlConnection, meta: read
     const exists = await tx.all("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'meta'", [PG_SCHEMA]);
     if (exists.length > 0) return false;
     await tx.run(`CREATE SCHEMA IF NOT EXISTS ${PG_SCHEMA}`);
-    for (const statement of POSTGRES_SCHEMA.split(';').filter((s) => s.trim() !== '')) await tx.run(statement);
-    for (const [key, value] of meta) await tx.run('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
+    await writeSchema(tx, POSTGRES_SCHEMA, meta);
     return true;
   });
 }

@@ -24,3 +24,9 @@ export const numberPlaceholders = (sql: string): string => {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 };
+
+/** Runs a schema's statements (separated by `;`) and writes the meta rows, in the caller's transaction. */
+export async function writeSchema(tx: SqlRunner, schema: string, meta: readonly (readonly [string, string])[]): Promise<void> {
+  for (const statement of schema.split(';').filter((s) => s.trim() !== '')) await tx.run(statement);
+  for (const [key, value] of meta) await tx.run('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
+}

@@ -26,7 +26,7 @@ import type { CellConfig, CellSettings, ModelConfig } from './experiment-config.
 import { checkArmResult, checkRepairDoc, type ArmResult, type RepairDoc, type RepairDocInput } from './repair-doc.js';
 import { storeLocation } from './store-location.js';
 import { createPostgresTables, lockPostgresStore, openPostgres, tryPostgresLock } from './store-postgres.js';
-import type { SqlConnection, SqlRunner } from './store-sql.js';
+import { writeSchema, type SqlConnection, type SqlRunner } from './store-sql.js';
 import { lockSqliteStore, openSqlite, refuse, SQLITE_SCHEMA } from './store-sqlite.js';
 
 const STORE_KIND = 'mode-experiment-store';
@@ -120,10 +120,7 @@ async function openSqliteStore(file: string, readonly: boolean): Promise<ResultS
   try {
     if (tables.length === 0) {
       if (readonly) throw refuse(file, 'is an empty SQLite database, not a result store', 'run `mode experiment --store` first');
-      await connection.transaction(async (tx) => {
-        for (const statement of SQLITE_SCHEMA.split(';').filter((s) => s.trim() !== '')) await tx.run(statement);
-        for (const [key, value] of newMeta()) await tx.run('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
-      });
+      await connection.transaction((tx) => writeSchema(tx, SQLITE_SCHEMA, newMeta()));
     } else {
       if (!tables.includes('meta'))
         throw refuse(
