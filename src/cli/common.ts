@@ -1,5 +1,7 @@
 /** Shared CLI plumbing: option parsers that fail with usage errors, engine start, output. */
 import { InvalidArgumentError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createEngine, DEFAULT_ENGINE, type Engine } from '../engine/index.js';
 
 export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -37,4 +39,17 @@ export async function startEngine(options: GlobalOptions): Promise<Engine> {
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}
+
+/** A camelCase setting as its flag: scoreSpace -> score-space. */
+export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The model's own root seed, from its manifest, or 1. */
+export async function modelSeed(dir: string): Promise<number> {
+  try {
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { config?: { seed?: unknown } };
+    return typeof manifest.config?.seed === 'number' ? manifest.config.seed : 1;
+  } catch {
+    return 1;
+  }
 }

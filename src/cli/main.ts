@@ -11,6 +11,7 @@ import { registerExperiment } from './commands/experiment.js';
 import { registerRepair } from './commands/repair.js';
 import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
+import { registerSelect } from './commands/select.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 import { registerWorker } from './commands/worker.js';
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerEval(program);
   registerAnalyze(program);
   registerRepair(program);
+  registerSelect(program);
   registerDemo(program);
   registerExperiment(program);
   registerResults(program);

@@ -17,7 +17,9 @@ export {
   subsetUnchecked,
   concatSets,
   capPerLabel,
+  splitLabeled,
   type DataSplits,
+  type LabeledSplits,
   type SplitIndices,
   type SplitOptions,
 } from './splits.js';

@@ -197,3 +197,26 @@ export function concatSets(sets: readonly LabeledSet[]): LabeledSet {
   }
   return { x, y, count, inputShape: first.inputShape, numClasses: first.numClasses };
 }
+
+/** The user's labeled data split for `mode select` and `mode repair --add`: train and validation, seeded. */
+export interface LabeledSplits {
+  readonly train: LabeledSet;
+  readonly validation: LabeledSet;
+  /** Positions of train and validation in the dataset's training file, ascending. */
+  readonly indices: { readonly train: Int32Array; readonly validation: Int32Array };
+}
+
+/**
+ * Splits labeled data into train and validation (a share of it, at least one input), seeded: the same
+ * seed and data give the same split, so a repair sees the split its selection saw.
+ */
+export function splitLabeled(set: LabeledSet, options: { seed: number; validationShare: number }): LabeledSplits {
+  const { seed, validationShare } = options;
+  if (!(validationShare > 0 && validationShare < 1)) throw usageError(`the validation share must be in (0, 1), got ${validationShare}`);
+  if (set.count < 2) throw usageError(`labeled data of ${set.count} input(s) cannot be split into train and validation; label more inputs`);
+  const count = Math.min(set.count - 1, Math.max(1, Math.round(set.count * validationShare)));
+  const order = new Rng(seed).child('labeled-split').permutation(set.count);
+  const validation = order.slice(0, count).sort();
+  const train = order.slice(count).sort();
+  return { train: subsetUnchecked(set, train), validation: subsetUnchecked(set, validation), indices: { train, validation } };
+}

@@ -63,7 +63,8 @@ export interface RepairResult {
   readonly rows: RepairRow[];
 }
 
-const VARIANT_OF_SPACE: Record<ScoreSpace, HeatmapVariant> = { importance: 'importance', activation: 'activation', input: 'input-mean' };
+/** The heat-map variant behind each scoring space. */
+export const VARIANT_OF_SPACE: Record<ScoreSpace, HeatmapVariant> = { importance: 'importance', activation: 'activation', input: 'input-mean' };
 
 export interface RepairOptions {
   /**

@@ -200,6 +200,9 @@ export const STRATEGIES = {
 } as const;
 
 export type StrategyKind = keyof typeof STRATEGIES;
+
+/** The strategy `mode repair` and `mode select` use unless told otherwise. */
+export const DEFAULT_STRATEGY: StrategyKind = 'mode';
 export const STRATEGY_KINDS = Object.keys(STRATEGIES) as StrategyKind[];
 
 export type SettingsOfKind<K extends StrategyKind> = (typeof STRATEGIES)[K]['settings'];

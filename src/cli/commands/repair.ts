@@ -17,14 +17,28 @@ import { REPAIR_FILE } from '../../experiment/repair-doc.js';
 import { repairModel, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
-import { parseStrategy, STRATEGIES, STRATEGY_KINDS, STRATEGY_SETTINGS, type SettingValues } from '../../select/strategies.js';
+import {
+  DEFAULT_STRATEGY,
+  parseStrategy,
+  STRATEGIES,
+  STRATEGY_KINDS,
+  STRATEGY_SETTINGS,
+  type SettingValues,
+} from '../../select/strategies.js';
 import { slidesTable } from '../../report/terminal.js';
-import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
+import { floatOption, intOption, kebab, modelSeed, printJson, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
+import { DEFAULT_VALIDATION_SHARE } from '../../model/labeled-data.js';
+import { repairWithLabels } from './repair-add.js';
 
 interface RepairFlags {
   model: string;
   dataset?: string;
+  data?: string;
+  add?: string;
+  pool?: string;
+  queue?: string;
+  validationShare: number;
   strategy: string;
   compare?: string;
   iterations: number;
@@ -46,15 +60,23 @@ interface RepairFlags {
   force?: boolean;
 }
 
-const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 export function registerRepair(program: Command): void {
   const repair = program
     .command('repair')
     .description("repair a model's buggy labels by selecting pool inputs, against random selection at the same budget")
-    .requiredOption('--model <dir>', 'a model folder written by `mode train`')
+    .requiredOption('--model <path>', 'a model folder written by `mode train`, or an .onnx / .keras / .h5 file')
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
-    .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), 'mode');
+    .option('--add <labels>', "fold a labeler's answers in: a CSV of file,label (queue.csv filled in) or a folder of class subfolders")
+    .option('--data <spec>', 'with --add: your labeled data (split into train and validation as `mode select` did)')
+    .option('--pool <spec>', 'with --add and a CSV: the pool the queue came from')
+    .option('--queue <dir>', 'with --add: refuse inputs the queue (a `mode select` folder) did not ask for')
+    .option(
+      '--validation-share <x>',
+      'with --add: share of the labeled data held out as validation',
+      floatOption('--validation-share', 0, 1),
+      DEFAULT_VALIDATION_SHARE,
+    )
+    .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), DEFAULT_STRATEGY);
   // One option per strategy setting (--map, --metric, ...), from the strategies table.
   for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
     repair.option(`--${kebab(key)} <value>`, `${setting.help}: ${setting.values.join(' | ')}`, setting.default);
@@ -90,6 +112,14 @@ export function registerRepair(program: Command): void {
     .option('--force', 'replace an existing output folder')
     .action(async (flags: RepairFlags & SettingValues, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
+      if (flags.add !== undefined) {
+        await addLabels(flags, globals);
+        return;
+      }
+      for (const only of ['data', 'pool', 'queue'] as const) {
+        if (flags[only] !== undefined)
+          throw new ModeError('usage', `--${only} goes with --add (fold new labels in); drop it, or add --add`);
+      }
       // Every setting flag is checked, whichever strategy uses it.
       const settings: SettingValues = Object.fromEntries(
         Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, oneOf(s.label, flags[key as keyof SettingValues]!, s.values)]),
@@ -151,15 +181,39 @@ export function registerRepair(program: Command): void {
     });
 }
 
-/** The model's own root seed, from its manifest, or 1. */
-async function modelSeed(dir: string): Promise<number> {
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { config?: { seed?: unknown } };
-    return typeof manifest.config?.seed === 'number' ? manifest.config.seed : 1;
-  } catch {
-    return 1;
-  }
+/** `mode repair --add`: the labeled data is --data (or --dataset), and the output folder is required. */
+async function addLabels(flags: RepairFlags, globals: GlobalOptions): Promise<void> {
+  const data = flags.data ?? flags.dataset;
+  if (data === undefined)
+    throw new ModeError('usage', 'missing --data <spec>: the labeled data `mode select` analysed, e.g. --data images:labeled');
+  if (flags.out === undefined)
+    throw new ModeError('usage', 'missing --out <dir>: the folder for the repaired model, e.g. --out runs/repaired');
+  if (!(flags.validationShare > 0 && flags.validationShare < 1))
+    throw new ModeError('usage', `--validation-share must be strictly between 0 and 1, got ${flags.validationShare}`);
+  checkOutputFolder(flags.out, flags.force === true);
+  const progress = progressReporter({ quiet: globals.quiet === true });
+  const engine = await startEngine(globals);
+  const seed = flags.seed ?? (await modelSeed(flags.model));
+  process.stderr.write(`mode repair --add: seed ${seed}\n`);
+  await repairWithLabels(
+    engine,
+    {
+      model: flags.model,
+      data,
+      add: flags.add!,
+      ...(flags.pool === undefined ? {} : { pool: flags.pool }),
+      ...(flags.queue === undefined ? {} : { queue: flags.queue }),
+      fineTuneEpochs: flags.fineTuneEpochs,
+      delta: flags.delta,
+      validationShare: flags.validationShare,
+      seed,
+      out: flags.out,
+      force: flags.force === true,
+      json: globals.json === true,
+    },
+    progress.callback,
+  );
+  progress.stop();
 }
 
 /** Repairs a model folder and writes repair.json and manifest.json into `out`. */

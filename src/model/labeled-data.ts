@@ -1,0 +1,36 @@
+/**
+ * The labeled data a user brings with their own model (`mode select`, `mode repair --add`): their
+ * dataset checked against the model, its training file split into train and validation (seeded, so
+ * a repair sees the split its selection saw), and its test file where it has one (for reporting only).
+ */
+import type { LabeledSet } from '../core/data-types.js';
+import { loadDataset, splitLabeled } from '../data/index.js';
+import type { Model } from '../engine/index.js';
+import { checkModelFitsData } from './model-run.js';
+import type { DatasetInfo } from './prepare-data.js';
+
+/** The share of the labeled data held out as validation by default. */
+export const DEFAULT_VALIDATION_SHARE = 0.2;
+
+export interface LabeledData {
+  readonly dataset: DatasetInfo;
+  readonly train: LabeledSet;
+  readonly validation: LabeledSet;
+  /** The dataset's own test file; null when it has none (nothing is carved from the labeled data). */
+  readonly test: LabeledSet | null;
+}
+
+export async function openLabeledData(
+  model: Model,
+  spec: string,
+  options: { seed: number; validationShare?: number },
+): Promise<LabeledData> {
+  const dataset = await loadDataset(spec, { seed: options.seed });
+  checkModelFitsData(model, dataset.inputShape, dataset.numClasses, spec);
+  const { train, validation } = splitLabeled(dataset.train, {
+    seed: options.seed,
+    validationShare: options.validationShare ?? DEFAULT_VALIDATION_SHARE,
+  });
+  const { name, classNames, numClasses, inputShape } = dataset;
+  return { dataset: { name, spec, classNames, numClasses, inputShape }, train, validation, test: dataset.test };
+}
