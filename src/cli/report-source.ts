@@ -18,6 +18,9 @@ import { poolGalleries, type Galleries } from '../select/galleries.js';
 import { parseStrategy, strategySettings, type StrategySpec } from '../select/strategies.js';
 import { parseRepairDoc, REPAIR_FILE, type RepairDoc } from '../experiment/repair-doc.js';
 import { defaultBy, DEFAULT_REFERENCE } from './commands/results.js';
+import { CONTACT_SHEET } from './commands/select.js';
+import { parseDoc } from '../core/json-doc.js';
+import { QUEUE_DOC, QUEUE_FILE, QueueDocSchema, type QueueDoc } from '../experiment/select-doc.js';
 
 export type ReportSource =
   | { readonly kind: 'store'; readonly path: string }
@@ -26,11 +29,12 @@ export type ReportSource =
       readonly path: string;
       readonly analysisFile: string | null;
       readonly repairFile: string | null;
+      readonly queueFile: string | null;
       readonly modelDir: string | null;
     };
 
 const WHAT_WE_READ =
-  'pass a folder written by `mode demo`, `mode analyze` or `mode repair`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)';
+  'pass a folder written by `mode demo`, `mode analyze`, `mode repair` or `mode select`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)';
 
 /** Finds what `from` is, or fails with one line saying what it is not. */
 export function detectSource(from: string): ReportSource {
@@ -38,7 +42,7 @@ export function detectSource(from: string): ReportSource {
   if (!existsSync(from)) throw usageError(`--from '${from}' does not exist; ${WHAT_WE_READ}`);
   const stat = statSync(from);
   if (stat.isFile()) {
-    if (path.basename(from) === ANALYSIS_FILE || path.basename(from) === REPAIR_FILE) return detectSource(path.dirname(from));
+    if ([ANALYSIS_FILE, REPAIR_FILE, QUEUE_FILE].includes(path.basename(from))) return detectSource(path.dirname(from));
     return { kind: 'store', path: from };
   }
   if (!stat.isDirectory()) throw usageError(`--from '${from}' is neither a file nor a folder; ${WHAT_WE_READ}`);
@@ -47,22 +51,23 @@ export function detectSource(from: string): ReportSource {
   const inside = (file: string): string | null => (existsSync(path.join(from, file)) ? path.join(from, file) : null);
   let analysisFile = inside(ANALYSIS_FILE);
   let repairFile = inside(REPAIR_FILE);
+  const queueFile = inside(QUEUE_FILE);
   let modelDir: string | null = null;
-  if (analysisFile === null && repairFile === null) {
+  if (analysisFile === null && repairFile === null && queueFile === null) {
     // A `mode demo` folder: model/, analysis/, repair/.
     analysisFile = inside(path.join('analysis', ANALYSIS_FILE));
     repairFile = inside(path.join('repair', REPAIR_FILE));
     if (existsSync(path.join(from, 'model', 'model.json'))) modelDir = path.join(from, 'model');
   }
-  if (analysisFile === null && repairFile === null) {
+  if (analysisFile === null && repairFile === null && queueFile === null) {
     const shown = entries.slice(0, 6).join(', ') + (entries.length > 6 ? ', ...' : '');
     throw new ModeError(
       'usage',
-      `--from '${from}' is not a mode output folder: no ${ANALYSIS_FILE} or ${REPAIR_FILE} in it or in analysis/ and repair/ (it ` +
+      `--from '${from}' is not a mode output folder: no ${ANALYSIS_FILE}, ${REPAIR_FILE} or ${QUEUE_FILE} in it or in analysis/ and repair/ (it ` +
         `holds ${shown}); ${WHAT_WE_READ}`,
     );
   }
-  return { kind: 'folder', path: from, analysisFile, repairFile, modelDir };
+  return { kind: 'folder', path: from, analysisFile, repairFile, queueFile, modelDir };
 }
 
 export interface LoadOptions {
@@ -94,7 +99,7 @@ export async function sourceVersion(source: ReportSource): Promise<string> {
       await store.close();
     }
   }
-  return [source.analysisFile, source.repairFile]
+  return [source.analysisFile, source.repairFile, source.queueFile]
     .filter((f): f is string => f !== null && existsSync(f))
     .map((f) => {
       const s = statSync(f);
@@ -184,11 +189,15 @@ export async function loadReportContent(source: ReportSource, options: LoadOptio
   const title = `MODE report: ${path.basename(path.resolve(source.path))}`;
   if (source.kind === 'store') {
     const { store, notes } = await storeContent(source, options.allowEmptyStore);
-    return { title, source: source.path, analysis: null, repair: null, galleries: null, store, notes };
+    return { title, source: source.path, analysis: null, repair: null, galleries: null, queue: null, store, notes };
   }
   const analysis: AnalysisDoc | null =
     source.analysisFile === null ? null : parseAnalysisDoc(readText(source.analysisFile), source.analysisFile);
   const repair: RepairDoc | null = source.repairFile === null ? null : parseRepairDoc(readText(source.repairFile), source.repairFile);
+  const queue = source.queueFile === null ? null : readQueue(source.queueFile);
+  if (queue !== null && analysis === null && repair === null) {
+    return { title, source: source.path, analysis, repair, galleries: null, queue, store: null, notes: [] };
+  }
   const notes: string[] = [];
   if (analysis === null) notes.push('No analysis.json here: the layer chart and the heat map sheets come from `mode analyze --out DIR`.');
   if (repair === null)
@@ -207,5 +216,12 @@ export async function loadReportContent(source: ReportSource, options: LoadOptio
   else if (modelDir === null)
     notes.push(`The galleries need the model folder (${analysis?.modelDir ?? repair?.model ?? 'unknown'}), which is not there.`);
   else galleries = await computeGalleries(modelDir, labels, galleryMap(repair), options);
-  return { title, source: source.path, analysis, repair, galleries, store: null, notes };
+  return { title, source: source.path, analysis, repair, galleries, queue, store: null, notes };
+}
+
+/** A `mode select` folder's queue.json, with its contact sheet where there is one. */
+function readQueue(file: string): { doc: QueueDoc; sheet: Buffer | null } {
+  const doc = parseDoc(QueueDocSchema, readText(file), file, QUEUE_DOC);
+  const sheetFile = path.join(path.dirname(file), CONTACT_SHEET);
+  return { doc, sheet: existsSync(sheetFile) ? readFileSync(sheetFile) : null };
 }

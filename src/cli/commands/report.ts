@@ -30,7 +30,7 @@ export function registerReport(program: Command): void {
     )
     .requiredOption(
       '--from <path>',
-      'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)',
+      'a folder written by `mode demo`, `mode analyze`, `mode repair` or `mode select`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)',
     )
     .option('--out <dir>', 'output folder for index.html')
     .option('--force', 'replace an existing output folder')

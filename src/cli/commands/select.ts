@@ -167,9 +167,8 @@ function contactSheet(doc: QueueDoc, pool: PoolInputs, count: number): Buffer | 
     shape: pool.inputShape,
     caption: `${row.rank}. ${row.predicted}? ${Math.round(100 * row.confidence)}%${row.serves === null ? '' : ' *'}`,
   }));
-  const title =
-    `Labeling queue (${doc.strategy}): the first ${shown.length} of ${doc.rows.length}; caption: rank, predicted label, confidence` +
-    (doc.rows.some((r) => r.serves !== null) ? `; * serves ${doc.analysis.target?.label ?? ''}` : '');
+  const target = doc.rows.some((r) => r.serves !== null) ? `; * serves ${doc.analysis.target?.label ?? ''}` : '';
+  const title = `Labeling queue: the first ${shown.length} of ${doc.rows.length} (rank. predicted? confidence${target})`;
   return renderGallery(title, images, { columns: Math.min(SHEET_COLUMNS, shown.length) });
 }
 

@@ -34,7 +34,7 @@ export function registerServe(program: Command): void {
     .description('serve the report live over HTTP (127.0.0.1 by default), updating while a sweep writes the store')
     .requiredOption(
       '--from <path>',
-      'a folder written by `mode demo`, `mode analyze` or `mode repair`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)',
+      'a folder written by `mode demo`, `mode analyze`, `mode repair` or `mode select`, or the store of `mode experiment` (a .sqlite file or a postgres:// URL)',
     )
     .option('--port <n>', 'TCP port (0: any free port)', intOption('--port', 0, 65535), DEFAULT_PORT)
     .option('--host <address>', 'address to listen on', DEFAULT_HOST)

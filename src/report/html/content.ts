@@ -4,6 +4,7 @@ import type { StoredCell } from '../../experiment/store.js';
 import type { Galleries } from '../../select/galleries.js';
 import type { AnalysisDoc } from '../../analysis/index.js';
 import type { RepairDoc } from '../../experiment/repair-doc.js';
+import type { QueueDoc } from '../../experiment/select-doc.js';
 
 export interface StoreContent {
   readonly file: string;
@@ -23,6 +24,8 @@ export interface ReportContent {
   readonly analysis: AnalysisDoc | null;
   readonly repair: RepairDoc | null;
   readonly galleries: Galleries | null;
+  /** A labeling queue of `mode select`, with its contact sheet where it was written. */
+  readonly queue: { readonly doc: QueueDoc; readonly sheet: Buffer | null } | null;
   readonly store: StoreContent | null;
   /** Things the report could not show and why (one sentence each). */
   readonly notes: readonly string[];

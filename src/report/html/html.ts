@@ -74,3 +74,8 @@ export function labelName(classNames: readonly string[], label: number): string 
   const name = classNames[label];
   return name === undefined || name === String(label) ? String(label) : `${label} ${name}`;
 }
+
+/** One fact of a facts list (`<ul class="facts">`): a name and its value; long values span wider. */
+export function fact(name: string, value: string): string {
+  return `<li${value.length > 40 ? ' class="wide"' : ''}><b>${escapeHtml(name)}</b>${escapeHtml(value)}</li>`;
+}

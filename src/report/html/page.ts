@@ -48,7 +48,7 @@ h3 { font-size: 1.12rem; margin: 8px 0 6px; }
 p.lead { margin: 4px 0 12px; color: var(--muted); max-width: 75em; }
 .facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 8px 18px; margin: 10px 0 4px; ` +
   `padding: 0; list-style: none; }
-.facts li { background: var(--soft); border-left: 3px solid var(--accent); padding: 6px 10px; }
+.facts li { background: var(--soft); border-left: 3px solid var(--accent); padding: 6px 10px; overflow-wrap: anywhere; }
 .facts li.wide { grid-column: span 2; }
 .facts b { display: block; font-size: 0.8rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: 0.03em; }
 .table-wrap { overflow-x: auto; margin: 8px 0 12px; }

@@ -169,6 +169,7 @@ const content = (repair: RepairDoc = REPAIR): ReportContent => ({
   analysis: null,
   repair,
   galleries: null,
+  queue: null,
   store: null,
   notes: [],
 });

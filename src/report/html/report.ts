@@ -8,9 +8,10 @@ import { tryParseStrategy } from '../../select/strategies.js';
 import type { ReportContent } from './content.js';
 import { analysisSections } from './analysis-view.js';
 import { gallerySections } from './gallery-view.js';
-import { escapeHtml, labelName, percent, section } from './html.js';
+import { escapeHtml, fact, labelName, percent, section } from './html.js';
 import { renderPage, type PageOptions } from './page.js';
 import { repairSections } from './repair-view.js';
+import { queueSections } from './queue-view.js';
 import { storeSections } from './store-view.js';
 
 export interface ReportPageOptions {
@@ -19,9 +20,6 @@ export interface ReportPageOptions {
 }
 
 /** A fact card; long values take two columns. */
-function fact(name: string, value: string): string {
-  return `<li${value.length > 40 ? ' class="wide"' : ''}><b>${escapeHtml(name)}</b>${escapeHtml(value)}</li>`;
-}
 
 function overview(content: ReportContent): string {
   const facts: string[] = [];
@@ -60,6 +58,10 @@ function overview(content: ReportContent): string {
       ),
     );
   }
+  if (content.queue !== null && repair === null && analysis === null) {
+    const queue = content.queue.doc;
+    facts.push(fact('labeled data', queue.data), fact('pool', queue.pool), fact('seed', String(queue.seed)));
+  }
   if (store !== null) {
     facts.push(fact('cells', `${store.cells.length}${store.failures > 0 ? ` (${store.failures} failed)` : ''}`));
     facts.push(fact('seeds', store.accuracy.seeds.join(', ')));
@@ -74,6 +76,7 @@ export function reportHtml(content: ReportContent, options: ReportPageOptions): 
   if (content.repair !== null) parts.push(...repairSections(content.repair));
   if (content.analysis !== null) parts.push(...analysisSections(content.analysis));
   if (content.galleries !== null) parts.push(...gallerySections(content.galleries));
+  if (content.queue !== null) parts.push(...queueSections(content.queue.doc, content.queue.sheet));
   return renderPage({
     title: content.title,
     subtitle: `from <code>${escapeHtml(content.source)}</code>`,
