@@ -49,6 +49,12 @@ test('select finds the starved label and queues inputs for it; the same seed giv
     .split('\n');
   assert.equal(csv[0], 'rank,file,index,score,predicted,confidence,serves,strategy,label');
   assert.equal(csv.length, 41);
+  const report = mode('report', '--from', 'qa', '--out', 'qa-report');
+  assert.equal(report.status, 0, report.stderr);
+  const html = readFileSync(path.join(tmp, 'qa-report', 'index.html'), 'utf8');
+  assert.match(html, /Labeling queue/);
+  assert.match(html, /alt="contact sheet of the first picks/);
+  assert.match(html, /starts at dense_/);
   const b = select('--budget', '40', '--strategy', 'targeted-uncertainty', '--out', 'qb');
   assert.equal(b.status, 0, b.stderr);
   assert.equal(readFileSync(path.join(tmp, 'qb', 'queue.json'), 'utf8'), readFileSync(path.join(tmp, 'qa', 'queue.json'), 'utf8'));
