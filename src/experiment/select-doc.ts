@@ -47,6 +47,8 @@ export const QueueDocSchema = z.object({
   /** The analysis on the labeled data (train and validation split from it): per-label accuracy, bugs, and the layer each starts at. */
   analysis: z.object({
     sizes: z.object({ train: z.number().int(), validation: z.number().int(), pool: z.number().int() }),
+    /** Train and validation: the split the model was trained with (its manifest), or a seeded share of the labeled data. */
+    split: z.enum(['manifest', 'share']),
     train: PerLabelSchema,
     validation: PerLabelSchema,
     bugs: z.array(z.object({ label: z.string(), kind: z.enum(['underfitting', 'overfitting']), layer: z.string().nullable() })),

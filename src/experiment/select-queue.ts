@@ -69,7 +69,7 @@ const weakestLabel = (perLabel: readonly number[]): number => perLabel.reduce((w
 export async function selectQueue(
   engine: Engine,
   model: Model,
-  labeled: { readonly train: LabeledSet; readonly validation: LabeledSet },
+  labeled: { readonly train: LabeledSet; readonly validation: LabeledSet; readonly split: 'manifest' | 'share' },
   pool: PoolInputs,
   options: SelectQueueOptions,
   sources: SelectQueueSources,
@@ -188,6 +188,7 @@ export async function selectQueue(
     classNames: [...names],
     analysis: {
       sizes: { train: train.count, validation: validation.count, pool: pool.count },
+      split: labeled.split,
       train: trainEval.perLabel.map(nullable),
       validation: validationEval.perLabel.map(nullable),
       bugs: bugs.map((b) => ({ label: names[b.label]!, kind: b.kind, layer: layerOf(b.label) })),

@@ -2,12 +2,15 @@
  * The labeled data a user brings with their own model (`mode select`, `mode repair --add`): their
  * dataset checked against the model, its training file split into train and validation (seeded, so
  * a repair sees the split its selection saw), and its test file where it has one (for reporting only).
+ * A model trained by `mode train` on the same data keeps the split it was trained with (its manifest
+ * says how), so validation holds no input it trained on.
  */
 import type { LabeledSet } from '../core/data-types.js';
 import { loadDataset, splitLabeled } from '../data/index.js';
 import type { Model } from '../engine/index.js';
 import { checkModelFitsData } from './model-run.js';
-import type { DatasetInfo } from './prepare-data.js';
+import type { ModelManifest } from './model-folder.js';
+import { prepareData, type DatasetInfo } from './prepare-data.js';
 
 /** The share of the labeled data held out as validation by default. */
 export const DEFAULT_VALIDATION_SHARE = 0.2;
@@ -18,13 +21,21 @@ export interface LabeledData {
   readonly validation: LabeledSet;
   /** The dataset's own test file; null when it has none (nothing is carved from the labeled data). */
   readonly test: LabeledSet | null;
+  /** How train and validation were made: the model's own split (its manifest), or a seeded share of the data. */
+  readonly split: 'manifest' | 'share';
 }
 
 export async function openLabeledData(
   model: Model,
+  manifest: ModelManifest | null,
   spec: string,
   options: { seed: number; validationShare?: number },
 ): Promise<LabeledData> {
+  if (manifest !== null && manifest.config.dataset === spec) {
+    const data = await prepareData(manifest.config);
+    checkModelFitsData(model, data.dataset.inputShape, data.dataset.numClasses, spec);
+    return { dataset: data.dataset, train: data.train, validation: data.validation, test: data.test, split: 'manifest' };
+  }
   const dataset = await loadDataset(spec, { seed: options.seed });
   checkModelFitsData(model, dataset.inputShape, dataset.numClasses, spec);
   const { train, validation } = splitLabeled(dataset.train, {
@@ -32,5 +43,5 @@ export async function openLabeledData(
     validationShare: options.validationShare ?? DEFAULT_VALIDATION_SHARE,
   });
   const { name, classNames, numClasses, inputShape } = dataset;
-  return { dataset: { name, spec, classNames, numClasses, inputShape }, train, validation, test: dataset.test };
+  return { dataset: { name, spec, classNames, numClasses, inputShape }, train, validation, test: dataset.test, split: 'share' };
 }

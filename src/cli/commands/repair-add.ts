@@ -41,7 +41,7 @@ export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgre
   if (!existsSync(flags.add)) throw usageError(`--add '${flags.add}' does not exist; pass the labels CSV or a folder of class subfolders`);
   const { model, manifest } = await loadModelFolder(flags.model, engine);
   try {
-    const data = await openLabeledData(model, flags.data, { seed: flags.seed, validationShare: flags.validationShare });
+    const data = await openLabeledData(model, manifest, flags.data, { seed: flags.seed, validationShare: flags.validationShare });
     const classNames = data.dataset.classNames;
     const added = await readAdded(flags, classNames);
     checkAddedShape(added.set, model, flags.add);

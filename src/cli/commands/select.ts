@@ -99,10 +99,10 @@ export function registerSelect(program: Command): void {
       const seed = flags.seed ?? (await modelSeed(flags.model));
       process.stderr.write(`mode select: seed ${seed}\n`);
       const started = performance.now();
-      const { model } = await loadModelFolder(flags.model, engine);
+      const { model, manifest } = await loadModelFolder(flags.model, engine);
       try {
         let t = performance.now();
-        const labeled = await openLabeledData(model, flags.data, { seed, validationShare: flags.validationShare });
+        const labeled = await openLabeledData(model, manifest, flags.data, { seed, validationShare: flags.validationShare });
         const pool = await openPool(flags.pool);
         const loadSeconds = (performance.now() - t) / 1000;
         t = performance.now();
@@ -189,7 +189,8 @@ function formatSelect(doc: QueueDoc, out: string, timings: Record<string, number
     .map(([stage, s]) => `${stage} ${s.toFixed(1)} s`)
     .join(', ');
   return [
-    `labeled data ${doc.data}: ${a.sizes.train} train, ${a.sizes.validation} validation; pool ${doc.pool}: ${a.sizes.pool} inputs`,
+    `labeled data ${doc.data}: ${a.sizes.train} train, ${a.sizes.validation} validation ` +
+      `(${a.split === 'manifest' ? 'the split the model was trained with' : 'a seeded share held out'}); pool ${doc.pool}: ${a.sizes.pool} inputs`,
     `buggy labels: ${bugs}`,
     `queued ${doc.rows.length} inputs with ${doc.strategy}` +
       (serving > 0 ? `, ${serving} of them for ${a.target?.label} (${a.target?.why})` : '') +
