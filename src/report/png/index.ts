@@ -7,4 +7,5 @@ export { renderHeatmap, layoutHeatmap, type MapPanel } from './heatmap.js';
 export { renderSheet } from './sheet.js';
 export { renderLineChart } from './line-chart.js';
 export { renderGallery } from './gallery.js';
+export { renderCdDiagram } from './cd-diagram.js';
 export { SERIES_PALETTE } from './colour.js';
