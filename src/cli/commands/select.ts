@@ -100,12 +100,14 @@ export function registerSelect(program: Command): void {
       process.stderr.write(`mode select: seed ${seed}\n`);
       const started = performance.now();
       const { model, manifest } = await loadModelFolder(flags.model, engine);
+      const modelSeconds = (performance.now() - started) / 1000;
       try {
         let t = performance.now();
         const labeled = await openLabeledData(model, manifest, flags.data, { seed, validationShare: flags.validationShare });
-        const pool = await openPool(flags.pool);
-        const loadSeconds = (performance.now() - t) / 1000;
+        const dataSeconds = (performance.now() - t) / 1000;
         t = performance.now();
+        const pool = await openPool(flags.pool);
+        const loaded = { 'load model': modelSeconds, 'load data': dataSeconds, 'load pool': (performance.now() - t) / 1000 };
         const { doc, timings } = await selectQueue(
           engine,
           model,
@@ -136,7 +138,7 @@ export function registerSelect(program: Command): void {
             seed,
             engine: engine.info,
             environment: runEnvironment(),
-            timings: { load: loadSeconds, ...timings, total: (performance.now() - started) / 1000 },
+            timings: { ...loaded, ...timings, total: (performance.now() - started) / 1000 },
           });
         });
         progress.stop();
@@ -144,7 +146,7 @@ export function registerSelect(program: Command): void {
           printJson({ out: path.resolve(flags.out), ...doc, rows: doc.rows.slice(0, 20), timings });
           return;
         }
-        process.stdout.write(formatSelect(doc, flags.out, { load: loadSeconds, ...timings, total: (performance.now() - t) / 1000 }));
+        process.stdout.write(formatSelect(doc, flags.out, { ...loaded, ...timings, total: (performance.now() - started) / 1000 }));
       } finally {
         model.dispose();
       }
