@@ -17,7 +17,7 @@ import { REPAIR_FILE } from '../../experiment/repair-doc.js';
 import { repairModel, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
-import { parseStrategy, STRATEGIES, STRATEGY_KINDS, STRATEGY_SETTINGS, type SettingValues } from '../../select/strategies.js';
+import { checkSetting, parseStrategy, STRATEGIES, STRATEGY_KINDS, STRATEGY_SETTINGS, type SettingValues } from '../../select/strategies.js';
 import { slidesTable } from '../../report/terminal.js';
 import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
@@ -57,7 +57,8 @@ export function registerRepair(program: Command): void {
     .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), 'mode');
   // One option per strategy setting (--map, --metric, ...), from the strategies table.
   for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
-    repair.option(`--${kebab(key)} <value>`, `${setting.help}: ${setting.values.join(' | ')}`, setting.default);
+    const values = [...setting.values, ...(setting.pattern === undefined ? [] : [setting.pattern.name])];
+    repair.option(`--${kebab(key)} <value>`, `${setting.help}: ${values.join(' | ')}`, setting.default);
   }
   repair
     .option('--compare <list>', 'more strategies from the same start, e.g. targeted-random,entropy,mode:dhm:least')
@@ -92,7 +93,7 @@ export function registerRepair(program: Command): void {
       const globals = command.optsWithGlobals<GlobalOptions>();
       // Every setting flag is checked, whichever strategy uses it.
       const settings: SettingValues = Object.fromEntries(
-        Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, oneOf(s.label, flags[key as keyof SettingValues]!, s.values)]),
+        Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, checkSetting(s, flags[key as keyof SettingValues]!)]),
       );
       const strategy = parseStrategy(flags.strategy, settings);
       const compare = (flags.compare ?? '')
