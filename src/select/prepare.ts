@@ -14,7 +14,7 @@ import { gatherRows, type ReferenceSet } from './baselines.js';
 import type { FeatureLayer, MapsInSpace, PoolFeatures, SelectionInput, StrategyNeeds } from './strategies.js';
 
 /** Training inputs per label whose activations are the reference of coreset and dsa (a seeded sample; all where fewer). */
-export const TRAIN_ROWS_PER_LABEL = 500;
+const TRAIN_ROWS_PER_LABEL = 500;
 
 /** The pool a strategy selects from. */
 export interface SelectionPool {
@@ -54,7 +54,7 @@ export function checkNeeds(model: Model, needs: StrategyNeeds, strategy: string)
 }
 
 /** The index of the layer a strategy's features come from (-1: the raw input). */
-export function featureLayer(model: Model, layer: FeatureLayer, strategy: string): number {
+function featureLayer(model: Model, layer: FeatureLayer, strategy: string): number {
   if (layer === 'penultimate') {
     // The input of the output dense layer: the layer before the last one with weights.
     let output = model.layers.length - 1;
