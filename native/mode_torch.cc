@@ -152,8 +152,9 @@ Padding paddingFor(const Layer& layer, const at::Tensor& nchw) {
 }
 
 // Forward through one layer. `train`: batch statistics for batch norm (and their moving averages
-// updated), dropout on; `generator` seeds dropout; `logits`: skip a final softmax.
-NetValue forwardLayer(Layer& layer, NetValue v, bool train, at::Generator* generator, bool logits) {
+// updated); `dropout`: dropout on (in training, and in MC-dropout inference with batch norm in eval
+// mode); `generator` seeds dropout; `logits`: skip a final softmax.
+NetValue forwardLayer(Layer& layer, NetValue v, bool train, bool dropout, at::Generator* generator, bool logits) {
   switch (layer.kind) {
     case Kind::Dense: {
       const at::Tensor& w = layer.params[0];
@@ -205,7 +206,7 @@ NetValue forwardLayer(Layer& layer, NetValue v, bool train, at::Generator* gener
       return NetValue{x.reshape({x.size(0), -1}), false};
     }
     case Kind::Dropout: {
-      if (!train || layer.rate <= 0) return v;
+      if (!dropout || layer.rate <= 0) return v;
       const double keep = 1.0 - layer.rate;
       at::Tensor mask = at::empty_like(v.t).bernoulli_(keep, *generator);
       return NetValue{v.t * mask * (1.0 / keep), v.nchw};
@@ -375,12 +376,12 @@ void fromTfjs(Layer& layer, size_t index, const float* data, int64_t length, siz
 }
 
 // Runs the network on x ([n, ...inShape], channels last), calling `capture(i, value)` after layer i.
-NetValue runNet(NetState& net, const at::Tensor& x, bool train, at::Generator* generator, bool logits, int64_t last,
+NetValue runNet(NetState& net, const at::Tensor& x, bool train, bool dropout, at::Generator* generator, bool logits, int64_t last,
              const std::function<void(int64_t, NetValue&)>& capture) {
   NetValue v{x, false};
   for (int64_t i = 0; i <= last; i++) {
     const bool isLast = i == static_cast<int64_t>(net.layers.size()) - 1;
-    v = forwardLayer(net.layers[i], v, train, generator, logits && isLast);
+    v = forwardLayer(net.layers[i], v, train, dropout, generator, logits && isLast);
     if (capture) capture(i, v);
   }
   return v;
@@ -547,8 +548,10 @@ class Net : public Napi::ObjectWrap<Net> {
     GUARD_END(env)
   }
 
-  // forward(x: Float32Array, count, batchSize, layers: Int32Array, outputs: Float32Array[]): Promise<void>
-  // Writes the flattened (channels-last) outputs of each requested layer into its output array.
+  // forward(x: Float32Array, count, batchSize, layers: Int32Array, outputs: Float32Array[], dropoutSeed?: number): Promise<void>
+  // Writes the flattened (channels-last) outputs of each requested layer into its output array. With
+  // a dropout seed, dropout is on (one generator seeded with it, drawn batch after batch; batch norm
+  // stays in eval mode): one Monte Carlo dropout pass.
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     GUARD_BEGIN
@@ -574,18 +577,21 @@ class Net : public Napi::ObjectWrap<Net> {
       keep.push_back(o);
       last = std::max(last, layers[i]);
     }
+    const bool dropout = info.Length() > 5 && info[5].IsNumber();
+    const uint64_t dropoutSeed = dropout ? static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value()) : 0;
     float* input = x.Data();
     std::vector<int64_t> shape{0};
     shape.insert(shape.end(), net->inShape.begin(), net->inShape.end());
-    auto work = [net, input, count, batchSize, layers, outs, outSizes, last, shape]() mutable {
+    auto work = [net, input, count, batchSize, layers, outs, outSizes, last, shape, dropout, dropoutSeed]() mutable {
       std::lock_guard<std::mutex> lock(net->mutex);
       net->check();
       c10::InferenceMode inference;
+      at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(dropoutSeed);
       for (int64_t start = 0; start < count && last >= 0; start += batchSize) {
         const int64_t size = std::min(batchSize, count - start);
         shape[0] = size;
         at::Tensor xs = at::from_blob(input + start * net->inputSize, shape, at::kFloat);
-        runNet(*net, xs, false, nullptr, false, last, [&](int64_t i, NetValue& v) {
+        runNet(*net, xs, false, dropout, dropout ? &generator : nullptr, false, last, [&](int64_t i, NetValue& v) {
           for (size_t k = 0; k < layers.size(); k++) {
             if (layers[k] != i) continue;
             // Written in NHWC order straight from a view: one copy, and v stays as the next layer wants it.
@@ -755,7 +761,7 @@ class FitSession : public Napi::ObjectWrap<FitSession> {
         at::Tensor xs = state->x.index_select(0, idx);
         at::Tensor ys = state->y.index_select(0, idx);
         at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(batchSeeds[b]);
-        NetValue out = runNet(*net, xs, true, &generator, softmax, last, nullptr);
+        NetValue out = runNet(*net, xs, true, true, &generator, softmax, last, nullptr);
         at::Tensor output = out.t.reshape({size, -1});
         at::Tensor loss;
         if (softmax) {

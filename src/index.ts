@@ -114,6 +114,7 @@ export {
   strategySpec,
   strategyTitle,
   selectBatch,
+  strategyNeeds,
   type StrategyKind,
   type StrategySpec,
   type StrategySpecInput,
@@ -131,7 +132,11 @@ export {
   type Selection,
   type Share,
   type MapsInSpace,
+  type FeatureLayer,
+  type PoolFeatures,
 } from './select/strategies.js';
+export { prepareSelection, checkNeeds, type SelectionPool, type PrepareOptions } from './select/prepare.js';
+export type { ReferenceSet } from './select/baselines.js';
 export {
   METRICS,
   METRIC_NAMES,

@@ -134,6 +134,45 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
     model.dispose();
   });
 
+  test(`${name}: dropout passes are seeded, differ from predict with dropout, equal it without, and leave batch norm alone`, async () => {
+    const engine = await makeEngine();
+    const x = data.x.subarray(0, 40 * side * side);
+    // Dropout and batch normalization in one model: the passes must not move the moving statistics.
+    const spec: ArchitectureSpec = {
+      inputShape: [side, side, 1],
+      numClasses,
+      layers: [
+        { type: 'flatten' },
+        { type: 'dense', units: 16, activation: 'relu' },
+        { type: 'batchNormalization' },
+        { type: 'dropout', rate: 0.5 },
+        { type: 'dense', units: 8, activation: 'relu' },
+      ],
+    };
+    const model = engine.buildModel(spec, 4);
+    await model.fit(data, { epochs: 2, batchSize: 32, optimizer: adam, seed: 3 });
+    const plain = await model.predict(x, 40);
+    const a = await model.predictWithDropout(x, 40, 7, 16);
+    assert.equal(a.length, 40 * numClasses);
+    for (let i = 0; i < 40; i++) assert.ok(Math.abs(a[i * 3]! + a[i * 3 + 1]! + a[i * 3 + 2]! - 1) < 1e-4, 'probabilities');
+    assert.deepEqual(a, await model.predictWithDropout(x, 40, 7, 16), 'the same seed gives the same masks');
+    assert.notDeepEqual(a, await model.predictWithDropout(x, 40, 8, 16), 'another seed, other masks');
+    assert.ok(
+      a.some((v, i) => Math.abs(v - plain[i]!) > 1e-4),
+      'dropout changes the probabilities',
+    );
+    assert.deepEqual(await model.predict(x, 40), plain, 'batch norm statistics and weights are unchanged');
+    const without = engine.buildModel(mlp, 4);
+    const p = await without.predict(x, 40);
+    const q = await without.predictWithDropout(x, 40, 7);
+    assert.ok(
+      p.every((v, i) => Math.abs(v - q[i]!) < 1e-6),
+      'without dropout layers a pass is predict',
+    );
+    model.dispose();
+    without.dispose();
+  });
+
   test(`${name}: same seed, same model and same training`, async () => {
     const engine = await makeEngine();
     const run = async (): Promise<Float32Array> => {

@@ -84,6 +84,13 @@ export interface Model {
   /** Class probabilities, count * numClasses, computed in batches. */
   predict(x: Float32Array, count: number, batchSize?: number): Promise<Float32Array>;
   /**
+   * One Monte Carlo dropout pass (Gal and Ghahramani 2016): class probabilities as `predict` gives them
+   * but with the dropout layers on, their masks drawn from `seed` (the same seed, the same masks);
+   * batch normalisation stays in inference mode and no weight or statistic changes. A model without
+   * dropout layers gives `predict`'s probabilities.
+   */
+  predictWithDropout(x: Float32Array, count: number, seed: number, batchSize?: number): Promise<Float32Array>;
+  /**
    * Flattened outputs of layer `layerIndex` (-1: the raw input), count * size, computed in batches.
    * Returns the size of one row too.
    */

@@ -32,6 +32,7 @@ import {
   type ScoreSpace,
   type StrategySpec,
 } from '../select/strategies.js';
+import { checkNeeds, prepareSelection } from '../select/prepare.js';
 import type { RepairConfig } from './repair-config.js';
 import type { ArmResult, IterationDoc, RepairRow } from './repair-doc.js';
 
@@ -118,6 +119,9 @@ export async function runRepair(
     theta: { kind: 'absolute', value: config.theta },
     gamma: config.gamma,
   }).bugs;
+  // A strategy the model cannot serve (bald without dropout, an unknown layer) is refused before any arm runs.
+  for (const spec of [config.strategy, ...config.compare])
+    checkNeeds(inputs.initial, strategyNeeds(spec), formatStrategy(spec).split(':')[0]!);
   const arms: ArmResult[] = [];
   for (const spec of [config.strategy, ...config.compare]) {
     const name = formatStrategy(spec);
@@ -247,14 +251,17 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       const poolProbabilities =
         it === 0 ? arm.start.pool : needs.probabilities === true ? await time('predict', () => model.predict(pool.x, pool.count)) : null;
       let layer: string | null = null;
-      let mapsInput = {};
-      if (needs.maps !== undefined && bug !== null) {
+      // mode's maps come from the analysis pipeline, run on the current model and training set.
+      const maps = async (target: {
+        label: number;
+        kind: BugKind;
+      }): Promise<{ maps: MapsInSpace; vectors: (indices: Int32Array) => Promise<Float32Array> }> => {
         const analysis = await targetMaps(
           inputs,
           config,
           model,
           { trainNow: trainParts.length === 1 ? trainParts[0]! : concatSets(trainParts), trainEval, validationEval: previous },
-          bug,
+          target,
           needs.maps!.space,
           rng.child(`heads-${it}`).seed,
           fixedProbe,
@@ -262,21 +269,29 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
         );
         if (config.layerOnce) fixedProbe = analysis.probe;
         layer = analysis.probe.name;
-        mapsInput = { maps: analysis.maps, vectors: analysis.vectors };
-      }
+        return { maps: analysis.maps, vectors: analysis.vectors };
+      };
+      const input = await prepareSelection(
+        model,
+        { x: pool.x, count: pool.count, labels: pool.y, available },
+        needs,
+        {
+          seed: rng.child(`prepare-${it}`).seed,
+          train: trainParts,
+          target: bug === null ? null : { label: bug.label, kind: bug.kind },
+          ...(poolProbabilities === null ? {} : { probabilities: poolProbabilities }),
+          ...(bug === null ? {} : { maps: () => maps(bug) }),
+          time,
+        },
+        formatStrategy(spec),
+      );
       const selection = await time('select', () =>
-        selectBatch(
-          spec,
-          {
-            labels: pool.y,
-            available,
-            ...(poolProbabilities === null ? {} : { probabilities: poolProbabilities }),
-            numClasses: model.numClasses,
-            target: bug === null ? null : { label: bug.label, kind: bug.kind },
-            ...mapsInput,
-          },
-          { batch: config.batch, alpha: config.alpha, rng: rng.child(`select-${it}`), metricOptions: { p: config.minkowskiP } },
-        ),
+        selectBatch(spec, input, {
+          batch: config.batch,
+          alpha: config.alpha,
+          rng: rng.child(`select-${it}`),
+          metricOptions: { p: config.minkowskiP },
+        }),
       );
       for (const i of selection.indices) available[i] = 0;
       selected.push(...selection.indices);

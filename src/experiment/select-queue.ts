@@ -14,6 +14,8 @@ import { analyzeModel, detectBugs, mapSpaceVectors, type BugKind, type LayerSele
 import type { Engine, Model } from '../engine/index.js';
 import { evaluate } from '../model/evaluate.js';
 import { argmaxRows } from '../model/metrics.js';
+import { gatherRows } from '../select/baselines.js';
+import { checkNeeds, prepareSelection } from '../select/prepare.js';
 import { formatStrategy, selectBatch, strategyNeeds, STRATEGIES, type StrategySpec } from '../select/strategies.js';
 import { VARIANT_OF_SPACE } from './repair.js';
 import { QUEUE_KIND, QUEUE_VERSION, type QueueDoc, type QueueRow } from './select-doc.js';
@@ -56,13 +58,6 @@ export interface QueueSelection {
   readonly timings: Record<string, number>;
 }
 
-/** The rows of `x` (inputs of `size` values) at `indices`, copied. */
-function gatherRows(x: Float32Array, size: number, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * size);
-  for (let k = 0; k < indices.length; k++) out.set(x.subarray(indices[k]! * size, (indices[k]! + 1) * size), k * size);
-  return out;
-}
-
 const weakestLabel = (perLabel: readonly number[]): number => perLabel.reduce((worst, v, l) => (v < perLabel[worst]! ? l : worst), 0);
 
 /** Ranks the pool for labeling: the analysis on train and validation, then the strategy's first `budget` picks. */
@@ -94,6 +89,7 @@ export async function selectQueue(
   const root = new Rng(options.seed);
   const timings: Record<string, number> = {};
   const needs = strategyNeeds(strategy);
+  checkNeeds(model, needs, formatStrategy(strategy));
   const variant = VARIANT_OF_SPACE[needs.maps?.space ?? 'importance'];
   const { train, validation } = labeled;
   const names = sources.classNames;
@@ -137,29 +133,34 @@ export async function selectQueue(
   t = performance.now();
   onProgress({ type: 'stage', stage: 'select', message: `ranking the pool with ${formatStrategy(strategy)}` });
   const size = inputSize(pool.inputShape);
-  let mapsInput = {};
-  if (needs.maps !== undefined && target !== null) {
-    const at = analysis.targets.findIndex((tg) => tg.label === target.label);
-    const featureModel = analysis.featureModels[analysis.targets[at]!.probe]!;
-    mapsInput = {
-      maps: analysis.maps[at]!.maps,
-      vectors: (indices: Int32Array) =>
-        mapSpaceVectors(model, featureModel, variant, target.label, gatherRows(pool.x, size, indices), indices.length),
-    };
-  }
   const labels = options.usePoolLabels ? pool.y! : proxyLabels(predicted, probabilities, k, target?.label ?? null, validation);
-  const selection = await selectBatch(
-    strategy,
+  const input = await prepareSelection(
+    model,
+    { x: pool.x, count: pool.count, labels },
+    needs,
     {
-      labels,
-      available: new Uint8Array(pool.count).fill(1),
-      probabilities,
-      numClasses: k,
+      seed: root.child('prepare').seed,
+      train,
       target: target === null ? null : { label: target.label, kind: target.kind },
-      ...mapsInput,
+      probabilities,
+      maps: async () => {
+        const at = analysis.targets.findIndex((tg) => tg.label === target!.label);
+        const featureModel = analysis.featureModels[analysis.targets[at]!.probe]!;
+        return {
+          maps: analysis.maps[at]!.maps,
+          vectors: (indices: Int32Array) =>
+            mapSpaceVectors(model, featureModel, variant, target!.label, gatherRows(pool.x, size, indices), indices.length),
+        };
+      },
     },
-    { batch: budget, alpha: options.alpha, rng: root.child('select'), metricOptions: { p: options.minkowskiP } },
+    formatStrategy(strategy),
   );
+  const selection = await selectBatch(strategy, input, {
+    batch: budget,
+    alpha: options.alpha,
+    rng: root.child('select'),
+    metricOptions: { p: options.minkowskiP },
+  });
   timings['select'] = (performance.now() - t) / 1000;
 
   const rows: QueueRow[] = Array.from(selection.indices, (index, r) => ({

@@ -36,6 +36,14 @@ function pool(n: number, seed: number): { input: SelectionInput; vectors: Float3
     dhm: Float32Array.from([1, -1, 0, 0]),
     dhw: Float32Array.from([0, 0, 1, -1]),
   };
+  // The baselines' needs: features (the vectors), a small training reference, two dropout passes.
+  const train = {
+    values: new Float32Array(9 * 4).map(() => rng.normal()),
+    size: 4,
+    labels: Int32Array.from({ length: 9 }, (_, i) => i % 3),
+    count: 9,
+  };
+  const jittered = probabilities.map((p, i) => p * (1 + (0.2 * ((i * 7919) % 5)) / 5));
   const input: SelectionInput = {
     labels,
     available: new Uint8Array(n).fill(1),
@@ -48,6 +56,17 @@ function pool(n: number, seed: number): { input: SelectionInput; vectors: Float3
       indices.forEach((i, k) => out.set(vectors.subarray(i * 4, i * 4 + 4), k * 4));
       return out;
     },
+    features: {
+      layer: 'vectors',
+      size: 4,
+      rows: async (indices) => {
+        const out = new Float32Array(indices.length * 4);
+        indices.forEach((i, k) => out.set(vectors.subarray(i * 4, i * 4 + 4), k * 4));
+        return out;
+      },
+    },
+    trainFeatures: train,
+    stochastic: [probabilities, jittered],
   };
   return { input, vectors };
 }
@@ -59,9 +78,13 @@ test('every strategy: distinct available in-range picks, the targeted share from
       fc.integer({ min: 1, max: 40 }),
       fc.double({ min: 0, max: 1, noNaN: true }),
       fc.integer({ min: 0, max: 1000 }),
-      async (n, batch, alpha, seed) => {
+      async (n, wanted, alpha, seed) => {
         const { input } = pool(n, seed);
         for (let i = 0; i < n; i += 7) input.available[i] = 0;
+        const batch = Math.min(
+          wanted,
+          input.available.reduce((s, v) => s + v, 0),
+        );
         for (const name of STRATEGY_KINDS) {
           const spec = strategySpec(name);
           const a = await selectBatch(spec, input, { batch, alpha, rng: new Rng(seed) });
@@ -231,6 +254,14 @@ test('strategy texts parse, print back the same, and unknown names or settings l
     () => parseStrategy('mode:dhm:most:cosine:importance:top:x'),
     /too many settings; write mode:MAP:ORDER:METRIC:SCORESPACE:PICK/,
   );
-  assert.throws(() => parseStrategy('random:dhm'), /only mode:MAP:ORDER:METRIC:SCORESPACE:PICK take settings/);
+  assert.throws(() => parseStrategy('random:dhm'), /only mode:MAP:ORDER:METRIC:SCORESPACE:PICK, bald:PASSES, dsa:LAYER take settings/);
+  // Settings beyond a list: a count of dropout passes, a layer's name.
+  assert.deepEqual(parseStrategy('bald'), { kind: 'bald', passes: '20' });
+  assert.deepEqual(parseStrategy('bald:50'), { kind: 'bald', passes: '50' });
+  assert.throws(() => parseStrategy('bald:0'), /unknown dropout passes '0': must be one of \[20\] or a count from 1 to 9999/);
+  assert.deepEqual(parseStrategy('dsa:dense_1'), { kind: 'dsa', layer: 'dense_1' });
+  assert.equal(formatStrategy(strategySpec('dsa')), 'dsa:last-hidden');
+  assert.deepEqual(StrategySpecSchema.parse({ kind: 'bald', passes: '5' }), { kind: 'bald', passes: '5' });
+  assert.throws(() => StrategySpecSchema.parse({ kind: 'bald', passes: 'many' }), /not a dropout passes/);
   assert.throws(() => StrategySpecSchema.parse({ kind: 'entropy', map: 'hc' }), /Unrecognized key/);
 });

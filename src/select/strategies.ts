@@ -8,7 +8,9 @@
  *   score space, pick), the rest uniform among other labels;
  * - entropy, margin, deepgini: the most uncertain inputs of the whole pool (active learning);
  * - targeted-uncertainty: the targeted share among inputs of the target label the model is least
- *   sure of (lowest p(label)), the rest uniform among other labels.
+ *   sure of (lowest p(label)), the rest uniform among other labels;
+ * - badge, coreset, bald, dsa: literature baselines (BADGE, core-set, BALD with MC dropout, distance-based
+ *   surprise adequacy), their kernels in baselines.ts.
  *
  * A strategy is a discriminated union on `kind` (StrategySpec), written as text at the edges
  * (`mode:dhm:least:cosine`): parseStrategy reads that text once, formatStrategy prints it.
@@ -20,6 +22,17 @@ import { z } from 'zod';
 import { ModeError, oneOf, usageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { METRIC_NAMES, METRICS, scoreCandidates, type MetricOptions } from './metrics.js';
+import {
+  badgeSeeding,
+  baldScores,
+  dsaReference,
+  dsaScores,
+  kCenterGreedy,
+  gatherRows,
+  lastLayerGradientFactors,
+  nearestRows,
+  type ReferenceSet,
+} from './baselines.js';
 
 const SELECTION_MAPS = ['hc', 'hm', 'hw', 'dhc', 'dhm', 'dhw', 'contrast'] as const;
 type SelectionMap = (typeof SELECTION_MAPS)[number];
@@ -33,6 +46,8 @@ export type PickRule = (typeof PICK_RULES)[number];
 export interface Setting<V extends string = string> {
   readonly values: readonly V[];
   readonly default: V;
+  /** Values beyond `values` that the setting also takes (a layer name, a count), and how --help names them. */
+  readonly pattern?: { readonly test: RegExp; readonly name: string; readonly what: string };
   /** As messages name it: "unknown map 'x'". */
   readonly label: string;
   readonly help: string;
@@ -46,12 +61,31 @@ export type ValuesOf<S extends Settings> = { readonly [K in keyof S]: S[K] exten
 /** Heat maps in the scoring space, as the strategy needs them (HC, HM, HW, DHC, DHM, DHW of the target). */
 export type MapsInSpace = Readonly<Record<'hc' | 'hm' | 'hw' | 'dhc' | 'dhm' | 'dhw', Float32Array>>;
 
-/** What the repair loop prepares for a strategy besides the pool's labels. */
+/** Where a strategy's features come from: the input of the output layer, the last hidden probe, or a layer by name. */
+export type FeatureLayer = 'penultimate' | 'last-hidden' | { readonly name: string };
+
+/** What prepareSelection (select/prepare.ts) makes ready for a strategy besides the pool's labels. */
 export interface StrategyNeeds {
   /** The current model's class probabilities on the whole pool. */
   readonly probabilities?: true;
   /** The target label's heat maps at its target layer, and pool vectors, in this space. */
   readonly maps?: { readonly space: ScoreSpace };
+  /** Pool inputs' activations at this layer (SelectionInput.features). */
+  readonly features?: { readonly layer: FeatureLayer };
+  /** The training set's activations at the same layer, with its labels, a sample per class (SelectionInput.trainFeatures). */
+  readonly trainFeatures?: true;
+  /** Class probabilities of this many Monte Carlo dropout passes over the pool (SelectionInput.stochastic). */
+  readonly stochastic?: { readonly passes: number };
+}
+
+/** Activations of pool inputs at one layer, read a chunk of inputs at a time (a wide layer never sits in memory whole). */
+export interface PoolFeatures {
+  /** The layer's name. */
+  readonly layer: string;
+  /** Values per input. */
+  readonly size: number;
+  /** indices.length x size values. */
+  rows(indices: Int32Array): Promise<Float32Array>;
 }
 
 export interface SelectionInput {
@@ -67,6 +101,12 @@ export interface SelectionInput {
   /** Vectors of pool inputs in the scoring space (count x size), for strategies that need maps. */
   readonly vectors?: (indices: Int32Array) => Promise<Float32Array>;
   readonly maps?: MapsInSpace;
+  /** Pool activations at the layer the strategy's needs name (badge, coreset: the penultimate layer; dsa: its layer). */
+  readonly features?: PoolFeatures;
+  /** The training set's activations at the same layer, with labels (a seeded sample of at most a few hundred rows per label). */
+  readonly trainFeatures?: ReferenceSet;
+  /** Class probabilities of T Monte Carlo dropout passes over the pool, each count x numClasses. */
+  readonly stochastic?: readonly Float32Array[];
 }
 
 export interface SelectionOptions {
@@ -153,6 +193,11 @@ const uncertainty = (description: string, measure: (row: Float32Array) => number
     },
   });
 
+function featuresOf(input: SelectionInput): PoolFeatures {
+  if (input.features === undefined) throw new ModeError('internal', "this strategy needs the pool's features");
+  return input.features;
+}
+
 function probabilitiesOf(input: SelectionInput): Float32Array {
   if (input.probabilities === undefined) throw new ModeError('internal', "this strategy needs the pool's class probabilities");
   return input.probabilities;
@@ -197,6 +242,116 @@ export const STRATEGIES = {
   margin: uncertainty('smallest top-1 minus top-2 probability over the pool', (row) => -topTwoMargin(row)),
   deepgini: uncertainty('highest Gini impurity 1 - sum p^2 over the pool (DeepGini)', gini),
   'least-confidence': uncertainty('lowest top-class probability over the pool (1 - max p)', (row) => 1 - Math.max(...row)),
+  badge: entry({
+    description: 'k-means++ seeding over last-layer gradient embeddings (BADGE): uncertain and diverse',
+    targeted: false,
+    settings: {},
+    needs: () => ({ probabilities: true, features: { layer: 'penultimate' } }),
+    select: async (_settings, { input, options, best }, share) => {
+      const candidates = share.candidates;
+      const h = await featuresOf(input).rows(Int32Array.from(candidates));
+      const u = lastLayerGradientFactors(probabilitiesOf(input), input.numClasses, candidates);
+      const { picks, distances } = badgeSeeding(
+        u,
+        input.numClasses,
+        h,
+        featuresOf(input).size,
+        candidates.length,
+        share.count,
+        options.rng,
+      );
+      picks.forEach((p, k) => best([candidates[p]!], [distances[k]!], 1));
+    },
+  }),
+  coreset: entry({
+    description: 'greedy k-center over penultimate features, the training set as the first centres (core-set)',
+    targeted: false,
+    settings: {},
+    needs: () => ({ features: { layer: 'penultimate' }, trainFeatures: true }),
+    select: async (_settings, { input, options, best }, share) => {
+      const candidates = share.candidates;
+      const features = featuresOf(input);
+      const d = features.size;
+      const rows = await features.rows(Int32Array.from(candidates));
+      // The initial centres: the training set's features, or where they are not given the picks so far (inputs no longer available).
+      let centres: Float32Array;
+      let centreCount: number;
+      if (input.trainFeatures !== undefined && input.trainFeatures.count > 0) {
+        centres = input.trainFeatures.values;
+        centreCount = input.trainFeatures.count;
+      } else {
+        const picked: number[] = [];
+        for (let i = 0; i < input.available.length; i++) if (input.available[i] === 0) picked.push(i);
+        centres = await features.rows(Int32Array.from(picked));
+        centreCount = picked.length;
+      }
+      // Against a seeded sample of at most CORESET_CENTRES of them: each centre costs a pass over the candidates.
+      const sample = centreCount <= CORESET_CENTRES ? null : options.rng.sample(centreCount, CORESET_CENTRES);
+      const minDistance =
+        sample === null
+          ? nearestRows(rows, candidates.length, centres, centreCount, d).distance
+          : nearestRows(rows, candidates.length, gatherRows(centres, d, sample), sample.length, d).distance;
+      const first = candidates.length === 0 ? 0 : options.rng.int(candidates.length);
+      const { picks, distances } = kCenterGreedy(rows, candidates.length, d, minDistance, share.count, first);
+      picks.forEach((p, k) => best([candidates[p]!], [distances[k]!], 1));
+    },
+  }),
+  bald: entry({
+    description: 'highest mutual information between prediction and weights over MC dropout passes (BALD)',
+    targeted: false,
+    settings: {
+      passes: {
+        values: ['20'],
+        default: '20',
+        pattern: { test: /^[1-9][0-9]{0,3}$/, name: 'N', what: 'a count from 1 to 9999' },
+        label: 'dropout passes',
+        help: "bald's Monte Carlo dropout passes",
+      },
+    },
+    needs: (s) => ({ stochastic: { passes: Number(s.passes) } }),
+    select: (_settings, { input, best }, share) => {
+      if (input.stochastic === undefined) throw new ModeError('internal', 'bald needs Monte Carlo dropout passes over the pool');
+      best(share.candidates, baldScores(input.stochastic, input.numClasses, share.candidates), share.count);
+    },
+  }),
+  dsa: entry({
+    description: 'highest distance-based surprise adequacy against training activations at a layer (DSA)',
+    targeted: false,
+    settings: {
+      layer: {
+        values: ['last-hidden'],
+        default: 'last-hidden',
+        pattern: { test: /^[A-Za-z0-9_./-]+$/, name: 'LAYER', what: "a layer's name" },
+        label: 'dsa layer',
+        help: "dsa's layer: the last hidden probe, or a layer's name",
+      },
+    },
+    needs: (s) => ({
+      probabilities: true,
+      features: { layer: s.layer === 'last-hidden' ? 'last-hidden' : { name: s.layer } },
+      trainFeatures: true,
+    }),
+    select: async (_settings, { input, best }, share) => {
+      const features = featuresOf(input);
+      if (input.trainFeatures === undefined) throw new ModeError('internal', "dsa needs the training set's activations");
+      const reference = dsaReference(input.trainFeatures, input.numClasses);
+      const k = input.numClasses;
+      const p = probabilitiesOf(input);
+      const scores = new Float64Array(share.candidates.length);
+      // A chunk of candidates at a time: a wide layer's activations of the whole pool never sit in memory.
+      for (let start = 0; start < share.candidates.length; start += VECTOR_CHUNK) {
+        const part = share.candidates.slice(start, start + VECTOR_CHUNK);
+        const rows = await features.rows(Int32Array.from(part));
+        const predicted = Int32Array.from(part, (i) => {
+          let top = 0;
+          for (let c = 1; c < k; c++) if (p[i * k + c]! > p[i * k + top]!) top = c;
+          return top;
+        });
+        scores.set(dsaScores(reference, rows, predicted), start);
+      }
+      best(share.candidates, scores, share.count);
+    },
+  }),
 } as const;
 
 export type StrategyKind = keyof typeof STRATEGIES;
@@ -230,7 +385,13 @@ export const StrategySpecSchema = z.discriminatedUnion(
     z.strictObject({
       kind: z.literal(kind),
       ...Object.fromEntries(
-        Object.entries(settingsOf(kind)).map(([key, s]) => [key, z.enum(s.values as [string, ...string[]]).default(s.default)]),
+        Object.entries(settingsOf(kind)).map(([key, s]) => [
+          key,
+          (s.pattern === undefined
+            ? z.enum(s.values as [string, ...string[]])
+            : z.string().refine((v) => s.values.includes(v) || s.pattern!.test.test(v), `not a ${s.label}`)
+          ).default(s.default),
+        ]),
       ),
     }),
   ) as unknown as [z.ZodObject, ...z.ZodObject[]],
@@ -241,9 +402,18 @@ export function strategySpec(kind: StrategyKind, values: SettingValues = {}): St
   const spec: Record<string, string> = { kind };
   for (const [key, setting] of Object.entries(settingsOf(kind))) {
     const value = values[key as SettingKey];
-    spec[key] = value === undefined ? setting.default : oneOf(setting.label, value, setting.values);
+    spec[key] = value === undefined ? setting.default : checkSetting(setting, value);
   }
   return spec as StrategySpec;
+}
+
+/** A setting's value, checked: one of its values, or one its pattern takes. */
+export function checkSetting(setting: Setting, value: string): string {
+  if (setting.pattern !== undefined && !setting.values.includes(value)) {
+    if (setting.pattern.test.test(value)) return value;
+    throw usageError(`unknown ${setting.label} '${value}': must be one of [${setting.values.join(', ')}] or ${setting.pattern.what}`);
+  }
+  return oneOf(setting.label, value, setting.values);
 }
 
 /**
@@ -327,6 +497,13 @@ interface Pick {
 export async function selectBatch(spec: StrategySpec, input: SelectionInput, options: SelectionOptions): Promise<Selection> {
   const { batch, alpha, rng } = options;
   const e = STRATEGIES[spec.kind] as StrategyEntry;
+  let left = 0;
+  for (let i = 0; i < input.available.length; i++) left += input.available[i]!;
+  if (batch > left) {
+    throw usageError(
+      `a batch of ${batch} inputs is larger than the ${left} pool inputs left; lower --batch or --budget, or use a larger pool`,
+    );
+  }
   const picks: Pick[] = [];
   const taken = new Uint8Array(input.labels.length);
   let targetedPicks = e.targeted;
@@ -408,6 +585,12 @@ async function selectByMaps(settings: ValuesOf<typeof MODE_SETTINGS>, context: S
   const candidates = settings.map === 'hw' ? others() : ofLabel;
   best(candidates, await score(candidates, settings.map), share.count, settings.pick);
 }
+
+/**
+ * Initial centres coreset measures candidates against: a seeded sample of the training reference where
+ * it is larger (25,000 candidates x 1,000 centres x 128 values is about 2 s on one core of this machine).
+ */
+const CORESET_CENTRES = 1000;
 
 /** Candidates whose vectors mode holds at once: a multiple of the engines' inference batch, so vectors come out as from one pass. */
 const VECTOR_CHUNK = 2048;

@@ -18,6 +18,7 @@ import { repairModel, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
 import {
+  checkSetting,
   DEFAULT_STRATEGY,
   parseStrategy,
   STRATEGIES,
@@ -79,7 +80,8 @@ export function registerRepair(program: Command): void {
     .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), DEFAULT_STRATEGY);
   // One option per strategy setting (--map, --metric, ...), from the strategies table.
   for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
-    repair.option(`--${kebab(key)} <value>`, `${setting.help}: ${setting.values.join(' | ')}`, setting.default);
+    const values = [...setting.values, ...(setting.pattern === undefined ? [] : [setting.pattern.name])];
+    repair.option(`--${kebab(key)} <value>`, `${setting.help}: ${values.join(' | ')}`, setting.default);
   }
   repair
     .option('--compare <list>', 'more strategies from the same start, e.g. targeted-random,entropy,mode:dhm:least')
@@ -122,7 +124,7 @@ export function registerRepair(program: Command): void {
       }
       // Every setting flag is checked, whichever strategy uses it.
       const settings: SettingValues = Object.fromEntries(
-        Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, oneOf(s.label, flags[key as keyof SettingValues]!, s.values)]),
+        Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, checkSetting(s, flags[key as keyof SettingValues]!)]),
       );
       const strategy = parseStrategy(flags.strategy, settings);
       const compare = (flags.compare ?? '')

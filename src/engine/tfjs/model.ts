@@ -62,6 +62,52 @@ export class TfjsModel implements Model {
     return this.runBatched(this.tfModel, x, count, this.numClasses, batchSize);
   }
 
+  /**
+   * Runs the layers one after another (the model must be a chain), each in inference mode but for
+   * dropout, applied with tf.dropout and a seed per pass, batch and layer. Not model.apply(x, {training:
+   * true}): that would put batch normalisation in training mode too (batch statistics instead of the
+   * moving ones).
+   */
+  async predictWithDropout(x: Float32Array, count: number, seed: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Float32Array> {
+    this.checkInput(x, count);
+    const layers = this.chain();
+    const out = new Float32Array(count * this.numClasses);
+    const shape = this.tfInputShape;
+    for (let start = 0; start < count; start += batchSize) {
+      const size = Math.min(batchSize, count - start);
+      const result = tf.tidy(() => {
+        let y: tf.Tensor = tf.tensor(x.subarray(start * this.rowSize, (start + size) * this.rowSize), [size, ...shape]);
+        layers.forEach((layer, l) => {
+          if (layer.getClassName() === 'Dropout') {
+            const rate = (layer.getConfig() as { rate: number }).rate;
+            if (rate > 0) y = tf.dropout(y, rate, undefined, `${seed >>> 0}:${start}:${l}`);
+          } else y = layer.apply(y, { training: false }) as tf.Tensor;
+        });
+        return y.reshape([size, this.numClasses]);
+      });
+      out.set(await result.data<'float32'>(), start * this.numClasses);
+      result.dispose();
+    }
+    return out;
+  }
+
+  /** The model's layers after its input, when each takes the output of the one before (else a clear error). */
+  private chain(): tf.layers.Layer[] {
+    const layers = this.tfModel.layers.filter((l) => l.getClassName() !== 'InputLayer');
+    layers.forEach((layer, i) => {
+      const inbound = layer.inboundNodes.flatMap((node) => node.inboundLayers);
+      const previous = i === 0 ? [] : [layers[i - 1]!];
+      const fromInput = i === 0 && inbound.every((l) => l.getClassName() === 'InputLayer');
+      if (!fromInput && !(inbound.length === 1 && inbound[0] === previous[0])) {
+        throw new ModeError(
+          'model',
+          `dropout passes on the tfjs engine need a chain of layers; layer '${layer.name}' is not fed by the one before`,
+        );
+      }
+    });
+    return layers;
+  }
+
   async activations(layerIndex: number, x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations> {
     return (await this.layerOutputs([layerIndex], x, count, batchSize))[0]!;
   }

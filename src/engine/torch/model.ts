@@ -112,6 +112,20 @@ export class TorchModel implements Model {
     return (await this.layerOutputs([this.layers.length - 1], x, count, batchSize))[0]!.values;
   }
 
+  async predictWithDropout(x: Float32Array, count: number, seed: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Float32Array> {
+    this.checkInput(x, count);
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new ModeError('usage', `batch size must be a positive integer, got ${batchSize}`);
+    const out = new Float32Array(count * this.numClasses);
+    if (count === 0) return out;
+    try {
+      await this.net.forward(x, count, batchSize, Int32Array.of(this.layers.length - 1), [out], seed >>> 0);
+    } catch (error) {
+      throw nativeError(error, 'torch engine: the forward pass with dropout failed');
+    }
+    return out;
+  }
+
   async activations(layerIndex: number, x: Float32Array, count: number, batchSize = DEFAULT_INFERENCE_BATCH): Promise<Activations> {
     return (await this.layerOutputs([layerIndex], x, count, batchSize))[0]!;
   }

@@ -25,8 +25,18 @@ export interface NativeNet {
   setWeights(weights: Float32Array[]): void;
   getWeights(): Float32Array[];
   clone(): NativeNet;
-  /** Writes the flattened, channels-last outputs of each layer into its array; runs off the JS thread. */
-  forward(x: Float32Array, count: number, batchSize: number, layers: Int32Array, outputs: Float32Array[]): Promise<void>;
+  /**
+   * Writes the flattened, channels-last outputs of each layer into its array; runs off the JS thread.
+   * With a dropout seed, dropout is on (masks from one generator seeded with it; batch norm in eval mode).
+   */
+  forward(
+    x: Float32Array,
+    count: number,
+    batchSize: number,
+    layers: Int32Array,
+    outputs: Float32Array[],
+    dropoutSeed?: number,
+  ): Promise<void>;
   dispose(): void;
 }
 
