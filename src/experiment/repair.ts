@@ -65,7 +65,11 @@ export interface RepairResult {
 }
 
 /** The heat-map variant behind each scoring space. */
-export const VARIANT_OF_SPACE: Record<ScoreSpace, HeatmapVariant> = { importance: 'importance', activation: 'activation', input: 'input-mean' };
+export const VARIANT_OF_SPACE: Record<ScoreSpace, HeatmapVariant> = {
+  importance: 'importance',
+  activation: 'activation',
+  input: 'input-mean',
+};
 
 export interface RepairOptions {
   /**
@@ -281,6 +285,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
           target: bug === null ? null : { label: bug.label, kind: bug.kind },
           ...(poolProbabilities === null ? {} : { probabilities: poolProbabilities }),
           ...(bug === null ? {} : { maps: () => maps(bug) }),
+          validation: { labels: validation.y, predictions: previous.predictions },
           time,
         },
         formatStrategy(spec),

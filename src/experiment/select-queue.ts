@@ -143,6 +143,7 @@ export async function selectQueue(
       train,
       target: target === null ? null : { label: target.label, kind: target.kind },
       probabilities,
+      validation: { labels: validation.y, predictions: validationEval.predictions },
       maps: async () => {
         const at = analysis.targets.findIndex((tg) => tg.label === target!.label);
         const featureModel = analysis.featureModels[analysis.targets[at]!.probe]!;

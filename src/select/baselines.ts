@@ -288,3 +288,54 @@ export function dsaScores(reference: DsaReference, rows: Float32Array, predicted
   }
   return out;
 }
+
+/**
+ * k-means++ seeding weighted by `weights` (mode-diversity): the first pick is the row of largest
+ * weight, then each pick is drawn with probability proportional to weight x squared distance to the
+ * nearest pick, so picks are both heavy (unsure) and spread out. O(n d) per pick. Returns the
+ * positions picked and each one's weight x squared distance when picked (its weight for the first).
+ */
+export function weightedSeeding(
+  rows: Float32Array,
+  n: number,
+  d: number,
+  weights: Float64Array,
+  count: number,
+  rng: Rng,
+): { picks: number[]; scores: number[] } {
+  const norms = squaredNorms(rows, n, d);
+  const minDistance = new Float64Array(n).fill(Infinity);
+  const taken = new Uint8Array(n);
+  const picks: number[] = [];
+  const scores: number[] = [];
+  for (let p = 0; p < Math.min(count, n); p++) {
+    let pick = -1;
+    let total = 0;
+    if (p > 0) for (let i = 0; i < n; i++) if (taken[i] === 0) total += weights[i]! * minDistance[i]!;
+    if (p === 0 || !(total > 0)) {
+      // The first pick, or every row left has weight 0 or coincides with a pick: the heaviest row left.
+      for (let i = 0; i < n; i++) if (taken[i] === 0 && (pick === -1 || weights[i]! > weights[pick]!)) pick = i;
+    } else {
+      let r = rng.next() * total;
+      for (let i = 0; i < n; i++) {
+        const mass = taken[i] === 1 ? 0 : weights[i]! * minDistance[i]!;
+        if (mass <= 0) continue;
+        pick = i;
+        r -= mass;
+        if (r < 0) break;
+      }
+    }
+    taken[pick] = 1;
+    picks.push(pick);
+    scores.push(p === 0 || !(total > 0) ? weights[pick]! : weights[pick]! * minDistance[pick]!);
+    const op = pick * d;
+    for (let i = 0; i < n; i++) {
+      if (taken[i] === 1) continue;
+      let dot = 0;
+      for (let c = 0, oi = i * d; c < d; c++) dot += rows[oi + c]! * rows[op + c]!;
+      const dist = Math.max(0, norms[i]! + norms[pick]! - 2 * dot);
+      if (dist < minDistance[i]!) minDistance[i] = dist;
+    }
+  }
+  return { picks, scores };
+}

@@ -8,7 +8,7 @@
 import type { LabeledSet } from '../core/data-types.js';
 import { ModeError, usageError } from '../core/errors.js';
 import { deriveSeed, Rng } from '../core/rng.js';
-import { probePoints } from '../analysis/index.js';
+import { mostConfusedWith, probePoints } from '../analysis/index.js';
 import type { Model } from '../engine/index.js';
 import { gatherRows, type ReferenceSet } from './baselines.js';
 import type { FeatureLayer, MapsInSpace, PoolFeatures, SelectionInput, StrategyNeeds } from './strategies.js';
@@ -38,6 +38,8 @@ export interface PrepareOptions {
   readonly probabilities?: Float32Array;
   /** The target label's maps and the pool's vectors in their space, for `maps` (mode's; the repair loop gets them from the analysis). */
   readonly maps?: () => Promise<{ maps: MapsInSpace; vectors: (indices: Int32Array) => Promise<Float32Array> }>;
+  /** Validation's labels and the model's predictions on it, for `confusion` (the label the target is most often mistaken for). */
+  readonly validation?: { readonly labels: Int32Array; readonly predictions: Int32Array };
   /** Runs each step ('predict': probabilities and dropout passes; 'activations': features), e.g. to time it. */
   readonly time?: <T>(stage: 'predict' | 'activations', work: () => Promise<T>) => Promise<T>;
 }
@@ -124,15 +126,21 @@ export async function prepareSelection(
     }
   }
   const mapsInput = needs.maps !== undefined && options.maps !== undefined ? await options.maps() : undefined;
+  const target = options.target ?? null;
+  const confusedWith =
+    needs.confusion === true && target !== null && options.validation !== undefined
+      ? mostConfusedWith(target.label, options.validation.labels, options.validation.predictions, model.numClasses)
+      : undefined;
   return {
     labels: pool.labels,
     available: pool.available ?? new Uint8Array(pool.count).fill(1),
     numClasses: model.numClasses,
-    target: options.target ?? null,
+    target,
     ...(probabilities === undefined ? {} : { probabilities }),
     ...(features === undefined ? {} : { features }),
     ...(trainFeatures === undefined ? {} : { trainFeatures }),
     ...(stochastic === undefined ? {} : { stochastic }),
+    ...(confusedWith === undefined ? {} : { confusedWith }),
     ...(mapsInput === undefined ? {} : mapsInput),
   };
 }

@@ -67,6 +67,7 @@ function pool(n: number, seed: number): { input: SelectionInput; vectors: Float3
     },
     trainFeatures: train,
     stochastic: [probabilities, jittered],
+    confusedWith: 2,
   };
   return { input, vectors };
 }
@@ -264,4 +265,59 @@ test('strategy texts parse, print back the same, and unknown names or settings l
   assert.deepEqual(StrategySpecSchema.parse({ kind: 'bald', passes: '5' }), { kind: 'bald', passes: '5' });
   assert.throws(() => StrategySpecSchema.parse({ kind: 'bald', passes: 'many' }), /not a dropout passes/);
   assert.throws(() => StrategySpecSchema.parse({ kind: 'entropy', map: 'hc' }), /Unrecognized key/);
+});
+
+test('confusion-margin picks the inputs torn between the buggy label and its most confused label, not other doubts', async () => {
+  // 30 inputs: 0-9 split between 1 (the target) and 2 (its confusion), 10-19 split between 0 and 1, 20-29 sure of 1.
+  const rows = Array.from({ length: 30 }, (_, i) => (i < 10 ? [0.02, 0.49, 0.49] : i < 20 ? [0.48, 0.48, 0.04] : [0.01, 0.98, 0.01]));
+  const input: SelectionInput = {
+    labels: Int32Array.from({ length: 30 }, () => 1),
+    available: new Uint8Array(30).fill(1),
+    probabilities: Float32Array.from(rows.flat()),
+    numClasses: 3,
+    target: { label: 1, kind: 'underfitting' },
+    confusedWith: 2,
+  };
+  const picks = await selectBatch(strategySpec('confusion-margin'), input, { batch: 10, alpha: 0, rng: new Rng(1) });
+  assert.deepEqual(
+    Array.from(picks.indices).sort((a, b) => a - b),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+  // Entropy cannot tell the two kinds of doubt apart: it prefers 10-19, whose doubt is as large but not about the bug.
+  const byEntropy = await selectBatch(strategySpec('entropy'), input, { batch: 10, alpha: 0, rng: new Rng(1) });
+  assert.ok(Array.from(byEntropy.indices).some((i) => i >= 10 && i < 20));
+});
+
+test('mode-diversity spreads the targeted share over unsure inputs instead of near-duplicates, unlike targeted-uncertainty', async () => {
+  // Label-1 inputs: 0-19 near-duplicates, very unsure; 20-39 spread out and sure; 40-59 spread out and fairly unsure.
+  const rng = new Rng(4);
+  const n = 60;
+  const d = 6;
+  const vectors = new Float32Array(n * d);
+  const p1 = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) vectors[i * d + j] = i < 20 ? (j === 0 ? 5 : 0) + 0.001 * rng.normal() : rng.normal() * 3;
+    p1[i] = i < 20 ? 0.05 : i < 40 ? 0.98 : 0.3;
+  }
+  const input: SelectionInput = {
+    labels: Int32Array.from({ length: n }, () => 1),
+    available: new Uint8Array(n).fill(1),
+    probabilities: Float32Array.from({ length: n * 2 }, (_, k) => (k % 2 === 1 ? p1[k >> 1]! : 1 - p1[k >> 1]!)),
+    numClasses: 2,
+    target: { label: 1, kind: 'underfitting' },
+    vectors: async (indices) => {
+      const out = new Float32Array(indices.length * d);
+      indices.forEach((i, k) => out.set(vectors.subarray(i * d, (i + 1) * d), k * d));
+      return out;
+    },
+  };
+  const options = { batch: 10, alpha: 1, rng: new Rng(2) };
+  for (let seed = 1; seed <= 5; seed++) {
+    const diverse = Array.from((await selectBatch(strategySpec('mode-diversity'), input, { ...options, rng: new Rng(seed) })).indices);
+    assert.equal(diverse.length, 10);
+    assert.ok(diverse.filter((i) => i < 20).length <= 2, `seed ${seed}: at most two of the near-duplicates (${diverse})`);
+    assert.ok(diverse.filter((i) => i >= 20 && i < 40).length <= 2, `seed ${seed}: few sure inputs (${diverse})`);
+  }
+  const unsure = Array.from((await selectBatch(strategySpec('targeted-uncertainty'), input, options)).indices);
+  assert.equal(unsure.filter((i) => i < 20).length, 10);
 });

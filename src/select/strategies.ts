@@ -31,6 +31,7 @@ import {
   gatherRows,
   lastLayerGradientFactors,
   nearestRows,
+  weightedSeeding,
   type ReferenceSet,
 } from './baselines.js';
 
@@ -76,6 +77,8 @@ export interface StrategyNeeds {
   readonly trainFeatures?: true;
   /** Class probabilities of this many Monte Carlo dropout passes over the pool (SelectionInput.stochastic). */
   readonly stochastic?: { readonly passes: number };
+  /** The label the target is most often mistaken for on validation (SelectionInput.confusedWith). */
+  readonly confusion?: true;
 }
 
 /** Activations of pool inputs at one layer, read a chunk of inputs at a time (a wide layer never sits in memory whole). */
@@ -107,6 +110,8 @@ export interface SelectionInput {
   readonly trainFeatures?: ReferenceSet;
   /** Class probabilities of T Monte Carlo dropout passes over the pool, each count x numClasses. */
   readonly stochastic?: readonly Float32Array[];
+  /** The label the target's validation inputs are most often predicted as (MODE's confusion pair), when there is a target. */
+  readonly confusedWith?: number;
 }
 
 export interface SelectionOptions {
@@ -242,6 +247,49 @@ export const STRATEGIES = {
   margin: uncertainty('smallest top-1 minus top-2 probability over the pool', (row) => -topTwoMargin(row)),
   deepgini: uncertainty('highest Gini impurity 1 - sum p^2 over the pool (DeepGini)', gini),
   'least-confidence': uncertainty('lowest top-class probability over the pool (1 - max p)', (row) => 1 - Math.max(...row)),
+  'confusion-margin': entry({
+    description:
+      'the pool inputs the model hesitates on between the buggy label and the label it is most confused with: ' +
+      'highest min(p(buggy), p(confused)); with no buggy label, the smallest top-1 minus top-2 margin',
+    targeted: false,
+    settings: {},
+    needs: () => ({ probabilities: true, confusion: true }),
+    select: (_settings, { input, best }, share) => {
+      const k = input.numClasses;
+      const p = probabilitiesOf(input);
+      const t = input.target?.label;
+      const c = input.confusedWith;
+      const score = (i: number): number =>
+        t === undefined || c === undefined ? -topTwoMargin(p.subarray(i * k, (i + 1) * k)) : Math.min(p[i * k + t]!, p[i * k + c]!);
+      best(share.candidates, share.candidates.map(score), share.count);
+    },
+  }),
+  'mode-diversity': entry({
+    description:
+      "targeted share: k-means++ over target-label inputs in the target layer's importance space, " +
+      'each weighted by its uncertainty 1 - p(label): diverse and unsure, not near-duplicates',
+    targeted: true,
+    settings: {},
+    needs: () => ({ probabilities: true, maps: { space: 'importance' } }),
+    select: async (_settings, { input, options, best }, share) => {
+      if (input.vectors === undefined) throw new ModeError('internal', 'mode-diversity needs pool vectors in importance space');
+      const candidates = share.candidates;
+      if (candidates.length === 0) return;
+      const label = input.target!.label;
+      const p = probabilitiesOf(input);
+      const rows = await input.vectors(Int32Array.from(candidates));
+      const weights = Float64Array.from(candidates, (i) => 1 - p[i * input.numClasses + label]!);
+      const { picks, scores } = weightedSeeding(
+        rows,
+        candidates.length,
+        rows.length / candidates.length,
+        weights,
+        share.count,
+        options.rng,
+      );
+      picks.forEach((pick, k) => best([candidates[pick]!], [scores[k]!], 1));
+    },
+  }),
   badge: entry({
     description: 'k-means++ seeding over last-layer gradient embeddings (BADGE): uncertain and diverse',
     targeted: false,
