@@ -14,17 +14,18 @@ import {
   type RepairConfigInput,
 } from '../../experiment/repair-config.js';
 import { REPAIR_FILE } from '../../experiment/repair-doc.js';
-import { repairModel, type RepairRun } from '../../experiment/repair-run.js';
+import { repairModel, type RepairModelOptions, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
 import { parseStrategy, STRATEGIES, STRATEGY_KINDS, STRATEGY_SETTINGS, type SettingValues } from '../../select/strategies.js';
 import { slidesTable } from '../../report/terminal.js';
-import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
+import { floatOption, intOption, NORMALIZE_HELP, normalizeOption, printJson, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
 
 interface RepairFlags {
   model: string;
   dataset?: string;
+  normalize?: string;
   strategy: string;
   compare?: string;
   iterations: number;
@@ -54,6 +55,7 @@ export function registerRepair(program: Command): void {
     .description("repair a model's buggy labels by selecting pool inputs, against random selection at the same budget")
     .requiredOption('--model <dir>', 'a model folder written by `mode train`')
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
+    .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption)
     .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), 'mode');
   // One option per strategy setting (--map, --metric, ...), from the strategies table.
   for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
@@ -140,7 +142,10 @@ export function registerRepair(program: Command): void {
         out,
         flags.force === true,
         progress.callback,
-        flags.dataset,
+        {
+          ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+          ...(flags.normalize !== undefined ? { normalize: flags.normalize } : {}),
+        },
       );
       progress.stop();
       if (globals.json === true) {
@@ -170,9 +175,9 @@ export async function repairToFolder(
   out: string,
   force: boolean,
   onProgress: ProgressCallback,
-  dataset?: string,
+  data: Pick<RepairModelOptions, 'dataset' | 'normalize'> = {},
 ): Promise<RepairRun> {
-  const run = await repairModel(modelDir, engine, input, { onProgress, ...(dataset !== undefined ? { dataset } : {}) });
+  const run = await repairModel(modelDir, engine, input, { onProgress, ...data });
   await writeOutputFolder(out, force, async (dir) => {
     await writeJson(path.join(dir, REPAIR_FILE), run.json);
     await writeJson(path.join(dir, 'manifest.json'), run.manifest);
