@@ -167,7 +167,9 @@ export function parseDatasetSpec(spec: string): { name: DatasetName; argument: s
     throw usageError(`dataset '${spec}': ${name} takes no argument; use --dataset ${name}`);
   }
   if (entry.argument === 'required' && argument === '') {
-    throw usageError(`dataset '${spec}': ${name} needs ${name === 'idx' || name === 'images' ? 'a folder' : 'a file'}; use --dataset ${entry.usage}`);
+    throw usageError(
+      `dataset '${spec}': ${name} needs ${name === 'idx' || name === 'images' ? 'a folder' : 'a file'}; use --dataset ${entry.usage}`,
+    );
   }
   return { name, argument };
 }
@@ -203,7 +205,12 @@ function countClasses(...labels: Int32Array[]): number {
 }
 
 /** A labelled set from image and label arrays, checked against each other. */
-function numpySet(xArray: NumpyArray, xName: string, yArray: NumpyArray, yName: string): { x: Float32Array; y: Int32Array; count: number; inputShape: InputShape } {
+function numpySet(
+  xArray: NumpyArray,
+  xName: string,
+  yArray: NumpyArray,
+  yName: string,
+): { x: Float32Array; y: Int32Array; count: number; inputShape: InputShape } {
   const images = imagesFromArray(xArray, xName);
   return { ...images, y: labelsFromArray(yArray, yName, images.count, xName) };
 }
@@ -225,7 +232,9 @@ function loadNpzDataset(file: string): Source {
   const xTest = trainKeys[0] === 'x_train' ? get('x_test') : undefined;
   const yTest = trainKeys[0] === 'x_train' ? get('y_test') : undefined;
   if ((xTest === undefined) !== (yTest === undefined)) {
-    throw dataError(`${file}: has ${xTest === undefined ? 'y_test but no x_test' : 'x_test but no y_test'}; add the missing array or drop both`);
+    throw dataError(
+      `${file}: has ${xTest === undefined ? 'y_test but no x_test' : 'x_test but no y_test'}; add the missing array or drop both`,
+    );
   }
   const test = xTest !== undefined && yTest !== undefined ? numpySet(xTest, `${file}:x_test`, yTest, `${file}:y_test`) : null;
   if (test !== null && test.inputShape.some((d, i) => d !== train.inputShape[i])) {

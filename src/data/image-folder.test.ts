@@ -151,7 +151,9 @@ test('a non-image file in a class folder is an error naming it', async () => {
   const jpg = path.join(root, 'corrupt');
   writePng(path.join(jpg, 'a', 'x.png'), 2, 2, grey(0));
   await writeImage(path.join(jpg, 'b', 'y.jpg'), 16, 16, [1, 2, 3]);
-  const bytes = await sharp(path.join(jpg, 'b', 'y.jpg')).jpeg().toBuffer();
+  const bytes = await sharp(path.join(jpg, 'b', 'y.jpg'))
+    .jpeg()
+    .toBuffer();
   writeFileSync(path.join(jpg, 'b', 'y.jpg'), bytes.subarray(0, 40));
   await assert.rejects(loadImageFolder(jpg), dataError(/y\.jpg is not an image sharp can decode/));
 });

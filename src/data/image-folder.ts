@@ -254,7 +254,13 @@ export interface ListedFiles {
 }
 
 /** Lists the files of the given class folders; labels index `allClasses`. */
-export function listClasses(spec: string, root: string, dir: string, classes: readonly string[], allClasses: readonly string[]): ListedFiles {
+export function listClasses(
+  spec: string,
+  root: string,
+  dir: string,
+  classes: readonly string[],
+  allClasses: readonly string[],
+): ListedFiles {
   const listed: ListedFiles = { paths: [], relative: [], labels: [] };
   for (const name of classes) {
     const classDir = path.join(dir, name);

@@ -58,7 +58,7 @@ export function parseNormalize(spec: string): Normalize {
 }
 
 /** The canonical text of a normalisation (what configs record). */
-export function formatNormalize(normalize: Normalize): string {
+function formatNormalize(normalize: Normalize): string {
   return normalize.kind === 'unit' ? 'unit' : `mean=${normalize.mean.join(',')};std=${normalize.std.join(',')}`;
 }
 

@@ -72,7 +72,10 @@ test('bad NumPy input: truncated, wrong dtype, label count, missing arrays, not 
   writeNpy(x, new Uint8Array(2 * 4 * 4), [2, 4, 4]);
   const y3 = path.join(root, 'y3.npy');
   writeNpy(y3, Int32Array.from([0, 1, 1]), [3]);
-  await assert.rejects(loadDataset(`npy:${x},${y3}`), data(/y3\.npy: 3 labels but .*bad-x\.npy holds 2 images; both must have the same length N/));
+  await assert.rejects(
+    loadDataset(`npy:${x},${y3}`),
+    data(/y3\.npy: 3 labels but .*bad-x\.npy holds 2 images; both must have the same length N/),
+  );
   const yFloat = path.join(root, 'yf.npy');
   writeNpy(yFloat, Float32Array.from([0, 1]), [2]);
   await assert.rejects(loadDataset(`npy:${x},${yFloat}`), data(/yf\.npy: labels of dtype f4; expected integers/));
@@ -81,13 +84,22 @@ test('bad NumPy input: truncated, wrong dtype, label count, missing arrays, not 
   await assert.rejects(loadDataset(`npy:${xInt},${y3}`), data(/xi\.npy: images of dtype i4; expected uint8 .*, float32 or float64/));
   const cut = path.join(root, 'cut.npy');
   writeFileSync(cut, readFileSync(x).subarray(0, 140));
-  await assert.rejects(loadDataset(`npy:${cut},${y3}`), data(/cut\.npy: truncated \.npy file: its header says u1 \[2, 4, 4\] \(160 bytes\) but it has 140/));
+  await assert.rejects(
+    loadDataset(`npy:${cut},${y3}`),
+    data(/cut\.npy: truncated \.npy file: its header says u1 \[2, 4, 4\] \(160 bytes\) but it has 140/),
+  );
   const odd = path.join(root, 'odd.npy');
   writeNpy(odd, new Uint8Array(2 * 4 * 5 * 7), [2, 4, 5, 7]);
-  await assert.rejects(loadDataset(`npy:${odd},${y3}`), data(/images of shape \[2, 4, 5, 7\]; expected \[N, H, W\], \[N, H, W, C\] or \[N, C, H, W\]/));
+  await assert.rejects(
+    loadDataset(`npy:${odd},${y3}`),
+    data(/images of shape \[2, 4, 5, 7\]; expected \[N, H, W\], \[N, H, W, C\] or \[N, C, H, W\]/),
+  );
   const noY = path.join(root, 'no-y.npz');
   writeNpz(noY, { images: [new Uint8Array(4), [1, 2, 2]] });
-  await assert.rejects(loadDataset(`npz:${noY}`), data(/holds arrays \[images\]; a labelled dataset needs x and y, or x_train and y_train/));
+  await assert.rejects(
+    loadDataset(`npz:${noY}`),
+    data(/holds arrays \[images\]; a labelled dataset needs x and y, or x_train and y_train/),
+  );
   await assert.rejects(loadDataset(`npz:${x}`), data(/not a readable \.npz \(zip\) archive/));
   writeFileSync(path.join(root, 'text.npy'), 'hello');
   await assert.rejects(loadDataset(`npy:${path.join(root, 'text.npy')},${y3}`), data(/not a \.npy file/));

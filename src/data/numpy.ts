@@ -50,7 +50,10 @@ export function parseNpy(bytes: Uint8Array, name: string): NumpyArray {
   if (bytes.length < 10 || magic !== NPY_MAGIC) {
     throw dataError(`${name}: not a .npy file (it does not start with \\x93NUMPY); save it with numpy.save, or check the path`);
   }
-  const headerEnd = (bytes[6] ?? 0) <= 1 ? 10 + (bytes[8] ?? 0) + 256 * (bytes[9] ?? 0) : 12 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const headerEnd =
+    (bytes[6] ?? 0) <= 1
+      ? 10 + (bytes[8] ?? 0) + 256 * (bytes[9] ?? 0)
+      : 12 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   if (bytes.length < headerEnd) throw dataError(`${name}: truncated .npy file: it ends inside its header; re-save or re-copy it`);
   const header = new TextDecoder('latin1').decode(bytes.subarray(0, headerEnd));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1] ?? '';
@@ -129,9 +132,7 @@ export function imagesFromArray(array: NumpyArray, name: string): { x: Float32Ar
   else if (shape.length === 4 && (shape[3] === 1 || shape[3] === 3)) layout = 'nhwc';
   else if (shape.length === 4 && (shape[1] === 1 || shape[1] === 3)) layout = 'nchw';
   else {
-    throw dataError(
-      `${name}: images of shape [${shape.join(', ')}]; expected [N, H, W], [N, H, W, C] or [N, C, H, W] with C 1 or 3`,
-    );
+    throw dataError(`${name}: images of shape [${shape.join(', ')}]; expected [N, H, W], [N, H, W, C] or [N, C, H, W] with C 1 or 3`);
   }
   const [count = 0] = shape;
   const [height = 0, width = 0, channels = 1] =

@@ -135,18 +135,10 @@ export function registerRepair(program: Command): void {
       };
       const seed = flags.seed ?? (await modelSeed(flags.model));
       process.stderr.write(`mode repair: seed ${seed}\n`);
-      const run = await repairToFolder(
-        engine,
-        flags.model,
-        { ...input, seed },
-        out,
-        flags.force === true,
-        progress.callback,
-        {
-          ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
-          ...(flags.normalize !== undefined ? { normalize: flags.normalize } : {}),
-        },
-      );
+      const run = await repairToFolder(engine, flags.model, { ...input, seed }, out, flags.force === true, progress.callback, {
+        ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+        ...(flags.normalize !== undefined ? { normalize: flags.normalize } : {}),
+      });
       progress.stop();
       if (globals.json === true) {
         printJson({ out: path.resolve(out), table: run.result.rows, timings: run.manifest.timings });
