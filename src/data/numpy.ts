@@ -50,10 +50,11 @@ export function parseNpy(bytes: Uint8Array, name: string): NumpyArray {
   if (bytes.length < 10 || magic !== NPY_MAGIC) {
     throw dataError(`${name}: not a .npy file (it does not start with \\x93NUMPY); save it with numpy.save, or check the path`);
   }
-  const headerEnd =
-    (bytes[6] ?? 0) <= 1
-      ? 10 + (bytes[8] ?? 0) + 256 * (bytes[9] ?? 0)
-      : 12 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  // Format 1.0: a 2-byte header length at 8; 2.0 and 3.0: 4 bytes.
+  const long = (bytes[6] ?? 0) > 1;
+  const headerEnd = long
+    ? 12 + (bytes[8] ?? 0) + 256 * (bytes[9] ?? 0) + 65536 * (bytes[10] ?? 0) + 16777216 * (bytes[11] ?? 0)
+    : 10 + (bytes[8] ?? 0) + 256 * (bytes[9] ?? 0);
   if (bytes.length < headerEnd) throw dataError(`${name}: truncated .npy file: it ends inside its header; re-save or re-copy it`);
   const header = new TextDecoder('latin1').decode(bytes.subarray(0, headerEnd));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1] ?? '';
