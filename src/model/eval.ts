@@ -28,7 +28,7 @@ export async function evaluateModelFolder(
     let classNames: readonly string[];
     if (manifest !== null && datasetSpec === manifest.config.dataset) {
       const config = options.normalize !== undefined ? { ...manifest.config, normalize: options.normalize } : manifest.config;
-      const data = await loadRunData(model, config);
+      const data = await loadRunData(model, config, true);
       sets.push(['train', data.train], ['validation', data.validation], ['test', data.test]);
       classNames = data.dataset.classNames;
     } else {

@@ -40,9 +40,14 @@ export function datasetSpecFor(dir: string, manifest: ModelManifest | null, data
   return spec;
 }
 
-/** The run's data rebuilt from a config, checked against the model (image folders are resized to its input). */
-export async function loadRunData(model: Model, config: TrainConfig): Promise<RunData> {
-  const data = await prepareData(config, { inputShape: model.inputShape });
+/**
+ * The run's data rebuilt from a config, checked against the model. `trainedOn`: the dataset is the
+ * one the model was trained on, so it is read as at training (a mixed folder of grey and colour
+ * images is RGB there); any other dataset's image folders are resized to the model's input and must
+ * have its channels.
+ */
+export async function loadRunData(model: Model, config: TrainConfig, trainedOn: boolean): Promise<RunData> {
+  const data = await prepareData(config, trainedOn ? {} : { inputShape: model.inputShape });
   checkModelFitsData(model, data.dataset.inputShape, data.dataset.numClasses, config.dataset);
   return data;
 }
@@ -62,7 +67,7 @@ export async function openModelRun(dir: string, engine: Engine, options: OpenMod
       dataset: datasetSpecFor(dir, manifest, options.dataset),
       ...(options.normalize !== undefined ? { normalize: options.normalize } : {}),
     });
-    const data = await loadRunData(model, config);
+    const data = await loadRunData(model, config, manifest !== null && config.dataset === manifest.config.dataset);
     return { model, manifest, config, data };
   } catch (error) {
     model.dispose();
