@@ -6,7 +6,8 @@
  *
  * With a target input shape [h, w, c] (a model's), every image is resized to h x w with sharp's
  * `fit: 'fill'` (both sides scaled independently, aspect ratio not kept, no cropping: what
- * torchvision's `Resize((h, w))` does) and must have the model's channels: a grey image for a
+ * torchvision's `Resize((h, w))` does; the kernel is sharp's default lanczos3, where torchvision's
+ * default is bilinear, so values differ slightly) and must have the model's channels: a grey image for a
  * 3-channel model, or a colour one for a 1-channel model, is an error naming the file. Without a
  * target, all images must have the same size, and the set has 1 channel when every image is grey
  * (stored grey, or R = G = B at every pixel), else 3 (grey images then repeat their value in R, G, B).
@@ -129,9 +130,14 @@ export async function decodeImages(spec: string, files: readonly string[], input
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       const i = next++;
-      const image = await decodeImage(spec, files[i] ?? '', size, inputShape?.[2] === 3);
-      if (inputShape !== null) checkChannels(spec, image, inputShape);
-      out[i] = image;
+      try {
+        const image = await decodeImage(spec, files[i] ?? '', size, inputShape?.[2] === 3);
+        if (inputShape !== null) checkChannels(spec, image, inputShape);
+        out[i] = image;
+      } catch (error) {
+        next = files.length; // the other workers stop after their current file
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, files.length) }, worker));
