@@ -22,10 +22,12 @@ export { computeProcessEnv } from './core/process-env.js';
 export { createEngine, ENGINE_NAMES, torchUnavailable, type EngineName, type EngineOptions } from './engine/index.js';
 export type * from './engine/types.js';
 
-// Data: datasets, splits, bug scenarios.
+// Data: datasets, pools, normalisation, splits, bug scenarios.
 export {
   DATASET_NAMES,
   loadDataset,
+  loadPool,
+  parseNormalize,
   parseDatasetSpec,
   makeSynthetic,
   splitDataset,
@@ -38,6 +40,9 @@ export {
   type Dataset,
   type DatasetName,
   type LoadDatasetOptions,
+  type LoadPoolOptions,
+  type Normalize,
+  type Pool,
   type DataSplits,
   type SplitIndices,
   type SplitOptions,
@@ -56,8 +61,8 @@ export { argmaxRows, classificationMetrics, type ClassificationMetrics } from '.
 export { evaluate, type Evaluation } from './model/evaluate.js';
 export { evaluateModelFolder, type EvalResult } from './model/eval.js';
 export { loadModelFolder, saveModelFolder, type LoadedModelFolder, type ModelManifest, type ModelMetrics } from './model/model-folder.js';
-export { openModelRun, type ModelRun } from './model/model-run.js';
-export { prepareData, type DataConfig, type DatasetInfo, type RunData } from './model/prepare-data.js';
+export { openModelRun, type ModelRun, type OpenModelRunOptions } from './model/model-run.js';
+export { prepareData, type DataConfig, type DatasetInfo, type PrepareDataOptions, type RunData } from './model/prepare-data.js';
 export { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './model/train-config.js';
 export { trainModel, resolveTrainConfig, type TrainOptions, type TrainResult } from './model/train.js';
 

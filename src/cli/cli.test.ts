@@ -193,6 +193,18 @@ const BAD_INPUT: { name: string; args: () => string[]; error: RegExp; status: nu
   },
   { name: 'bad number', args: () => ['train', '--epochs', 'many', '--out', 'x'], error: /--epochs must be an integer/, status: 2 },
   {
+    name: 'bad normalisation',
+    args: () => ['train', '--normalize', 'mean=0.5;std=0', '--out', 'x'],
+    error: /bad normalisation 'mean=0\.5;std=0': std 0 must be > 0/,
+    status: 2,
+  },
+  {
+    name: 'normalisation of 3 channels on grey data',
+    args: () => ['train', '--dataset', SYNTH, '--normalize', 'mean=0.5,0.5,0.5;std=0.2', '--out', 'x'],
+    error: /normalisation mean=0\.5,0\.5,0\.5;std=0\.2 has 3 values per channel but the inputs have 1 channel/,
+    status: 1,
+  },
+  {
     name: 'NaN learning rate',
     args: () => ['train', '--learning-rate', 'NaN', '--out', 'x'],
     error: /--learning-rate must be a number/,

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { canonicalNormalize } from '../data/index.js';
 import { createEngine, DEFAULT_ENGINE, type Engine } from '../engine/index.js';
 
 export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -25,6 +26,17 @@ export function floatOption(name: string, min = -Infinity, max = Infinity): (val
     return n;
   };
 }
+
+/** `--normalize <spec>`: checked once here and kept in its canonical text (data/normalize.ts). */
+export function normalizeOption(value: string): string {
+  try {
+    return canonicalNormalize(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+}
+
+export const NORMALIZE_HELP = 'input normalisation after scaling pixels to [0, 1]: unit | mean=M[,M,M];std=S[,S,S]';
 
 export interface GlobalOptions {
   json?: boolean;

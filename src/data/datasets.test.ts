@@ -22,7 +22,7 @@ const data =
 test('unknown and malformed dataset specs', async () => {
   await assert.rejects(
     loadDataset('cifar'),
-    usage(/^unknown dataset 'cifar': must be one of \[mnist, fashion-mnist, idx:DIR, images:DIR, synthetic\]$/),
+    usage(/^unknown dataset 'cifar': must be one of \[mnist, fashion-mnist, idx:DIR, images:DIR, npz:FILE, npy:X.npy,Y.npy, synthetic\]$/),
   );
   assert.throws(() => parseDatasetSpec('idx'), usage(/idx needs a folder; use --dataset idx:DIR/));
   assert.throws(() => parseDatasetSpec('mnist:x'), usage(/mnist takes no argument/));

@@ -1,7 +1,8 @@
 /**
  * The dataset registry: a spec string (`mnist`, `fashion-mnist`, `idx:DIR`, `images:DIR`,
- * `synthetic[:k=v,...]`) resolves to a Dataset with a training set and, when the source has one, a
- * test set (else splits carve test from train).
+ * `npz:FILE`, `npy:X.npy,Y.npy`, `synthetic[:k=v,...]`) resolves to a Dataset with a training set
+ * and, when the source has one, a test set (else splits carve test from train). The inputs are then
+ * normalised as asked (`normalize.ts`).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +10,8 @@ import path from 'node:path';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { dataError, usageError } from '../core/errors.js';
 import { loadImageFolder } from './image-folder.js';
+import { applyNormalize, DEFAULT_NORMALIZE, parseNormalize } from './normalize.js';
+import { imagesFromArray, labelsFromArray, readNpyFile, readNpzFile, type NumpyArray } from './numpy.js';
 import {
   checkLabelRange,
   checkNumClasses,
@@ -32,11 +35,23 @@ export interface Dataset {
   readonly classNames: string[];
   readonly numClasses: number;
   readonly inputShape: InputShape;
+  /**
+   * Each row's source file, relative to the dataset folder (`train/cat/a.png`), for sources made of
+   * files (images:DIR); null for the others. `test` is null when the source has no test set.
+   */
+  readonly files: { readonly train: readonly string[]; readonly test: readonly string[] | null } | null;
 }
 
 export interface LoadDatasetOptions {
   /** Seed for generated datasets (synthetic) when the spec names none; default 0. */
   seed?: number;
+  /**
+   * The model's input shape [height, width, channels]: image folders are resized to it (sharp's
+   * `fit: 'fill'`) and their images must have its channels. Other sources are not resized.
+   */
+  inputShape?: InputShape;
+  /** Normalisation spec applied to every set after unit scaling: `unit` (default) or `mean=...;std=...`. */
+  normalize?: string;
 }
 
 /** The four files of an IDX dataset folder, as MNIST names them; each may also end in `.gz`. */
@@ -70,9 +85,10 @@ interface Source {
   train: LabeledSet;
   test: LabeledSet | null;
   classNames: readonly string[];
+  files?: Dataset['files'];
 }
 
-type Loader = (argument: string, options: LoadDatasetOptions) => Source;
+type Loader = (argument: string, options: LoadDatasetOptions) => Source | Promise<Source>;
 
 interface DatasetEntry {
   /** How to write it: `idx:DIR` for one that takes a folder. */
@@ -83,7 +99,7 @@ interface DatasetEntry {
 }
 
 /** The names `--dataset` takes (before any `:ARG`). */
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'idx', 'images', 'synthetic'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'idx', 'images', 'npz', 'npy', 'synthetic'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** The registry. `argument`: whether the spec takes `:ARG` after the name. */
@@ -111,8 +127,22 @@ const DATASETS: Readonly<Record<DatasetName, DatasetEntry>> = {
   images: {
     usage: 'images:DIR',
     argument: 'required',
-    description: 'PNG folders: DIR/train/<class>/*.png (+ optional DIR/test/<class>/*.png), or DIR/<class>/*.png',
-    load: (dir) => loadImageFolder(dir),
+    description:
+      'PNG/JPEG folders: DIR/train/<class>/* (+ optional DIR/test/<class>/*), or DIR/<class>/*; resized to the model input when ' +
+      'used with a model',
+    load: (dir, options) => loadImageFolder(dir, options.inputShape !== undefined ? { inputShape: options.inputShape } : {}),
+  },
+  npz: {
+    usage: 'npz:FILE',
+    argument: 'required',
+    description: 'a NumPy .npz with arrays x and y, or x_train and y_train (+ optional x_test, y_test)',
+    load: (file) => loadNpzDataset(file),
+  },
+  npy: {
+    usage: 'npy:X.npy,Y.npy',
+    argument: 'required',
+    description: 'NumPy .npy files: images X ([N,H,W], [N,H,W,C] or [N,C,H,W]; uint8 or float) and integer labels Y',
+    load: (argument) => loadNpyDataset(argument),
   },
   synthetic: {
     usage: 'synthetic',
@@ -137,7 +167,9 @@ export function parseDatasetSpec(spec: string): { name: DatasetName; argument: s
     throw usageError(`dataset '${spec}': ${name} takes no argument; use --dataset ${name}`);
   }
   if (entry.argument === 'required' && argument === '') {
-    throw usageError(`dataset '${spec}': ${name} needs a folder; use --dataset ${entry.usage}`);
+    throw usageError(
+      `dataset '${spec}': ${name} needs ${name === 'idx' || name === 'images' ? 'a folder' : 'a file'}; use --dataset ${entry.usage}`,
+    );
   }
   return { name, argument };
 }
@@ -147,9 +179,12 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
   if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff)) {
     throw usageError(`loadDataset: seed must be an integer in [0, 2^32), got ${options.seed}`);
   }
+  const normalize = parseNormalize(options.normalize ?? DEFAULT_NORMALIZE);
   const { name, argument } = parseDatasetSpec(spec);
   const entry: DatasetEntry = DATASETS[name];
   const source = await Promise.resolve(entry.load(argument, options));
+  applyNormalize(source.train.x, source.train.inputShape, normalize, spec);
+  if (source.test !== null) applyNormalize(source.test.x, source.test.inputShape, normalize, spec);
   return {
     name,
     spec,
@@ -158,7 +193,77 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     classNames: [...source.classNames],
     numClasses: source.train.numClasses,
     inputShape: source.train.inputShape,
+    files: source.files ?? null,
   };
+}
+
+/** Class count of integer labels: the largest over the sets plus one, at least 2. */
+function countClasses(...labels: Int32Array[]): number {
+  let max = 1;
+  for (const y of labels) for (const v of y) if (v > max) max = v;
+  return max + 1;
+}
+
+/** A labelled set from image and label arrays, checked against each other. */
+function numpySet(
+  xArray: NumpyArray,
+  xName: string,
+  yArray: NumpyArray,
+  yName: string,
+): { x: Float32Array; y: Int32Array; count: number; inputShape: InputShape } {
+  const images = imagesFromArray(xArray, xName);
+  return { ...images, y: labelsFromArray(yArray, yName, images.count, xName) };
+}
+
+function loadNpzDataset(file: string): Source {
+  const arrays = readNpzFile(file);
+  const names = [...arrays.keys()];
+  const get = (key: string): NumpyArray | undefined => arrays.get(key);
+  const trainKeys = get('x') !== undefined ? (['x', 'y'] as const) : (['x_train', 'y_train'] as const);
+  const xTrain = get(trainKeys[0]);
+  const yTrain = get(trainKeys[1]);
+  if (xTrain === undefined || yTrain === undefined) {
+    throw dataError(
+      `${file}: holds arrays [${names.join(', ')}]; a labelled dataset needs x and y, or x_train and y_train ` +
+        `(optionally x_test and y_test): save with numpy.savez(file, x=images, y=labels)`,
+    );
+  }
+  const train = numpySet(xTrain, `${file}:${trainKeys[0]}`, yTrain, `${file}:${trainKeys[1]}`);
+  const xTest = trainKeys[0] === 'x_train' ? get('x_test') : undefined;
+  const yTest = trainKeys[0] === 'x_train' ? get('y_test') : undefined;
+  if ((xTest === undefined) !== (yTest === undefined)) {
+    throw dataError(
+      `${file}: has ${xTest === undefined ? 'y_test but no x_test' : 'x_test but no y_test'}; add the missing array or drop both`,
+    );
+  }
+  const test = xTest !== undefined && yTest !== undefined ? numpySet(xTest, `${file}:x_test`, yTest, `${file}:y_test`) : null;
+  if (test !== null && test.inputShape.some((d, i) => d !== train.inputShape[i])) {
+    throw dataError(
+      `${file}: x_test images are [${test.inputShape.join(', ')}] but x_train's are [${train.inputShape.join(', ')}]; both must have the same shape`,
+    );
+  }
+  const numClasses = countClasses(train.y, ...(test === null ? [] : [test.y]));
+  return {
+    train: { ...train, numClasses },
+    test: test === null ? null : { ...test, numClasses },
+    classNames: Array.from({ length: numClasses }, (_, i) => String(i)),
+  };
+}
+
+/** `X.npy,Y.npy` split at the last comma (a comma inside a path other than the last works too). */
+export function splitNpyArgument(argument: string): { x: string; y: string | null } {
+  const comma = argument.lastIndexOf(',');
+  return comma < 0 ? { x: argument, y: null } : { x: argument.slice(0, comma), y: argument.slice(comma + 1) };
+}
+
+function loadNpyDataset(argument: string): Source {
+  const files = splitNpyArgument(argument);
+  if (files.y === null || files.y === '') {
+    throw usageError(`dataset 'npy:${argument}': a labelled dataset needs images and labels; use --dataset npy:X.npy,Y.npy`);
+  }
+  const set = numpySet(readNpyFile(files.x), files.x, readNpyFile(files.y), files.y);
+  const numClasses = countClasses(set.y);
+  return { train: { ...set, numClasses }, test: null, classNames: Array.from({ length: numClasses }, (_, i) => String(i)) };
 }
 
 function mnistDir(): string {

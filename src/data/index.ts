@@ -1,4 +1,4 @@
-/** Data: dataset readers (IDX, image folders, synthetic), the dataset registry, splits and bug scenarios. */
+/** Data: dataset readers (IDX, image folders, NumPy arrays, synthetic), the dataset registry, pools, normalisation, splits and bug scenarios. */
 export { writeIdx } from './idx.js';
 export {
   DATASET_NAMES,
@@ -10,6 +10,8 @@ export {
   type DatasetName,
   type LoadDatasetOptions,
 } from './datasets.js';
+export { loadPool, type LoadPoolOptions, type Pool } from './pool.js';
+export { canonicalNormalize, DEFAULT_NORMALIZE, parseNormalize, type Normalize } from './normalize.js';
 export { makeSynthetic, type SyntheticData, type SyntheticOptions } from './synthetic.js';
 export {
   splitDataset,

@@ -22,6 +22,7 @@ function traceable(trainCount: number, testCount: number | null): Dataset {
     classNames: ['0', '1', '2'],
     numClasses: 3,
     inputShape: [1, 1, 1],
+    files: null,
   };
 }
 

@@ -41,12 +41,18 @@ export interface RepairManifest {
 export class RepairCache {
   private entry: { readonly key: string; readonly run: ModelRun; start: StartEvaluations | null } | null = null;
 
-  /** The model folder opened with its data: the kept one when it is the same folder and dataset. */
-  async open(modelDir: string, engine: Engine, dataset: string | undefined): Promise<{ run: ModelRun; start: StartEvaluations | null }> {
-    const key = `${path.resolve(modelDir)}\n${dataset ?? ''}`;
+  /** The model folder opened with its data: the kept one when it is the same folder, dataset and normalisation. */
+  async open(
+    modelDir: string,
+    engine: Engine,
+    dataset: string | undefined,
+    normalize?: string,
+  ): Promise<{ run: ModelRun; start: StartEvaluations | null }> {
+    const key = `${path.resolve(modelDir)}\n${dataset ?? ''}\n${normalize ?? ''}`;
     if (this.entry?.key !== key) {
       this.dispose();
-      this.entry = { key, run: await openModelRun(modelDir, engine, dataset !== undefined ? { dataset } : {}), start: null };
+      const options = { ...(dataset !== undefined ? { dataset } : {}), ...(normalize !== undefined ? { normalize } : {}) };
+      this.entry = { key, run: await openModelRun(modelDir, engine, options), start: null };
       collectGarbage(); // the whole dataset, now split
     }
     return this.entry;
@@ -65,6 +71,8 @@ export class RepairCache {
 export interface RepairModelOptions {
   /** The dataset, where it is not the one the model was trained on. */
   readonly dataset?: string;
+  /** The normalisation spec, where not the model's (see data/normalize.ts). */
+  readonly normalize?: string;
   readonly onProgress?: ProgressCallback;
   /** A control arm stored by an earlier repair with the same control settings (see RepairOptions). */
   readonly control?: ArmResult;
@@ -82,7 +90,7 @@ export async function repairModel(
   const started = performance.now();
   const cache = options.cache ?? new RepairCache();
   try {
-    const { run, start: kept } = await cache.open(modelDir, engine, options.dataset);
+    const { run, start: kept } = await cache.open(modelDir, engine, options.dataset, options.normalize);
     const { data, manifest } = run;
     const inputs: RepairInputs = {
       engine,

@@ -17,7 +17,7 @@ export interface EvalResult {
 export async function evaluateModelFolder(
   dir: string,
   engine: Engine,
-  options: { dataset?: string; onProgress?: ProgressCallback } = {},
+  options: { dataset?: string; normalize?: string; onProgress?: ProgressCallback } = {},
 ): Promise<EvalResult> {
   const onProgress = options.onProgress ?? noProgress;
   const { model, manifest } = await loadModelFolder(dir, engine);
@@ -27,11 +27,16 @@ export async function evaluateModelFolder(
     const sets: [string, LabeledSet][] = [];
     let classNames: readonly string[];
     if (manifest !== null && datasetSpec === manifest.config.dataset) {
-      const data = await loadRunData(model, manifest.config);
+      const config = options.normalize !== undefined ? { ...manifest.config, normalize: options.normalize } : manifest.config;
+      const data = await loadRunData(model, config, true);
       sets.push(['train', data.train], ['validation', data.validation], ['test', data.test]);
       classNames = data.dataset.classNames;
     } else {
-      const dataset = await loadDataset(datasetSpec, { seed: manifest?.config.seed ?? 1 });
+      const dataset = await loadDataset(datasetSpec, {
+        seed: manifest?.config.seed ?? 1,
+        inputShape: model.inputShape,
+        normalize: options.normalize ?? manifest?.config.normalize ?? 'unit',
+      });
       checkModelFitsData(model, dataset.inputShape, dataset.numClasses, datasetSpec);
       sets.push(['test', dataset.test ?? dataset.train]);
       classNames = dataset.classNames;

@@ -29,19 +29,24 @@ export async function openLabeledData(
   model: Model,
   manifest: ModelManifest | null,
   spec: string,
-  options: { seed: number; validationShare?: number },
+  options: { seed: number; validationShare?: number; normalize?: string },
 ): Promise<LabeledData> {
   if (manifest !== null && manifest.config.dataset === spec) {
-    const data = await prepareData(manifest.config);
+    // Read as at training (no resize), normalised as the manifest says unless told otherwise.
+    const data = await prepareData({ ...manifest.config, ...(options.normalize === undefined ? {} : { normalize: options.normalize }) });
     checkModelFitsData(model, data.dataset.inputShape, data.dataset.numClasses, spec);
     return { dataset: data.dataset, train: data.train, validation: data.validation, test: data.test, split: 'manifest' };
   }
-  const dataset = await loadDataset(spec, { seed: options.seed });
+  const dataset = await loadDataset(spec, {
+    seed: options.seed,
+    inputShape: model.inputShape,
+    ...(options.normalize === undefined ? {} : { normalize: options.normalize }),
+  });
   checkModelFitsData(model, dataset.inputShape, dataset.numClasses, spec);
   const { train, validation } = splitLabeled(dataset.train, {
     seed: options.seed,
     validationShare: options.validationShare ?? DEFAULT_VALIDATION_SHARE,
   });
-  const { name, classNames, numClasses, inputShape } = dataset;
-  return { dataset: { name, spec, classNames, numClasses, inputShape }, train, validation, test: dataset.test, split: 'share' };
+  const { name, classNames, numClasses, inputShape, files } = dataset;
+  return { dataset: { name, spec, classNames, numClasses, inputShape, files }, train, validation, test: dataset.test, split: 'share' };
 }

@@ -13,7 +13,7 @@ import { TrainConfigSchema, type TrainConfig } from './train-config.js';
 export interface ModelRun {
   model: Model;
   manifest: ModelManifest | null;
-  /** The data config used: the manifest's, with the dataset replaced when asked. */
+  /** The data config used: the manifest's, with the dataset and normalisation replaced when asked. */
   config: TrainConfig;
   data: RunData;
 }
@@ -40,18 +40,34 @@ export function datasetSpecFor(dir: string, manifest: ModelManifest | null, data
   return spec;
 }
 
-/** The run's data rebuilt from a config, checked against the model. */
-export async function loadRunData(model: Model, config: TrainConfig): Promise<RunData> {
-  const data = await prepareData(config);
+/**
+ * The run's data rebuilt from a config, checked against the model. `trainedOn`: the dataset is the
+ * one the model was trained on, so it is read as at training (a mixed folder of grey and colour
+ * images is RGB there); any other dataset's image folders are resized to the model's input and must
+ * have its channels.
+ */
+export async function loadRunData(model: Model, config: TrainConfig, trainedOn: boolean): Promise<RunData> {
+  const data = await prepareData(config, trainedOn ? {} : { inputShape: model.inputShape });
   checkModelFitsData(model, data.dataset.inputShape, data.dataset.numClasses, config.dataset);
   return data;
 }
 
-export async function openModelRun(dir: string, engine: Engine, options: { dataset?: string } = {}): Promise<ModelRun> {
+export interface OpenModelRunOptions {
+  /** The dataset, where not the manifest's. */
+  dataset?: string;
+  /** The normalisation spec, where not the manifest's (`unit` for a model folder without one). */
+  normalize?: string;
+}
+
+export async function openModelRun(dir: string, engine: Engine, options: OpenModelRunOptions = {}): Promise<ModelRun> {
   const { model, manifest } = await loadModelFolder(dir, engine);
   try {
-    const config = TrainConfigSchema.parse({ ...(manifest?.config ?? {}), dataset: datasetSpecFor(dir, manifest, options.dataset) });
-    const data = await loadRunData(model, config);
+    const config = TrainConfigSchema.parse({
+      ...(manifest?.config ?? {}),
+      dataset: datasetSpecFor(dir, manifest, options.dataset),
+      ...(options.normalize !== undefined ? { normalize: options.normalize } : {}),
+    });
+    const data = await loadRunData(model, config, manifest !== null && config.dataset === manifest.config.dataset);
     return { model, manifest, config, data };
   } catch (error) {
     model.dispose();

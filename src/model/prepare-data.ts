@@ -3,7 +3,7 @@
  * split. Train, analyze and repair all call this with a model's recorded config, so they see the
  * very same train / validation / pool / test.
  */
-import type { LabeledSet } from '../core/data-types.js';
+import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { Rng } from '../core/rng.js';
 import {
   applyScenarios,
@@ -12,13 +12,14 @@ import {
   parseScenario,
   SCENARIO_KINDS,
   splitDataset,
+  type DataSplits,
   type Dataset,
   type Scenario,
 } from '../data/index.js';
 import type { TrainConfig } from './train-config.js';
 
 /** What a run keeps of its dataset besides the splits: the whole source's arrays are let go once split. */
-export type DatasetInfo = Pick<Dataset, 'name' | 'spec' | 'classNames' | 'numClasses' | 'inputShape'>;
+export type DatasetInfo = Pick<Dataset, 'name' | 'spec' | 'classNames' | 'numClasses' | 'inputShape' | 'files'>;
 
 export interface RunData {
   readonly dataset: DatasetInfo;
@@ -29,9 +30,20 @@ export interface RunData {
   readonly test: LabeledSet;
   readonly scenarios: Scenario[];
   readonly scenarioText: string[];
+  /**
+   * The source file of each row of validation, pool and test (relative to the dataset folder), for
+   * datasets made of files (images:DIR); null for the others. (Train has none: scenarios reorder it.)
+   */
+  readonly files: { readonly validation: string[]; readonly pool: string[]; readonly test: string[] } | null;
 }
 
-export type DataConfig = Pick<TrainConfig, 'dataset' | 'seed' | 'trainSize' | 'validationSize' | 'poolSize' | 'scenarios'>;
+export type DataConfig = Pick<TrainConfig, 'dataset' | 'seed' | 'trainSize' | 'validationSize' | 'poolSize' | 'scenarios'> &
+  Partial<Pick<TrainConfig, 'normalize'>>;
+
+export interface PrepareDataOptions {
+  /** The model's input shape: image folders are resized to it and must have its channels (see loadDataset). */
+  inputShape?: InputShape;
+}
 
 export function parseScenarios(texts: TrainConfig['scenarios']): Scenario[] {
   const scenarios: Scenario[] = [];
@@ -52,10 +64,18 @@ export function scenarioLabels(scenarios: readonly Scenario[]): Set<number> {
   return labels;
 }
 
-export async function prepareData(config: DataConfig): Promise<RunData> {
+/**
+ * The run's data from its config: `config.normalize` (default `unit`) is applied to every split;
+ * `options.inputShape` resizes image folders to a model's input.
+ */
+export async function prepareData(config: DataConfig, options: PrepareDataOptions = {}): Promise<RunData> {
   const root = new Rng(config.seed);
   const scenarios = parseScenarios(config.scenarios);
-  const dataset = await loadDataset(config.dataset, { seed: root.child('dataset').seed });
+  const dataset = await loadDataset(config.dataset, {
+    seed: root.child('dataset').seed,
+    ...(config.normalize !== undefined ? { normalize: config.normalize } : {}),
+    ...(options.inputShape !== undefined ? { inputShape: options.inputShape } : {}),
+  });
   const splits = splitDataset(dataset, {
     seed: root.child('split').seed,
     ...(config.trainSize !== undefined ? { trainSize: config.trainSize } : {}),
@@ -63,14 +83,32 @@ export async function prepareData(config: DataConfig): Promise<RunData> {
     ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
   });
   const train = scenarios.length > 0 ? applyScenarios(splits.train, scenarios, root.child('scenario')) : splits.train;
-  const { name, spec, classNames, numClasses, inputShape } = dataset;
+  const { name, spec, classNames, numClasses, inputShape, files } = dataset;
   return {
-    dataset: { name, spec, classNames, numClasses, inputShape },
+    dataset: { name, spec, classNames, numClasses, inputShape, files },
     train,
     validation: splits.validation,
     pool: splits.pool,
     test: splits.test,
     scenarios,
     scenarioText: scenarios.map(describeScenario),
+    files: splitFiles(dataset, splits),
+  };
+}
+
+function splitFiles(dataset: Dataset, splits: DataSplits): RunData['files'] {
+  if (dataset.files === null) return null;
+  const { train, test } = dataset.files;
+  const pick = (names: readonly string[], indices: Int32Array): string[] => Array.from(indices, (i) => names[i] ?? '');
+  const { indices } = splits;
+  return {
+    validation: pick(train, indices.validation),
+    pool: pick(train, indices.pool),
+    test:
+      splits.testSource === 'carved'
+        ? pick(train, indices.test ?? new Int32Array(0))
+        : indices.test === null
+          ? [...(test ?? [])]
+          : pick(test ?? [], indices.test),
   };
 }

@@ -1,6 +1,7 @@
 /** The configuration of `mode train`, defined once as a schema; the CLI's flags are typed against it. */
 import { z } from 'zod';
 import { DEFAULT_ENGINE, ENGINE_NAMES } from '../engine/index.js';
+import { DEFAULT_NORMALIZE } from '../data/index.js';
 
 export const MAX_SEED = 0xffffffff;
 
@@ -19,6 +20,11 @@ export const ScenarioTextSchema = z.strictObject({
 
 export const TrainConfigSchema = z.strictObject({
   dataset: z.string().min(1).default('mnist'),
+  /**
+   * Input normalisation after unit scaling: `unit` or `mean=...;std=...` (data/normalize.ts). A
+   * default, so manifests written before it existed still read (as `unit`, what they used).
+   */
+  normalize: z.string().min(1).default(DEFAULT_NORMALIZE),
   model: z.string().min(1).default('mlp'),
   epochs: z.number().int().positive().default(DEFAULT_EPOCHS),
   batchSize: z.number().int().positive().default(DEFAULT_BATCH_SIZE),

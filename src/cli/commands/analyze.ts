@@ -29,12 +29,13 @@ import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/outp
 import { openModelRun } from '../../model/model-run.js';
 import { analysisPictures } from '../../report/analysis-pictures.js';
 import { pct, probeTable } from '../../report/terminal.js';
-import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
+import { floatOption, intOption, NORMALIZE_HELP, normalizeOption, printJson, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
 
 interface AnalyzeFlags {
   model: string;
   dataset?: string;
+  normalize?: string;
   heatmap: string;
   layerSelection: string;
   theta: string;
@@ -54,6 +55,7 @@ export function registerAnalyze(program: Command): void {
     .description('find buggy labels, the layer where each bug starts, and heat maps of correct vs wrong inputs')
     .requiredOption('--model <dir>', 'a model folder written by `mode train`')
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
+    .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption)
     .option('--heatmap <variant>', HEATMAP_VARIANTS.join(' | '), 'importance')
     .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
     .option(
@@ -90,6 +92,7 @@ export function registerAnalyze(program: Command): void {
         flags.model,
         {
           ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+          ...(flags.normalize !== undefined ? { normalize: flags.normalize } : {}),
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           heatmap,
           layerSelection,
@@ -115,6 +118,8 @@ export function registerAnalyze(program: Command): void {
 
 export interface AnalyzeFolderOptions {
   dataset?: string;
+  /** The normalisation spec, where not the model's. */
+  normalize?: string;
   seed?: number;
   heatmap: HeatmapVariant;
   layerSelection: LayerSelectionRule;
@@ -145,7 +150,10 @@ export async function analyzeToFolder(
   force: boolean,
   onProgress: ProgressCallback,
 ): Promise<AnalyzeWritten> {
-  const run = await openModelRun(modelDir, engine, options.dataset !== undefined ? { dataset: options.dataset } : {});
+  const run = await openModelRun(modelDir, engine, {
+    ...(options.dataset !== undefined ? { dataset: options.dataset } : {}),
+    ...(options.normalize !== undefined ? { normalize: options.normalize } : {}),
+  });
   const seed = options.seed ?? run.config.seed;
   onProgress({ type: 'stage', stage: 'analyze', message: `mode analyze: seed ${seed}` });
   const started = performance.now();

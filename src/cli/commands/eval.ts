@@ -2,12 +2,13 @@
 import type { Command } from 'commander';
 import { evaluateModelFolder } from '../../model/eval.js';
 import { confusionTable, perLabelTable, pct } from '../../report/terminal.js';
-import { printJson, startEngine, type GlobalOptions } from '../common.js';
+import { NORMALIZE_HELP, normalizeOption, printJson, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
 
 interface EvalFlags {
   model: string;
   dataset?: string;
+  normalize?: string;
 }
 
 export function registerEval(program: Command): void {
@@ -16,12 +17,14 @@ export function registerEval(program: Command): void {
     .description('print per-label accuracy and the confusion matrix of a trained model')
     .requiredOption('--model <dir>', 'a model folder written by `mode train` (or any tfjs Layers model folder)')
     .option('--dataset <spec>', 'evaluate on this dataset (default: the one the model was trained on)')
+    .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption)
     .action(async (flags: EvalFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const progress = progressReporter({ quiet: globals.quiet === true });
       const engine = await startEngine(globals);
       const result = await evaluateModelFolder(flags.model, engine, {
         ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+        ...(flags.normalize !== undefined ? { normalize: flags.normalize } : {}),
         onProgress: progress.callback,
       });
       progress.stop();

@@ -7,7 +7,7 @@ import { runEnvironment } from '../../core/environment.js';
 import { writeJson, writeOutputFolder } from '../../core/output-folder.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import { loadDataset } from '../../data/index.js';
-import type { Engine } from '../../engine/index.js';
+import type { Engine, Model } from '../../engine/index.js';
 import { ADD_FILE, ADD_KIND, ADD_VERSION, type AddDoc } from '../../experiment/add-doc.js';
 import { checkAddedShape, foldIn, readLabelsCsv, remapClasses, type AddedInputs } from '../../experiment/add-labels.js';
 import { QUEUE_DOC, QUEUE_FILE, QueueDocSchema } from '../../experiment/select-doc.js';
@@ -28,6 +28,7 @@ export interface AddFlags {
   readonly fineTuneEpochs: number;
   readonly delta: number;
   readonly validationShare: number;
+  readonly normalize?: string;
   readonly seed: number;
   readonly out: string;
   readonly force: boolean;
@@ -41,9 +42,14 @@ export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgre
   if (!existsSync(flags.add)) throw usageError(`--add '${flags.add}' does not exist; pass the labels CSV or a folder of class subfolders`);
   const { model, manifest } = await loadModelFolder(flags.model, engine);
   try {
-    const data = await openLabeledData(model, manifest, flags.data, { seed: flags.seed, validationShare: flags.validationShare });
+    const normalize = flags.normalize ?? (manifest?.config.dataset === flags.data ? manifest.config.normalize : undefined);
+    const data = await openLabeledData(model, manifest, flags.data, {
+      seed: flags.seed,
+      validationShare: flags.validationShare,
+      ...(normalize === undefined ? {} : { normalize }),
+    });
     const classNames = data.dataset.classNames;
-    const added = await readAdded(flags, classNames);
+    const added = await readAdded(flags, classNames, model, normalize ?? manifest?.config.normalize);
     checkAddedShape(added.set, model, flags.add);
     // Fine-tuning as the model was trained, where its manifest says how; else the training defaults.
     const config = TrainConfigSchema.parse({ ...(manifest?.config ?? {}), dataset: flags.data });
@@ -100,16 +106,22 @@ export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgre
 }
 
 /** The labeler's answers: a CSV against the pool, or a folder of class subfolders. */
-async function readAdded(flags: AddFlags, classNames: readonly string[]): Promise<AddedInputs> {
+async function readAdded(
+  flags: AddFlags,
+  classNames: readonly string[],
+  model: Model,
+  normalize: string | undefined,
+): Promise<AddedInputs> {
+  const normalized = normalize === undefined ? {} : { normalize };
   if (statSync(flags.add).isDirectory()) {
-    const dataset = await loadDataset(`images:${flags.add}`, {});
+    const dataset = await loadDataset(`images:${flags.add}`, { inputShape: model.inputShape, ...normalized });
     const set = remapClasses(dataset.train, dataset.classNames, classNames, flags.add);
-    return { set, sources: Array.from({ length: set.count }, (_, i) => `${flags.add}#${i}`) };
+    return { set, sources: dataset.files?.train.map((f) => path.join(flags.add, f)) ?? [] };
   }
   if (flags.pool === undefined) {
     throw usageError(`--add ${flags.add} names pool inputs: pass the --pool they came from (the one given to \`mode select\`)`);
   }
-  const pool = await openPool(flags.pool);
+  const pool = await openPool(flags.pool, model, normalize);
   const allowed = flags.queue === undefined ? null : await queueIndices(flags.queue);
   return readLabelsCsv(await fs.readFile(flags.add, 'utf8'), flags.add, pool, classNames, allowed);
 }

@@ -14,7 +14,7 @@ import {
   type RepairConfigInput,
 } from '../../experiment/repair-config.js';
 import { REPAIR_FILE } from '../../experiment/repair-doc.js';
-import { repairModel, type RepairRun } from '../../experiment/repair-run.js';
+import { repairModel, type RepairModelOptions, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
 import {
@@ -27,7 +27,17 @@ import {
   type SettingValues,
 } from '../../select/strategies.js';
 import { slidesTable } from '../../report/terminal.js';
-import { floatOption, intOption, kebab, modelSeed, printJson, startEngine, type GlobalOptions } from '../common.js';
+import {
+  floatOption,
+  intOption,
+  kebab,
+  modelSeed,
+  NORMALIZE_HELP,
+  normalizeOption,
+  printJson,
+  startEngine,
+  type GlobalOptions,
+} from '../common.js';
 import { progressReporter } from '../progress.js';
 import { DEFAULT_VALIDATION_SHARE } from '../../model/labeled-data.js';
 import { repairWithLabels } from './repair-add.js';
@@ -40,6 +50,7 @@ interface RepairFlags {
   pool?: string;
   queue?: string;
   validationShare: number;
+  normalize?: string;
   strategy: string;
   compare?: string;
   iterations: number;
@@ -77,6 +88,7 @@ export function registerRepair(program: Command): void {
       floatOption('--validation-share', 0, 1),
       DEFAULT_VALIDATION_SHARE,
     )
+    .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption)
     .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), DEFAULT_STRATEGY);
   // One option per strategy setting (--map, --metric, ...), from the strategies table.
   for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
@@ -165,15 +177,10 @@ export function registerRepair(program: Command): void {
       };
       const seed = flags.seed ?? (await modelSeed(flags.model));
       process.stderr.write(`mode repair: seed ${seed}\n`);
-      const run = await repairToFolder(
-        engine,
-        flags.model,
-        { ...input, seed },
-        out,
-        flags.force === true,
-        progress.callback,
-        flags.dataset,
-      );
+      const run = await repairToFolder(engine, flags.model, { ...input, seed }, out, flags.force === true, progress.callback, {
+        ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+        ...(flags.normalize !== undefined ? { normalize: flags.normalize } : {}),
+      });
       progress.stop();
       if (globals.json === true) {
         printJson({ out: path.resolve(out), table: run.result.rows, timings: run.manifest.timings });
@@ -208,6 +215,7 @@ async function addLabels(flags: RepairFlags, globals: GlobalOptions): Promise<vo
       fineTuneEpochs: flags.fineTuneEpochs,
       delta: flags.delta,
       validationShare: flags.validationShare,
+      ...(flags.normalize === undefined ? {} : { normalize: flags.normalize }),
       seed,
       out: flags.out,
       force: flags.force === true,
@@ -226,9 +234,9 @@ export async function repairToFolder(
   out: string,
   force: boolean,
   onProgress: ProgressCallback,
-  dataset?: string,
+  data: Pick<RepairModelOptions, 'dataset' | 'normalize'> = {},
 ): Promise<RepairRun> {
-  const run = await repairModel(modelDir, engine, input, { onProgress, ...(dataset !== undefined ? { dataset } : {}) });
+  const run = await repairModel(modelDir, engine, input, { onProgress, ...data });
   await writeOutputFolder(out, force, async (dir) => {
     await writeJson(path.join(dir, REPAIR_FILE), run.json);
     await writeJson(path.join(dir, 'manifest.json'), run.manifest);

@@ -7,7 +7,8 @@ import { inputSize } from '../../core/data-types.js';
 import { ModeError, oneOf } from '../../core/errors.js';
 import { runEnvironment } from '../../core/environment.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
-import { loadDataset } from '../../data/index.js';
+import { loadPool, parseNormalize } from '../../data/index.js';
+import type { Model } from '../../engine/index.js';
 import { DEFAULT_ALPHA } from '../../experiment/repair-config.js';
 import { formatQueueCsv, QUEUE_CSV, QUEUE_FILE, type QueueDoc } from '../../experiment/select-doc.js';
 import { selectQueue, type PoolInputs } from '../../experiment/select-queue.js';
@@ -23,7 +24,17 @@ import {
   STRATEGY_SETTINGS,
   type SettingValues,
 } from '../../select/strategies.js';
-import { floatOption, intOption, kebab, modelSeed, printJson, startEngine, type GlobalOptions } from '../common.js';
+import {
+  floatOption,
+  intOption,
+  kebab,
+  modelSeed,
+  NORMALIZE_HELP,
+  normalizeOption,
+  printJson,
+  startEngine,
+  type GlobalOptions,
+} from '../common.js';
 import { progressReporter } from '../progress.js';
 
 interface SelectFlags {
@@ -39,6 +50,7 @@ interface SelectFlags {
   theta: number;
   gamma: number;
   usePoolLabels?: boolean;
+  normalize?: string;
   sheet: number;
   seed?: number;
   out: string;
@@ -79,6 +91,7 @@ export function registerSelect(program: Command): void {
     )
     .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), DEFAULT_THETA)
     .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
+    .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's, else unit)`, normalizeOption)
     .option('--use-pool-labels', "targeted strategies read the pool's own labels, not the model's predictions (studies only)")
     .option('--sheet <n>', 'picks shown on the contact sheet', intOption('--sheet', 0), DEFAULT_SHEET_SIZE)
     .option('--seed <n>', "root seed (default: the model's seed)", intOption('--seed', 0, 0xffffffff))
@@ -103,10 +116,15 @@ export function registerSelect(program: Command): void {
       const modelSeconds = (performance.now() - started) / 1000;
       try {
         let t = performance.now();
-        const labeled = await openLabeledData(model, manifest, flags.data, { seed, validationShare: flags.validationShare });
+        const normalize = flags.normalize ?? (manifest?.config.dataset === flags.data ? manifest.config.normalize : undefined);
+        const labeled = await openLabeledData(model, manifest, flags.data, {
+          seed,
+          validationShare: flags.validationShare,
+          ...(normalize === undefined ? {} : { normalize }),
+        });
         const dataSeconds = (performance.now() - t) / 1000;
         t = performance.now();
-        const pool = await openPool(flags.pool);
+        const pool = await openPool(flags.pool, model, normalize ?? manifest?.config.normalize);
         const loaded = { 'load model': modelSeconds, 'load data': dataSeconds, 'load pool': (performance.now() - t) / 1000 };
         const { doc, timings } = await selectQueue(
           engine,
@@ -128,7 +146,7 @@ export function registerSelect(program: Command): void {
           { model: flags.model, data: flags.data, pool: flags.pool, classNames: labeled.dataset.classNames },
           progress.callback,
         );
-        const sheet = contactSheet(doc, pool, flags.sheet);
+        const sheet = contactSheet(doc, pool, flags.sheet, normalize ?? manifest?.config.normalize);
         await writeOutputFolder(flags.out, flags.force === true, async (dir) => {
           await writeJson(path.join(dir, QUEUE_FILE), doc);
           await fs.writeFile(path.join(dir, QUEUE_CSV), formatQueueCsv(doc));
@@ -153,19 +171,27 @@ export function registerSelect(program: Command): void {
     });
 }
 
-/** The pool to rank (or that labels refer to). */
-export async function openPool(spec: string): Promise<PoolInputs> {
-  const dataset = await loadDataset(spec, {});
-  return { x: dataset.train.x, count: dataset.train.count, inputShape: dataset.inputShape, files: null, y: dataset.train.y };
+/** The pool to rank (or that labels refer to), resized to the model's input and normalised as its data is. */
+export async function openPool(spec: string, model: Model, normalize: string | undefined): Promise<PoolInputs> {
+  return loadPool(spec, { inputShape: model.inputShape, ...(normalize === undefined ? {} : { normalize }) });
 }
 
 /** The head of the queue as thumbnails, captioned with rank, predicted label and confidence; null when none are asked for. */
-function contactSheet(doc: QueueDoc, pool: PoolInputs, count: number): Buffer | null {
+function contactSheet(doc: QueueDoc, pool: PoolInputs, count: number, normalize: string | undefined): Buffer | null {
   const shown = doc.rows.slice(0, count);
   if (shown.length === 0) return null;
   const size = inputSize(pool.inputShape);
+  const norm = parseNormalize(normalize ?? 'unit');
+  const channels = pool.inputShape[2];
+  // Shown as the eye sees them: normalised inputs back in [0, 1].
+  const unit = (values: Float32Array): Float32Array =>
+    norm.kind === 'unit'
+      ? values
+      : values.map(
+          (v, i) => v * norm.std[norm.std.length === 1 ? 0 : i % channels]! + norm.mean[norm.mean.length === 1 ? 0 : i % channels]!,
+        );
   const images = shown.map((row) => ({
-    values: pool.x.slice(row.index * size, (row.index + 1) * size),
+    values: unit(pool.x.slice(row.index * size, (row.index + 1) * size)),
     shape: pool.inputShape,
     caption: `${row.rank}. ${row.predicted}? ${Math.round(100 * row.confidence)}%${row.serves === null ? '' : ' *'}`,
   }));

@@ -12,11 +12,12 @@ import type { ProgressCallback } from '../../core/progress.js';
 import { TrainConfigSchema } from '../../model/train-config.js';
 import { trainModel } from '../../model/train.js';
 import { perLabelTable, pct } from '../../report/terminal.js';
-import { floatOption, intOption, printJson, startEngine, type GlobalOptions } from '../common.js';
+import { floatOption, intOption, NORMALIZE_HELP, normalizeOption, printJson, startEngine, type GlobalOptions } from '../common.js';
 import { progressReporter } from '../progress.js';
 
 interface TrainFlags extends GlobalOptions {
   dataset: string;
+  normalize?: string;
   model: string;
   epochs?: number;
   batchSize?: number;
@@ -37,7 +38,8 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train a classifier on a dataset, optionally with a bug scenario, and write a model folder')
-    .option('--dataset <spec>', 'mnist | fashion-mnist | idx:DIR | images:DIR | synthetic[:...]', 'mnist')
+    .option('--dataset <spec>', 'mnist | fashion-mnist | idx:DIR | images:DIR | npz:FILE | npy:X.npy,Y.npy | synthetic[:...]', 'mnist')
+    .option('--normalize <spec>', `${NORMALIZE_HELP} (default unit)`, normalizeOption)
     .option('--model <name|file.json>', 'mlp | cnn | lenet | mlp28 | tiny | an architecture spec .json', 'mlp')
     .option('--epochs <n>', 'training epochs (default 3)', intOption('--epochs', 1))
     .option('--batch-size <n>', 'batch size (default 64)', intOption('--batch-size', 1))
@@ -59,6 +61,7 @@ export function registerTrain(program: Command): void {
       const out = flags.out;
       const input = {
         dataset: flags.dataset,
+        normalize: flags.normalize,
         model: flags.model,
         epochs: flags.epochs,
         batchSize: flags.batchSize,
