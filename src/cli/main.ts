@@ -8,6 +8,8 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerExperiment } from './commands/experiment.js';
+import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
 import { registerRepair } from './commands/repair.js';
 import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
@@ -36,6 +38,8 @@ function buildProgram(): Command {
   registerEval(program);
   registerAnalyze(program);
   registerRepair(program);
+  registerImport(program);
+  registerExport(program);
   registerDemo(program);
   registerExperiment(program);
   registerResults(program);

@@ -14,7 +14,10 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('print per-label accuracy and the confusion matrix of a trained model')
-    .requiredOption('--model <dir>', 'a model folder written by `mode train` (or any tfjs Layers model folder)')
+    .requiredOption(
+      '--model <dir|file>',
+      'a model folder written by `mode train` (or any tfjs Layers model folder), or a .onnx, .keras or .h5 model file',
+    )
     .option('--dataset <spec>', 'evaluate on this dataset (default: the one the model was trained on)')
     .action(async (flags: EvalFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();

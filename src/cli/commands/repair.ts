@@ -52,7 +52,10 @@ export function registerRepair(program: Command): void {
   const repair = program
     .command('repair')
     .description("repair a model's buggy labels by selecting pool inputs, against random selection at the same budget")
-    .requiredOption('--model <dir>', 'a model folder written by `mode train`')
+    .requiredOption(
+      '--model <dir|file>',
+      'a model folder written by `mode train` (or any tfjs Layers model folder), or a .onnx, .keras or .h5 model file',
+    )
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
     .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), 'mode');
   // One option per strategy setting (--map, --metric, ...), from the strategies table.
