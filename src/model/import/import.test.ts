@@ -5,7 +5,7 @@
  * and unsupported ops are refused with one line and write nothing.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -188,6 +188,24 @@ test('export: a model trained here (NHWC, conv same and valid, pooling, batch no
   assert.deepEqual(info.input.shape, [null, 8, 8, 3]);
   const theirs = await ortRun(out, info.input.name, info.output.name, x, [count, 8, 8, 3]);
   assert.ok(maxDiff(theirs, ours) < 1e-4, `max difference ${maxDiff(theirs, ours)}`);
+});
+
+test('export with options.source: a folder without import.json (as a repair writes) goes back to the source layout and names', async () => {
+  const engine = await createEngine('wasm');
+  const { folder, source, model } = await loadModelFolder(path.join(FIXTURES, 'cnn3.onnx'), engine);
+  model.dispose();
+  const copy = path.join(tmp, 'repaired-like');
+  cpSync(folder, copy, { recursive: true });
+  rmSync(path.join(copy, IMPORT_RECORD_FILE));
+  const plain = await exportOnnx(copy, path.join(tmp, 'plain.onnx'));
+  assert.equal(plain.layout, 'nhwc');
+  const back = await exportOnnx(copy, path.join(tmp, 'back.onnx'), { source });
+  assert.equal(back.layout, 'nchw');
+  assert.deepEqual(back.input, { name: 'input', shape: [null, 3, 8, 8] });
+  assert.equal(back.output.name, 'logits');
+  const d = io('cnn3');
+  const theirs = await ortRun(path.join(tmp, 'back.onnx'), 'input', 'logits', Float32Array.from(d.x), [d.count, ...d.shape]);
+  assert.ok(maxDiff(theirs, d.probabilities) < 1e-4);
 });
 
 // ----- refusals: one line, a ModeError, nothing in the cache -----

@@ -30,27 +30,38 @@ export interface ImportedLayer {
   weights: { values: Float32Array; shape: number[] }[];
 }
 
-export const IMPORT_FORMATS = ['onnx', 'keras', 'h5'] as const;
+const IMPORT_FORMATS = ['onnx', 'keras', 'h5'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-export const ImportRecordSchema = z.object({
+/** Where an imported model came from, kept as import.json next to its model.json. */
+export interface ImportRecord {
+  readonly kind: 'mode-import';
+  readonly version: 1;
+  /** onnx, keras (Keras 3 .keras zip) or h5 (legacy Keras HDF5). */
+  readonly format: ImportFormat;
+  /** The file as given when it was imported (absolute). */
+  readonly file: string;
+  readonly sha256: string;
+  /** The source's tensor layout: nchw (ONNX from PyTorch) or nhwc (Keras). */
+  readonly layout: 'nchw' | 'nhwc';
+  /** Whether the source ended in logits and a softmax was added (into its last dense layer, or as a layer). */
+  readonly softmaxAppended: boolean;
+  /** The source's input: name and shape with the batch axis (null where symbolic). */
+  readonly input: { readonly name: string; readonly shape: (number | null)[] };
+  readonly output: { readonly name: string };
+}
+
+const ImportRecordSchema: z.ZodType<ImportRecord> = z.object({
   kind: z.literal('mode-import'),
   version: z.literal(1),
-  /** onnx, keras (Keras 3 .keras zip) or h5 (legacy Keras HDF5). */
   format: z.enum(IMPORT_FORMATS),
-  /** The file as given when it was imported (absolute). */
   file: z.string(),
   sha256: z.string(),
-  /** The source's tensor layout: nchw (ONNX from PyTorch) or nhwc (Keras). */
   layout: z.enum(['nchw', 'nhwc']),
-  /** Whether the source ended in logits and a softmax was added (into its last dense layer, or as a layer). */
   softmaxAppended: z.boolean(),
-  /** The source's input: name and shape with the batch axis (null where symbolic). */
   input: z.object({ name: z.string(), shape: z.array(z.number().nullable()) }),
   output: z.object({ name: z.string() }),
 });
-/** Where an imported model came from, kept as import.json next to its model.json. */
-export type ImportRecord = z.infer<typeof ImportRecordSchema>;
 
 export const IMPORT_RECORD_FILE = 'import.json';
 

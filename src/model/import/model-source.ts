@@ -21,12 +21,12 @@ const IMPORTER_VERSION = 1;
 const FORMAT_OF_EXTENSION: Record<string, ImportFormat> = { '.onnx': 'onnx', '.keras': 'keras', '.h5': 'h5', '.hdf5': 'h5' };
 
 /** The import format of a path by its extension, or null when it is not a model file mode imports. */
-export function importFormatOf(file: string): ImportFormat | null {
+function importFormatOf(file: string): ImportFormat | null {
   return FORMAT_OF_EXTENSION[path.extname(file).toLowerCase()] ?? null;
 }
 
 /** Whether `--model` names a model file to import rather than a model folder. */
-export function isModelFile(location: string): boolean {
+function isModelFile(location: string): boolean {
   if (importFormatOf(location) === null) return false;
   try {
     return statSync(location).isFile();

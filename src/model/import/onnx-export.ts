@@ -49,10 +49,14 @@ export interface OnnxExport {
 
 /**
  * Writes the model of a model folder (or of a model file, imported first) to `file` as ONNX. The
- * file is written whole or not at all.
+ * file is written whole or not at all. The layout and names follow the folder's import.json, or
+ * `options.source` when given: e.g. a repaired model folder (which has no import.json) written back
+ * like the ONNX file it was repaired from (`source` of LoadedModelFolder or ModelRun).
  */
-export async function exportOnnx(model: string, file: string): Promise<OnnxExport> {
-  const { dir, source } = await resolveModelSource(model);
+export async function exportOnnx(model: string, file: string, options: { source?: ImportRecord | null } = {}): Promise<OnnxExport> {
+  const resolved = await resolveModelSource(model);
+  const dir = resolved.dir;
+  const source = options.source !== undefined ? options.source : resolved.source;
   const contents = await readModelFolder(dir);
   const keras = layersFromTopology(contents.modelTopology, contents.jsonPath);
   const weights = weightsByName(contents);

@@ -152,12 +152,12 @@ export interface OnnxNode {
   attribute?: OnnxAttribute[];
 }
 
-export interface OnnxValueInfo {
+interface OnnxValueInfo {
   name?: string;
   type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: number; dimParam?: string }[] } } };
 }
 
-export interface OnnxGraph {
+interface OnnxGraph {
   node?: OnnxNode[];
   name?: string;
   initializer?: OnnxTensor[];

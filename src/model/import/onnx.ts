@@ -26,7 +26,7 @@ interface Constant {
 }
 
 /** Decodes ONNX bytes, refusing what is not an ONNX model with one line. */
-export function decodeOnnx(bytes: Uint8Array, file: string): OnnxModel {
+function decodeOnnx(bytes: Uint8Array, file: string): OnnxModel {
   const type = modelProto();
   let model: OnnxModel;
   try {
