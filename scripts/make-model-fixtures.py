@@ -58,6 +58,21 @@ def cnn1():
     )
 
 
+class MatMulNet(nn.Module):
+    """Reshape to [N, 64], x @ W + b (MatMul + Add in ONNX), sigmoid, a Linear, and Elu at the end (no softmax)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(64, 12) * 0.3)
+        self.b = nn.Parameter(torch.randn(12) * 0.1)
+        self.out = nn.Linear(12, 3)
+
+    def forward(self, x):
+        x = x.reshape(-1, 64)
+        x = torch.sigmoid(x @ self.w + self.b)
+        return nn.functional.elu(self.out(x))
+
+
 def seeded(model, seed):
     torch.manual_seed(seed)
     for m in model.modules():
@@ -73,7 +88,7 @@ def seeded(model, seed):
 def probabilities(model, x):
     with torch.no_grad():
         y = model(x)
-        if not isinstance(model[-1], nn.Softmax):
+        if not (isinstance(model, nn.Sequential) and isinstance(model[-1], nn.Softmax)):
             y = torch.softmax(y, dim=1)
     return y
 
@@ -202,10 +217,13 @@ def write_keras3(path, layers, input_shape):
                 g.create_dataset(str(i), data=np.asarray(w, dtype=np.float32))
         f.create_group('optimizer').create_group('vars')
         f.create_group('vars')
+    def entry(name):  # a fixed date, so the same models write the same bytes
+        return zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+
     with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as z:
-        z.writestr('metadata.json', json.dumps({'keras_version': '3.3.3', 'date_saved': '2026-01-01@00:00:00'}))
-        z.writestr('config.json', json.dumps(keras3_config(layers, input_shape)))
-        z.writestr('model.weights.h5', buf.getvalue())
+        z.writestr(entry('metadata.json'), json.dumps({'keras_version': '3.3.3', 'date_saved': '2026-01-01@00:00:00'}), zipfile.ZIP_DEFLATED)
+        z.writestr(entry('config.json'), json.dumps(keras3_config(layers, input_shape)), zipfile.ZIP_DEFLATED)
+        z.writestr(entry('model.weights.h5'), buf.getvalue(), zipfile.ZIP_DEFLATED)
 
 
 WEIGHT_NAMES = {'Conv2D': ['kernel', 'bias'], 'Dense': ['kernel', 'bias'],
@@ -242,6 +260,7 @@ def main():
         ('mlp', mlp, (1, 8, 8), False),
         ('cnn3', cnn3, (3, 8, 8), True),
         ('cnn1', cnn1, (1, 8, 8), True),
+        ('matmul', MatMulNet, (1, 8, 8), False),
     ]:
         seed = sum(map(ord, name))
         torch.manual_seed(seed)
@@ -262,6 +281,9 @@ def main():
     export_onnx(leaky, (1, 8, 8), 'bad-leakyrelu', 1)
     grouped = nn.Sequential(nn.Conv2d(2, 4, 3, groups=2), nn.Flatten(), nn.Linear(4 * 6 * 6, 3)).eval()
     export_onnx(grouped, (2, 8, 8), 'bad-groups', 2)
+    # Padding 1 at stride 2 on 8x8: symmetric, where Keras 'same' pads [0, 1] on each axis.
+    strided = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)).eval()
+    export_onnx(strided, (1, 8, 8), 'bad-pads', 3)
     # An HDF5 file that is not a Keras model.
     with h5py.File(os.path.join(OUT, 'not-keras.h5'), 'w') as f:
         f.create_dataset('numbers', data=np.arange(10, dtype=np.float32))
