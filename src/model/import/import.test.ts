@@ -64,6 +64,7 @@ const FIXTURE_CASES = [
   { file: 'mlp.onnx', io: 'mlp', format: 'onnx', layout: 'nchw', softmaxAppended: true, input: [null, 1, 8, 8] },
   { file: 'cnn3.onnx', io: 'cnn3', format: 'onnx', layout: 'nchw', softmaxAppended: true, input: [null, 3, 8, 8] },
   { file: 'cnn1.onnx', io: 'cnn1', format: 'onnx', layout: 'nchw', softmaxAppended: false, input: [null, 1, 8, 8] },
+  { file: 'matmul.onnx', io: 'matmul', format: 'onnx', layout: 'nchw', softmaxAppended: true, input: [null, 1, 8, 8] },
   { file: 'cnn3.keras', io: 'cnn3-keras', format: 'keras', layout: 'nhwc', softmaxAppended: true, input: [null, 8, 8, 3] },
   { file: 'cnn1.keras', io: 'cnn1-keras', format: 'keras', layout: 'nhwc', softmaxAppended: false, input: [null, 8, 8, 1] },
   { file: 'cnn3.h5', io: 'cnn3-keras', format: 'h5', layout: 'nhwc', softmaxAppended: true, input: [null, 8, 8, 3] },

@@ -99,7 +99,18 @@ export async function importModelFile(file: string): Promise<{ dir: string; reco
     if (record !== null) return { dir, record };
   }
   const { write, record } = await convert(file);
-  await writeOutputFolder(dir, true, write);
+  // Written beside its place and renamed into it; when another process got there first (a sweep's
+  // workers importing the same file), its folder is kept and ours dropped.
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const staging = await fs.mkdtemp(`${dir}.partial-`);
+  try {
+    await write(staging);
+    await fs.rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
+      if (!(error.code === 'ENOTEMPTY' || error.code === 'EEXIST') || !existsSync(path.join(dir, MODEL_JSON))) throw error;
+    });
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
   return { dir, record };
 }
 
