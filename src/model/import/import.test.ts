@@ -189,6 +189,17 @@ test('export: a model trained here (NHWC, conv same and valid, pooling, batch no
   assert.deepEqual(info.input.shape, [null, 8, 8, 3]);
   const theirs = await ortRun(out, info.input.name, info.output.name, x, [count, 8, 8, 3]);
   assert.ok(maxDiff(theirs, ours) < 1e-4, `max difference ${maxDiff(theirs, ours)}`);
+  // The exported file imports back (its input Transpose read as an NHWC input) with the same predictions.
+  const back = await loadModelFolder(out, engine);
+  try {
+    assert.equal(back.source?.layout, 'nhwc');
+    assert.deepEqual(back.source?.input, { name: 'input', shape: [null, 8, 8, 3] });
+    assert.equal(back.source?.softmaxAppended, false);
+    const again = await back.model.predict(x, count);
+    assert.ok(maxDiff(again, ours) < 1e-4, `max difference ${maxDiff(again, ours)}`);
+  } finally {
+    back.model.dispose();
+  }
 });
 
 test('export with options.source: a folder without import.json (as a repair writes) goes back to the source layout and names', async () => {

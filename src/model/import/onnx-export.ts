@@ -80,12 +80,14 @@ function buildOnnx(
   source: ImportRecord | null,
   where: string,
 ): { data: Uint8Array; info: Omit<OnnxExport, 'file'> } {
-  const nchw = source !== null && source.layout === 'nchw' && source.format === 'onnx';
+  // An ONNX source keeps its names and input shape; NCHW ones their layout too.
+  const onnxSource = source !== null && source.format === 'onnx' ? source : null;
+  const nchw = onnxSource !== null && onnxSource.layout === 'nchw';
   const spatialInput = inputShape.length === 3;
   const [h0, w0, c0] = spatialInput ? (inputShape as [number, number, number]) : [1, 1, inputShape[0]!];
-  const inputName = nchw ? source.input.name : 'input';
-  const outputName = nchw ? source.output.name : 'probabilities';
-  const inputDims: (number | null)[] = nchw ? source.input.shape : spatialInput ? [null, h0, w0, c0] : [null, inputShape[0]!];
+  const inputName = onnxSource?.input.name ?? 'input';
+  const outputName = onnxSource?.output.name ?? 'probabilities';
+  const inputDims: (number | null)[] = onnxSource?.input.shape ?? (spatialInput ? [null, h0, w0, c0] : [null, inputShape[0]!]);
   const nodes: Node[] = [];
   const initializers: Record<string, unknown>[] = [];
   let current = inputName;

@@ -72,7 +72,7 @@ function tensorValues(t: OnnxTensor, file: string): Constant {
 
 const ACTIVATION_OPS: Record<string, Activation> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', Elu: 'elu', Softmax: 'softmax' };
 const SUPPORTED =
-  'Gemm, MatMul + Add, Conv, MaxPool, AveragePool, BatchNormalization, Flatten, Reshape, Dropout, Identity, Pad of zeros, Relu, Sigmoid, Tanh, Elu, Softmax';
+  'Gemm, MatMul + Add, Conv, MaxPool, AveragePool, BatchNormalization, Flatten, Reshape, Dropout, Identity, Pad of zeros, Transpose of an NHWC input, Relu, Sigmoid, Tanh, Elu, Softmax';
 
 /** Reads an ONNX model into Keras layers on channels-last inputs. */
 export function importOnnx(bytes: Uint8Array, file: string): ImportedModel {
@@ -111,7 +111,8 @@ export function importOnnx(bytes: Uint8Array, file: string): ImportedModel {
     );
   }
   const [c, h, w] = dims.length === 4 ? (dims.slice(1) as number[]) : [dims[1]!, 1, 1];
-  const inputShape = dims.length === 4 ? [h!, w!, c!] : [c!];
+  let inputShape = dims.length === 4 ? [h!, w!, c!] : [c!];
+  let layout: 'nchw' | 'nhwc' = 'nchw';
 
   const consumers = new Map<string, OnnxNode[]>();
   for (const node of nodes) {
@@ -333,6 +334,18 @@ export function importOnnx(bytes: Uint8Array, file: string): ImportedModel {
       }
       case 'Identity':
         break;
+      case 'Transpose': {
+        // An NHWC model turned NCHW at its input (as `mode export` writes our models): the input is [N, H, W, C].
+        const perm = ints('perm') ?? [];
+        if (!(layers.length === 0 && current === input.name && dims.length === 4 && perm.join(',') === '0,3,1,2')) {
+          refuse('only a Transpose of an [N, H, W, C] input to NCHW (perm [0, 3, 1, 2]) as the first node is supported');
+        }
+        const [dh, dw, dc] = dims.slice(1) as [number, number, number];
+        inputShape = [dh, dw, dc];
+        shape = [dc, dh, dw];
+        layout = 'nhwc';
+        break;
+      }
       case 'Pad': {
         // torch.onnx.export writes a Pad of zeros before some pooling layers: a no-op, taken as Identity.
         const pads = ints('pads') ?? Array.from(constant(1, 'pads').values);
@@ -364,6 +377,6 @@ export function importOnnx(bytes: Uint8Array, file: string): ImportedModel {
   return {
     inputShape,
     layers,
-    record: { layout: 'nchw', input: { name: input.name ?? '', shape: dims }, output: { name: outputName } },
+    record: { layout, input: { name: input.name ?? '', shape: dims }, output: { name: outputName } },
   };
 }
