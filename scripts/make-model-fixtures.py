@@ -284,6 +284,9 @@ def main():
     # Padding 1 at stride 2 on 8x8: symmetric, where Keras 'same' pads [0, 1] on each axis.
     strided = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)).eval()
     export_onnx(strided, (1, 8, 8), 'bad-pads', 3)
+    # ceil_mode on a 7x7 map: 4x4 where Keras pools to 3x3.
+    ceil = nn.Sequential(nn.Conv2d(1, 2, 2), nn.MaxPool2d(2, ceil_mode=True), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)).eval()
+    export_onnx(ceil, (1, 8, 8), 'bad-ceil', 4)
     # An HDF5 file that is not a Keras model.
     with h5py.File(os.path.join(OUT, 'not-keras.h5'), 'w') as f:
         f.create_dataset('numbers', data=np.arange(10, dtype=np.float32))

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { unzipSync, zipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { ModeError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
@@ -231,6 +232,18 @@ function badFile(name: string, bytes: Uint8Array): string {
 const cnn3Onnx = readFileSync(path.join(FIXTURES, 'cnn3.onnx'));
 const cnn3Keras = readFileSync(path.join(FIXTURES, 'cnn3.keras'));
 const rng = new Rng(11);
+
+/** cnn3.keras with its config.json changed. */
+function kerasWithConfig(name: string, edit: (layers: Record<string, unknown>[]) => void, className = 'Sequential'): string {
+  const entries = unzipSync(cnn3Keras);
+  const config = JSON.parse(new TextDecoder().decode(entries['config.json'])) as {
+    class_name: string;
+    config: { layers: Record<string, unknown>[] };
+  };
+  edit(config.config.layers);
+  config.class_name = className;
+  return badFile(name, zipSync({ ...entries, 'config.json': new TextEncoder().encode(JSON.stringify(config)) }));
+}
 const BAD_CASES: { name: string; file: () => string; code: string; message: RegExp }[] = [
   {
     name: 'a truncated .onnx',
@@ -277,6 +290,27 @@ const BAD_CASES: { name: string; file: () => string; code: string; message: RegE
     file: () => path.join(FIXTURES, 'bad-groups.onnx'),
     code: 'model',
     message: /bad-groups\.onnx: node '[^']*Conv' \(Conv\): group 2 is not supported/,
+  },
+  {
+    name: 'an .onnx with a ceil_mode pooling that changes the output size',
+    file: () => path.join(FIXTURES, 'bad-ceil.onnx'),
+    code: 'model',
+    message: /bad-ceil\.onnx: node '[^']*MaxPool' \(MaxPool\): ceil_mode 1 changes the output size here, which is not supported/,
+  },
+  {
+    name: 'a .keras with a layer class the engines lack',
+    file: () =>
+      kerasWithConfig('leaky.keras', (layers) =>
+        layers.splice(2, 0, { class_name: 'LeakyReLU', config: { name: 'leaky', negative_slope: 0.1 } }),
+      ),
+    code: 'model',
+    message: /leaky\.keras: layer 'leaky' \(LeakyReLU\): layer class 'LeakyReLU' is not supported; supported: Dense, Conv2D/,
+  },
+  {
+    name: 'a .keras whose config is not a Sequential model',
+    file: () => kerasWithConfig('functional.keras', () => {}, 'Functional'),
+    code: 'model',
+    message: /functional\.keras: a Keras 'Functional' model is not supported \(Sequential models only\)$/,
   },
   {
     name: 'a missing file',
