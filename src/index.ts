@@ -63,6 +63,9 @@ export { evaluateModelFolder, type EvalResult } from './model/eval.js';
 export { loadModelFolder, saveModelFolder, type LoadedModelFolder, type ModelManifest, type ModelMetrics } from './model/model-folder.js';
 export { openModelRun, type ModelRun, type OpenModelRunOptions } from './model/model-run.js';
 export { prepareData, type DataConfig, type DatasetInfo, type PrepareDataOptions, type RunData } from './model/prepare-data.js';
+export type { ImportRecord } from './model/import/imported.js';
+export { importModelFile, importModelTo } from './model/import/model-source.js';
+export { exportOnnx, type OnnxExport } from './model/import/onnx-export.js';
 export { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './model/train-config.js';
 export { trainModel, resolveTrainConfig, type TrainOptions, type TrainResult } from './model/train.js';
 

@@ -8,6 +8,8 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerExperiment } from './commands/experiment.js';
+import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
 import { registerRepair } from './commands/repair.js';
 import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
@@ -38,6 +40,8 @@ function buildProgram(): Command {
   registerAnalyze(program);
   registerRepair(program);
   registerSelect(program);
+  registerImport(program);
+  registerExport(program);
   registerDemo(program);
   registerExperiment(program);
   registerResults(program);

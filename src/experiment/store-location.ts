@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { modeCacheFolder } from '../core/cache-folder.js';
 
 export type StoreLocation =
   { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string | null; readonly shown: string };
@@ -47,7 +48,7 @@ function describeEnvDatabase(): string {
 export function storeWorkFolder(store: string): string {
   const location = storeLocation(store);
   if (location.kind === 'sqlite') return `${path.resolve(location.file)}.models`;
-  const cache = process.env.MODE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'mode');
+  const cache = modeCacheFolder();
   const u = new URL(location.shown);
   const name = `${u.hostname}-${u.port || '5432'}-${u.pathname.replace(/^\//, '')}`.replace(/[^A-Za-z0-9._-]/g, '_');
   return path.join(cache, 'stores', name);

@@ -11,6 +11,8 @@ import { ModeError } from '../core/errors.js';
 import type { RunEnvironment } from '../core/environment.js';
 import type { Engine, EngineInfo, LayerSpec, Model } from '../engine/index.js';
 import type { ClassificationMetrics } from './metrics.js';
+import type { ImportRecord } from './import/imported.js';
+import { resolveModelSource } from './import/model-source.js';
 import { TrainConfigSchema, type TrainConfig } from './train-config.js';
 
 const MANIFEST_FILE = 'manifest.json';
@@ -57,9 +59,21 @@ export interface LoadedModelFolder {
   model: Model;
   /** null for a tfjs model folder made elsewhere (no manifest of ours). */
   manifest: ModelManifest | null;
+  /**
+   * Where an imported model came from (an ONNX or Keras file, its layout and input and output names),
+   * so it can be written back in its own format; null for models made by `mode train`.
+   */
+  source: ImportRecord | null;
+  /** The model folder loaded: the one given, or the import cache's folder for a model file. */
+  folder: string;
 }
 
-export async function loadModelFolder(dir: string, engine: Engine): Promise<LoadedModelFolder> {
+/**
+ * Loads a model folder, or a model file of another framework (.onnx, .keras, .h5), which is imported
+ * into the cache first (see model/import/model-source.ts).
+ */
+export async function loadModelFolder(location: string, engine: Engine): Promise<LoadedModelFolder> {
+  const { dir, source } = await resolveModelSource(location);
   if (!existsSync(dir)) throw new ModeError('io', `model folder '${dir}' does not exist; pass the --out folder of \`mode train\``);
   const manifestPath = path.join(dir, MANIFEST_FILE);
   let manifest: ModelManifest | null = null;
@@ -85,5 +99,5 @@ export async function loadModelFolder(dir: string, engine: Engine): Promise<Load
     manifest = { ...(raw as ModelManifest), config: head.data.config };
   }
   const model = await engine.loadModel(dir);
-  return { model, manifest };
+  return { model, manifest, source, folder: dir };
 }

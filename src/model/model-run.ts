@@ -6,6 +6,7 @@
 import type { InputShape } from '../core/data-types.js';
 import { ModeError, shapeError } from '../core/errors.js';
 import type { Engine, Model } from '../engine/index.js';
+import type { ImportRecord } from './import/imported.js';
 import { loadModelFolder, type ModelManifest } from './model-folder.js';
 import { prepareData, type RunData } from './prepare-data.js';
 import { TrainConfigSchema, type TrainConfig } from './train-config.js';
@@ -13,6 +14,8 @@ import { TrainConfigSchema, type TrainConfig } from './train-config.js';
 export interface ModelRun {
   model: Model;
   manifest: ModelManifest | null;
+  /** Where an imported model came from (LoadedModelFolder.source); null for models made by `mode train`. */
+  source: ImportRecord | null;
   /** The data config used: the manifest's, with the dataset and normalisation replaced when asked. */
   config: TrainConfig;
   data: RunData;
@@ -60,7 +63,7 @@ export interface OpenModelRunOptions {
 }
 
 export async function openModelRun(dir: string, engine: Engine, options: OpenModelRunOptions = {}): Promise<ModelRun> {
-  const { model, manifest } = await loadModelFolder(dir, engine);
+  const { model, manifest, source } = await loadModelFolder(dir, engine);
   try {
     const config = TrainConfigSchema.parse({
       ...(manifest?.config ?? {}),
@@ -68,7 +71,7 @@ export async function openModelRun(dir: string, engine: Engine, options: OpenMod
       ...(options.normalize !== undefined ? { normalize: options.normalize } : {}),
     });
     const data = await loadRunData(model, config, manifest !== null && config.dataset === manifest.config.dataset);
-    return { model, manifest, config, data };
+    return { model, manifest, source, config, data };
   } catch (error) {
     model.dispose();
     throw error;

@@ -53,7 +53,10 @@ export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
     .description('find buggy labels, the layer where each bug starts, and heat maps of correct vs wrong inputs')
-    .requiredOption('--model <dir>', 'a model folder written by `mode train`')
+    .requiredOption(
+      '--model <dir|file>',
+      'a model folder written by `mode train` (or any tfjs Layers model folder), or a .onnx, .keras or .h5 model file',
+    )
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
     .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption)
     .option('--heatmap <variant>', HEATMAP_VARIANTS.join(' | '), 'importance')

@@ -15,7 +15,10 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('print per-label accuracy and the confusion matrix of a trained model')
-    .requiredOption('--model <dir>', 'a model folder written by `mode train` (or any tfjs Layers model folder)')
+    .requiredOption(
+      '--model <dir|file>',
+      'a model folder written by `mode train` (or any tfjs Layers model folder), or a .onnx, .keras or .h5 model file',
+    )
     .option('--dataset <spec>', 'evaluate on this dataset (default: the one the model was trained on)')
     .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption)
     .action(async (flags: EvalFlags, command: Command) => {

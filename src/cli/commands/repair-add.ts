@@ -13,6 +13,7 @@ import { checkAddedShape, foldIn, readLabelsCsv, remapClasses, type AddedInputs 
 import { QUEUE_DOC, QUEUE_FILE, QueueDocSchema } from '../../experiment/select-doc.js';
 import { openLabeledData } from '../../model/labeled-data.js';
 import { loadModelFolder } from '../../model/model-folder.js';
+import { exportOnnx } from '../../model/import/onnx-export.js';
 import { TrainConfigSchema } from '../../model/train-config.js';
 import type { ClassificationMetrics } from '../../model/metrics.js';
 import { perLabelTable, pct } from '../../report/terminal.js';
@@ -35,12 +36,13 @@ export interface AddFlags {
   readonly json: boolean;
 }
 
-/** The model folder the repaired model is written to, inside the output folder. */
+/** The model folder the repaired model is written to, inside the output folder, and its ONNX twin for an ONNX source. */
 const MODEL_SUBFOLDER = 'model';
+const ONNX_FILE = 'model.onnx';
 
 export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgress: ProgressCallback): Promise<void> {
   if (!existsSync(flags.add)) throw usageError(`--add '${flags.add}' does not exist; pass the labels CSV or a folder of class subfolders`);
-  const { model, manifest } = await loadModelFolder(flags.model, engine);
+  const { model, manifest, source } = await loadModelFolder(flags.model, engine);
   try {
     const normalize = flags.normalize ?? (manifest?.config.dataset === flags.data ? manifest.config.normalize : undefined);
     const data = await openLabeledData(model, manifest, flags.data, {
@@ -83,12 +85,14 @@ export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgre
         passed: result.regressions.length === 0,
         regressions: result.regressions.map((r) => ({ label: classNames[r.label]!, before: r.before, after: r.after })),
       },
-      outputs: [MODEL_SUBFOLDER],
+      // An ONNX model goes back out as ONNX too, in its own input layout and names, for the user's stack.
+      outputs: source?.format === 'onnx' ? [MODEL_SUBFOLDER, ONNX_FILE] : [MODEL_SUBFOLDER],
     };
     await writeOutputFolder(flags.out, flags.force, async (dir) => {
       const modelDir = path.join(dir, MODEL_SUBFOLDER);
       await fs.mkdir(modelDir);
       await model.save(modelDir);
+      if (source?.format === 'onnx') await exportOnnx(modelDir, path.join(dir, ONNX_FILE), { source });
       await writeJson(path.join(dir, ADD_FILE), doc);
       await writeJson(path.join(dir, 'manifest.json'), {
         kind: 'mode-repair-add-manifest',
@@ -164,7 +168,7 @@ function formatAdd(doc: AddDoc, validation: ClassificationMetrics, out: string):
     perLabelTable(doc.classNames, columns),
     `validation accuracy ${pct(doc.before.validation.accuracy ?? NaN, 2)}% -> ${pct(validation.accuracy, 2)}%`,
     guard,
-    `wrote ${path.join(out, MODEL_SUBFOLDER)} and ${path.join(out, ADD_FILE)}`,
+    `wrote ${doc.outputs.map((o) => path.join(out, o)).join(', ')} and ${path.join(out, ADD_FILE)}`,
     '',
   ].join('\n');
 }

@@ -76,7 +76,10 @@ export function registerRepair(program: Command): void {
   const repair = program
     .command('repair')
     .description("repair a model's buggy labels by selecting pool inputs, against random selection at the same budget")
-    .requiredOption('--model <path>', 'a model folder written by `mode train`, or an .onnx / .keras / .h5 file')
+    .requiredOption(
+      '--model <dir|file>',
+      'a model folder written by `mode train` (or any tfjs Layers model folder), or a .onnx, .keras or .h5 model file',
+    )
     .option('--dataset <spec>', 'dataset (default: the one the model was trained on)')
     .option('--add <labels>', "fold a labeler's answers in: a CSV of file,label (queue.csv filled in) or a folder of class subfolders")
     .option('--data <spec>', 'with --add: your labeled data (split into train and validation as `mode select` did)')
