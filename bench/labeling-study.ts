@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { zipSync } from 'fflate';
-import { comparePaired, holm, loadDataset, Rng, summarizeValues } from '../src/index.js';
+import { AddDocSchema, comparePaired, holm, loadDataset, QueueDocSchema, Rng, summarizeValues } from '../src/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -147,12 +147,9 @@ async function runSeed(dir: string, seed: number, budget: number): Promise<ArmRe
         ...arm.args,
       ]);
     }
-    const doc = JSON.parse(readFileSync(path.join(queue, 'queue.json'), 'utf8')) as {
-      rows: { file: string }[];
-      analysis: { bugs: { label: string }[] };
-    };
+    const doc = QueueDocSchema.parse(JSON.parse(readFileSync(path.join(queue, 'queue.json'), 'utf8')));
     // The labeler: the hidden labels of exactly the queued files.
-    const csv = ['file,label', ...doc.rows.map((r) => `${r.file},${hidden[r.file]}`)].join('\n') + '\n';
+    const csv = ['file,label', ...doc.rows.map((r) => `${r.file},${hidden[r.file!]}`)].join('\n') + '\n';
     writeFileSync(path.join(seedDir, `labels-${slug}.csv`), csv);
     if (!existsSync(path.join(repaired, 'repair-add.json'))) {
       mode(
@@ -166,23 +163,19 @@ async function runSeed(dir: string, seed: number, budget: number): Promise<ArmRe
         ]),
       );
     }
-    const add = JSON.parse(readFileSync(path.join(repaired, 'repair-add.json'), 'utf8')) as {
-      before: { test: { perLabel: (number | null)[] } };
-      after: { test: { accuracy: number; perLabel: (number | null)[] } };
-      guard: { passed: boolean };
-    };
+    const add = AddDocSchema.parse(JSON.parse(readFileSync(path.join(repaired, 'repair-add.json'), 'utf8')));
     const buggy = doc.analysis.bugs.map((b) => Number(b.label));
     const meanOver = (perLabel: (number | null)[]): number => buggy.reduce((s, l) => s + (perLabel[l] ?? NaN), 0) / buggy.length;
     const manifest = JSON.parse(readFileSync(path.join(queue, 'manifest.json'), 'utf8')) as { timings: Record<string, number> };
     results.push({
       arm: arm.name,
       seed,
-      starvedBefore: add.before.test.perLabel[STARVED]!,
-      starvedAfter: add.after.test.perLabel[STARVED]!,
-      buggyBefore: meanOver(add.before.test.perLabel),
-      buggyAfter: meanOver(add.after.test.perLabel),
-      accuracyAfter: add.after.test.accuracy,
-      starvedQueued: doc.rows.filter((r) => hidden[r.file] === STARVED).length,
+      starvedBefore: add.before.test!.perLabel[STARVED] ?? NaN,
+      starvedAfter: add.after.test!.perLabel[STARVED] ?? NaN,
+      buggyBefore: meanOver(add.before.test!.perLabel),
+      buggyAfter: meanOver(add.after.test!.perLabel),
+      accuracyAfter: add.after.test!.accuracy ?? NaN,
+      starvedQueued: doc.rows.filter((r) => hidden[r.file!] === STARVED).length,
       guardPassed: add.guard.passed,
       selectSeconds: manifest.timings,
     });

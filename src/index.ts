@@ -182,6 +182,13 @@ export {
   type ArmResult,
   type IterationDoc,
 } from './experiment/repair-doc.js';
+// Your own pool: a labeling queue (mode select) and the labels folded back in (mode repair --add).
+export { selectQueue, proxyLabels, type PoolInputs, type SelectQueueOptions, type QueueSelection } from './experiment/select-queue.js';
+export { QUEUE_FILE, QueueDocSchema, formatQueueCsv, type QueueDoc, type QueueRow } from './experiment/select-doc.js';
+export { ADD_FILE, AddDocSchema, type AddDoc } from './experiment/add-doc.js';
+export { foldIn, readLabelsCsv, type AddedInputs, type FoldInResult } from './experiment/add-labels.js';
+export { openLabeledData, type LabeledData } from './model/labeled-data.js';
+export { criticalDifference, type CriticalDifference } from './experiment/critical-difference.js';
 export { summarizeValues, comparePaired, holm, type Summary, type PairedComparison } from './experiment/statistics.js';
 
 // Experiments: grids of repairs over seeds, run into a result store, and their statistics.

@@ -21,7 +21,6 @@ export {
   capPerLabel,
   splitLabeled,
   type DataSplits,
-  type LabeledSplits,
   type SplitIndices,
   type SplitOptions,
 } from './splits.js';
