@@ -10,6 +10,7 @@ import {
   canonicalScenario,
   cellDimensions,
   expandCells,
+  sliceOfCell,
   loadExperimentConfig,
   parseExperimentConfig,
   repairInputOf,
@@ -199,5 +200,53 @@ test("presets parse and expand to the issue's grids; --seeds replaces the seed c
     unavailableDataset('mnist', () => false),
     null,
   );
-  assert.throws(() => presetConfig('replicaton'), /unknown preset 'replicaton': must be one of \[replication, buggy, ratio\]/);
+  assert.throws(() => presetConfig('replicaton'), /unknown preset 'replicaton': must be one of \[replication, buggy, ratio, benchmark\]/);
+});
+
+test('slices: each crosses only its own datasets, scenarios and models; cells know their slice and its role', () => {
+  const config = parseExperimentConfig({
+    slices: [
+      { name: 'dev', role: 'development', datasets: 'mnist', scenarios: 'starve 3:0.1', models: ['mlp', 'cnn'] },
+      { name: 'conf', role: 'confirmation', datasets: 'fashion-mnist', models: 'tiny' },
+    ],
+    seeds: 2,
+    strategies: ['random', 'entropy'],
+  });
+  const cells = expandCells(config);
+  // dev: 2 models x 2 seeds x 2 strategies; conf: 1 x 2 x 2. Nothing crosses mnist with tiny, or fashion with a scenario.
+  assert.equal(cells.length, 12);
+  assert.ok(cells.every((c) => (c.config.dataset === 'mnist') === (c.config.model !== 'tiny')));
+  assert.ok(cells.filter((c) => c.config.dataset === 'fashion-mnist').every((c) => Object.keys(c.config.scenario).length === 0));
+  assert.deepEqual(
+    [...new Set(cells.map((c) => `${sliceOfCell(config, c.config)!.name}:${sliceOfCell(config, c.config)!.role}`))],
+    ['dev:development', 'conf:confirmation'],
+  );
+  assert.throws(
+    () =>
+      parseExperimentConfig({
+        slices: [
+          { name: 'a', role: 'development', datasets: 'mnist', models: 'mlp' },
+          { name: 'a', role: 'confirmation', datasets: 'mnist', models: 'cnn' },
+        ],
+      }),
+    /slices\.1\.name: slice 'a' is named twice/,
+  );
+  assert.throws(
+    () => parseExperimentConfig({ slices: [{ name: 'a', role: 'testing', datasets: 'mnist', models: 'mlp' }] }),
+    /bad experiment config at slices\.0\.role/,
+  );
+});
+
+test('the benchmark preset: development and confirmation slices, every strategy in every slice, bald left out', () => {
+  const config = parseExperimentConfig(presetConfig('benchmark'));
+  const cells = expandCells(config);
+  const slices = config.slices!;
+  assert.ok(slices.some((s) => s.role === 'development') && slices.some((s) => s.role === 'confirmation'));
+  for (const slice of slices) {
+    const inSlice = cells.filter((c) => sliceOfCell(config, c.config)?.name === slice.name);
+    assert.equal(new Set(inSlice.map((c) => c.config.strategy)).size, config.strategies.length, slice.name);
+    assert.equal(new Set(inSlice.map((c) => c.config.seed)).size, 10);
+  }
+  assert.ok(!config.strategies.some((s) => s.startsWith('bald')));
+  assert.ok(cells.every((c) => c.config.batch === 200 && !c.config.earlyStop));
 });

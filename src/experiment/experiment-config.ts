@@ -92,6 +92,23 @@ const ClassSubsetSchema = z.union(
 
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
+/** What a slice of a benchmark is for: choosing (development, validation figures only) or confirming the choice. */
+export const SLICE_ROLES = ['development', 'confirmation'] as const;
+export type SliceRole = (typeof SLICE_ROLES)[number];
+
+/**
+ * A slice of a benchmark: its own datasets, scenarios and models (each crossed with the others and
+ * with the rest of the grid), named, and fixed as development or confirmation before any run.
+ */
+const SliceSchema = z.strictObject({
+  name: z.string().min(1),
+  role: z.enum(SLICE_ROLES),
+  datasets: z.preprocess(asList, z.array(z.string().min(1)).min(1)),
+  scenarios: z.preprocess(asList, z.array(ScenarioSchema).min(1)).default(['none']),
+  models: z.preprocess(asList, z.array(z.string().min(1)).min(1)),
+});
+export type Slice = z.output<typeof SliceSchema>;
+
 export const ExperimentConfigSchema = z
   .strictObject({
     /** A name for the experiment (the default store is runs/NAME.sqlite). */
@@ -114,6 +131,11 @@ export const ExperimentConfigSchema = z
         error: 'expected a seed count (an integer >= 1) or a list of seeds (integers in [0, 2^32))',
       })
       .default(DEFAULT_SEED_COUNT),
+    /**
+     * Slices (a benchmark): each names its own datasets, scenarios and models, replacing those three axes;
+     * the other axes cross every slice. Without slices, the three axes make one grid.
+     */
+    slices: z.array(SliceSchema).min(1).optional(),
     /** Strategies as `--strategy` / `--compare` take them: 'targeted-random', 'mode:dhm:least:cosine', ... */
     strategies: list(z.string().min(1), ['mode']),
     /** Metrics crossed with every mode strategy (a metric written in the strategy text wins). */
@@ -147,6 +169,16 @@ export const ExperimentConfigSchema = z
     config.datasets.forEach((d, i) => check(['datasets', i], () => parseDatasetSpec(d)));
     config.scenarios.forEach((s, i) => check(['scenarios', i], () => canonicalScenario(s)));
     config.models.forEach((m, i) => check(['models', i], () => checkArchitectureName(m)));
+    config.slices?.forEach((slice, k) => {
+      slice.datasets.forEach((d, i) => check(['slices', k, 'datasets', i], () => parseDatasetSpec(d)));
+      slice.scenarios.forEach((s, i) => check(['slices', k, 'scenarios', i], () => canonicalScenario(s)));
+      slice.models.forEach((m, i) => check(['slices', k, 'models', i], () => checkArchitectureName(m)));
+    });
+    const names = config.slices?.map((slice) => slice.name) ?? [];
+    names.forEach((name, k) => {
+      if (names.indexOf(name) !== k)
+        ctx.addIssue({ code: 'custom', path: ['slices', k, 'name'], message: `slice '${name}' is named twice` });
+    });
     config.strategies.forEach((s, i) => check(['strategies', i], () => parseStrategy(s)));
   });
 
@@ -344,49 +376,50 @@ function expandStrategies(config: ExperimentConfig): StrategySpec[] {
 export function expandCells(config: ExperimentConfig): Cell[] {
   const strategies = expandStrategies(config);
   const cells: { config: CellConfig; spec: StrategySpec }[] = [];
-  for (const dataset of config.datasets)
-    for (const classSubset of config.classSubsets)
-      for (const scenarioInput of config.scenarios)
-        for (const model of config.models)
-          for (const sizes of config.trainSizes)
-            for (const epochs of config.epochs)
-              for (const seed of seedList(config.seeds)) {
-                const scenario = canonicalScenario(scenarioInput);
-                for (const spec of strategies) {
-                  // Layer selection applies to strategies that score against the analysis' maps; alpha to targeted ones.
-                  const layerSelections = strategyNeeds(spec).maps !== undefined ? config.layerSelections : [null];
-                  for (const layerSelection of layerSelections)
-                    for (const alpha of STRATEGIES[spec.kind].targeted ? config.alphas : [null])
-                      for (const batch of config.batches)
-                        for (const iterations of config.iterations)
-                          for (const retrain of config.retrain) {
-                            cells.push({
-                              spec,
-                              config: {
-                                dataset,
-                                classSubset,
-                                scenario,
-                                model,
-                                sizes: { ...sizes },
-                                epochs,
-                                seed,
-                                strategy: formatStrategy(spec),
-                                layerSelection,
-                                alpha,
-                                batch,
-                                iterations,
-                                retrain,
-                                fineTuneEpochs: config.fineTuneEpochs,
-                                theta: config.theta,
-                                gamma: config.gamma,
-                                earlyStop: config.earlyStop,
-                                layerOnce: config.layerOnce,
-                                headRowsPerLabel: layerSelection === null ? null : config.headRowsPerLabel,
-                              },
-                            });
-                          }
+  for (const slice of slicesOf(config))
+    for (const dataset of slice.datasets)
+      for (const classSubset of config.classSubsets)
+        for (const scenarioInput of slice.scenarios)
+          for (const model of slice.models)
+            for (const sizes of config.trainSizes)
+              for (const epochs of config.epochs)
+                for (const seed of seedList(config.seeds)) {
+                  const scenario = canonicalScenario(scenarioInput);
+                  for (const spec of strategies) {
+                    // Layer selection applies to strategies that score against the analysis' maps; alpha to targeted ones.
+                    const layerSelections = strategyNeeds(spec).maps !== undefined ? config.layerSelections : [null];
+                    for (const layerSelection of layerSelections)
+                      for (const alpha of STRATEGIES[spec.kind].targeted ? config.alphas : [null])
+                        for (const batch of config.batches)
+                          for (const iterations of config.iterations)
+                            for (const retrain of config.retrain) {
+                              cells.push({
+                                spec,
+                                config: {
+                                  dataset,
+                                  classSubset,
+                                  scenario,
+                                  model,
+                                  sizes: { ...sizes },
+                                  epochs,
+                                  seed,
+                                  strategy: formatStrategy(spec),
+                                  layerSelection,
+                                  alpha,
+                                  batch,
+                                  iterations,
+                                  retrain,
+                                  fineTuneEpochs: config.fineTuneEpochs,
+                                  theta: config.theta,
+                                  gamma: config.gamma,
+                                  earlyStop: config.earlyStop,
+                                  layerOnce: config.layerOnce,
+                                  headRowsPerLabel: layerSelection === null ? null : config.headRowsPerLabel,
+                                },
+                              });
+                            }
+                  }
                 }
-              }
   const seen = new Set<string>();
   const unique = cells.filter((c) => {
     const key = cellKey(c.config);
@@ -402,6 +435,26 @@ export function expandCells(config: ExperimentConfig): Cell[] {
     ...c,
     label: cellLabel(c, varying),
   }));
+}
+
+/** The slices of a config: its own, or the one grid of its datasets, scenarios and models (a development slice named 'all'). */
+export function slicesOf(config: ExperimentConfig): Slice[] {
+  return (
+    config.slices ?? [{ name: 'all', role: 'development', datasets: config.datasets, scenarios: config.scenarios, models: config.models }]
+  );
+}
+
+/** The slice a cell belongs to (the first that holds its dataset, scenario and model), or null. */
+export function sliceOfCell(config: ExperimentConfig, cell: Pick<CellConfig, 'dataset' | 'scenario' | 'model'>): Slice | null {
+  const scenario = describeScenarioText(cell.scenario);
+  return (
+    slicesOf(config).find(
+      (slice) =>
+        slice.datasets.includes(cell.dataset) &&
+        slice.models.includes(cell.model) &&
+        slice.scenarios.some((s) => describeScenarioText(canonicalScenario(s)) === scenario),
+    ) ?? null
+  );
 }
 
 /**
