@@ -65,7 +65,7 @@ const bytesOf = (x: Float32Array): Uint8Array => Uint8Array.from(x, (v) => Math.
 
 /** The labeled data (npz with the test file), the pool (a flat folder of PNGs) and its hidden labels, once. */
 async function prepare(dir: string): Promise<void> {
-  if (existsSync(path.join(dir, 'pool-labels.json'))) return;
+  if (existsSync(path.join(dir, 'pool-labels.json')) && existsSync(path.join(dir, 'pool-labeled.npz'))) return;
   mkdirSync(path.join(dir, 'pool'), { recursive: true });
   const fashion = await loadDataset('fashion-mnist');
   const order = new Rng(DATA_SEED).permutation(fashion.train.count);
@@ -85,6 +85,9 @@ async function prepare(dir: string): Promise<void> {
   });
   writeFileSync(path.join(dir, 'labeled.npz'), npz);
   const pool = pick(order.slice(LABELED, LABELED + POOL));
+  // The same pool with its labels, in file order, for the arms that read the true pool labels.
+  writeFileSync(path.join(dir, 'pool-labeled.npz'), zipSync({ 'x.npy': npy(pool.x, [POOL, 28, 28]), 'y.npy': npy(pool.y, [POOL]) }));
+  if (existsSync(path.join(dir, 'pool-labels.json'))) return;
   const labels: Record<string, number> = {};
   for (let k = 0; k < POOL; k++) {
     const file = `p${String(k).padStart(5, '0')}.png`;
@@ -115,7 +118,8 @@ async function runSeed(dir: string, seed: number, budget: number): Promise<ArmRe
   const seedDir = path.join(dir, `seed-${seed}`);
   const model = path.join(seedDir, 'model');
   const data = `npz:${path.join(dir, 'labeled.npz')}`;
-  const pool = `images:${path.join(dir, 'pool')}`;
+  const imagePool = `images:${path.join(dir, 'pool')}`;
+  const labeledPool = `npz:${path.join(dir, 'pool-labeled.npz')}`;
   if (!existsSync(path.join(model, 'manifest.json'))) {
     mode(
       ['train', '--dataset', data, '--model', 'mlp', '--epochs', '3', '--starve', `${STARVED}:${STARVE_SHARE}`]
@@ -124,11 +128,14 @@ async function runSeed(dir: string, seed: number, budget: number): Promise<ArmRe
     );
   }
   const hidden = JSON.parse(readFileSync(path.join(dir, 'pool-labels.json'), 'utf8')) as Record<string, number>;
+  const fileOf = (index: number): string => `p${String(index).padStart(5, '0')}.png`;
   const results: ArmResult[] = [];
   for (const arm of ARMS) {
     const slug = arm.name.replace(/[^a-z]+/g, '-').replace(/-$/, '');
     const queue = path.join(seedDir, `queue-${slug}`);
     const repaired = path.join(seedDir, `repaired-${slug}`);
+    // The pool the strategy sees: the folder of PNGs; or, for the arms that read true pool labels, the same inputs with their labels.
+    const pool = (arm.args as readonly string[]).includes('--use-pool-labels') ? labeledPool : imagePool;
     if (!existsSync(path.join(queue, 'queue.json'))) {
       mode([
         'select',
@@ -149,7 +156,11 @@ async function runSeed(dir: string, seed: number, budget: number): Promise<ArmRe
     }
     const doc = QueueDocSchema.parse(JSON.parse(readFileSync(path.join(queue, 'queue.json'), 'utf8')));
     // The labeler: the hidden labels of exactly the queued files.
-    const csv = ['file,label', ...doc.rows.map((r) => `${r.file},${hidden[r.file!]}`)].join('\n') + '\n';
+    const fileOfRow = (r: { file: string | null; index: number }): string => r.file ?? fileOf(r.index);
+    const csv =
+      [`${pool === imagePool ? 'file' : 'index'},label`, ...doc.rows.map((r) => `${r.file ?? r.index},${hidden[fileOfRow(r)]}`)].join(
+        '\n',
+      ) + '\n';
     writeFileSync(path.join(seedDir, `labels-${slug}.csv`), csv);
     if (!existsSync(path.join(repaired, 'repair-add.json'))) {
       mode(
@@ -175,7 +186,7 @@ async function runSeed(dir: string, seed: number, budget: number): Promise<ArmRe
       buggyBefore: meanOver(add.before.test!.perLabel),
       buggyAfter: meanOver(add.after.test!.perLabel),
       accuracyAfter: add.after.test!.accuracy ?? NaN,
-      starvedQueued: doc.rows.filter((r) => hidden[r.file!] === STARVED).length,
+      starvedQueued: doc.rows.filter((r) => hidden[fileOfRow(r)] === STARVED).length,
       guardPassed: add.guard.passed,
       selectSeconds: manifest.timings,
     });
