@@ -178,12 +178,24 @@ mode('select cnn.onnx', [
   queueOut,
 ]);
 const hidden = JSON.parse(readFileSync(path.join(dir, 'pool-labels.json'), 'utf8')) as number[];
-let select: { rows: number; picked: number[]; starvedPicked: number; starvedInPool: number } | null = null;
+let select: {
+  rows: number;
+  picked: number[];
+  starvedPicked: number;
+  starvedInPool: number;
+  servesStarved: number;
+  servesStarvedTrulyStarved: number;
+} | null = null;
 const labelsCsv = path.join(work, 'labels.csv');
 if (existsSync(path.join(queueOut, 'queue.csv'))) {
   const [header, ...lines] = readFileSync(path.join(queueOut, 'queue.csv'), 'utf8').trim().split('\n');
   const indexColumn = header!.split(',').indexOf('index');
-  const indices = lines.map((l) => Number(l.split(',')[indexColumn]));
+  const columns = header!.split(',');
+  const servesColumn = columns.indexOf('serves');
+  const cells = lines.map((l) => l.split(','));
+  const indices = cells.map((c) => Number(c[indexColumn]));
+  // The picks of the targeted share (the pool has no labels: "Shirt" is the model's most likely Shirts).
+  const served = cells.filter((c) => c[servesColumn] === String(reference.starved.label)).map((c) => Number(c[indexColumn]));
   // The labeler: each queued index gets its hidden label.
   writeFileSync(labelsCsv, ['index,label', ...indices.map((i) => `${i},${hidden[i]}`)].join('\n') + '\n');
   const picked = Array.from({ length: 10 }, (_, c) => indices.filter((i) => hidden[i] === c).length);
@@ -192,6 +204,8 @@ if (existsSync(path.join(queueOut, 'queue.csv'))) {
     picked,
     starvedPicked: picked[reference.starved.label]!,
     starvedInPool: reference.poolCounts[reference.starved.label]!,
+    servesStarved: served.length,
+    servesStarvedTrulyStarved: served.filter((i) => hidden[i] === reference.starved.label).length,
   };
 }
 const addOut = path.join(work, 'repaired');
@@ -345,6 +359,11 @@ const md: string[] = [
   '',
   '## mode analyze (cnn.onnx, --dataset fashion-mnist)',
   '',
+  'With `--dataset fashion-mnist` and a model of no manifest, analyze and repair split the 60,000 training images ' +
+    "as mode's defaults (train 30,000 / validation 5,000 / pool 25,000, seed 1), not as the model was trained: " +
+    'most of those images were in its training data, except the Shirts (2% kept) and the 5,000 held out for pool.npz. ' +
+    'Test is the 10,000 test images.',
+  '',
   ...(analyze === null
     ? ['failed']
     : [
@@ -363,11 +382,17 @@ const md: string[] = [
   '',
   '## mode select + labeler + mode repair --add (cnn.onnx, npz labeled data and pool)',
   '',
+  "labeled.npz: the model's own training images (split 80/20 into train and validation by select and repair --add, " +
+    'seed 1) and the 10,000 test images; pool.npz: the 5,000 held-out training images without labels; the labeler ' +
+    'answers each queued index with its hidden label.',
+  '',
   ...(select === null
     ? ['select failed']
     : [
         `- queue: ${select.rows} pool inputs; hidden labels of the picks: ${select.picked.join(', ')} (label 0..9); ` +
           `${names[s]}: ${select.starvedPicked} picked of ${select.starvedInPool} in the pool of ${reference.poolSize}`,
+        `- the targeted share: ${select.servesStarved} picks serve ${names[s]} (the pool's labels read from predictions), ` +
+          `${select.servesStarvedTrulyStarved} of them truly ${names[s]}`,
       ]),
   ...(add === null
     ? ['- repair --add failed']
