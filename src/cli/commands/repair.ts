@@ -1,7 +1,7 @@
 /** `mode repair`: select pool inputs for the buggy labels, retrain, and compare with random selection. */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { DEFAULT_GAMMA, DEFAULT_HEAD_ROWS_PER_LABEL, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../../analysis/index.js';
+import { LAYER_SELECTION_RULES } from '../../analysis/index.js';
 import { ModeError, oneOf } from '../../core/errors.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
 import {
@@ -17,20 +17,11 @@ import { REPAIR_FILE } from '../../experiment/repair-doc.js';
 import { repairModel, type RepairModelOptions, type RepairRun } from '../../experiment/repair-run.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import type { Engine } from '../../engine/index.js';
-import {
-  checkSetting,
-  DEFAULT_STRATEGY,
-  parseStrategy,
-  STRATEGIES,
-  STRATEGY_KINDS,
-  STRATEGY_SETTINGS,
-  type SettingValues,
-} from '../../select/strategies.js';
+import { parseStrategy, type SettingValues } from '../../select/strategies.js';
 import { slidesTable } from '../../report/terminal.js';
 import {
   floatOption,
   intOption,
-  kebab,
   modelSeed,
   NORMALIZE_HELP,
   normalizeOption,
@@ -39,6 +30,7 @@ import {
   type GlobalOptions,
 } from '../common.js';
 import { progressReporter } from '../progress.js';
+import { addAnalysisOptions, addStrategyOptions, strategySettingFlags } from '../strategy-options.js';
 import { DEFAULT_VALIDATION_SHARE } from '../../model/labeled-data.js';
 import { repairWithLabels } from './repair-add.js';
 
@@ -91,13 +83,8 @@ export function registerRepair(program: Command): void {
       floatOption('--validation-share', 0, 1),
       DEFAULT_VALIDATION_SHARE,
     )
-    .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption)
-    .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), DEFAULT_STRATEGY);
-  // One option per strategy setting (--map, --metric, ...), from the strategies table.
-  for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
-    const values = [...setting.values, ...(setting.pattern === undefined ? [] : [setting.pattern.name])];
-    repair.option(`--${kebab(key)} <value>`, `${setting.help}: ${values.join(' | ')}`, setting.default);
-  }
+    .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption);
+  addStrategyOptions(repair);
   repair
     .option('--compare <list>', 'more strategies from the same start, e.g. targeted-random,entropy,mode:dhm:least')
     .option('--iterations <n>', 'iterations T', intOption('--iterations', 1), DEFAULT_ITERATIONS)
@@ -106,16 +93,8 @@ export function registerRepair(program: Command): void {
     .option('--budget <n>', 'total inputs to select (sets --iterations to budget / batch)', intOption('--budget', 1))
     .option('--retrain <regime>', RETRAIN_REGIMES.join(' | '), 'cumulative')
     .option('--fine-tune-epochs <n>', 'epochs of each retraining', intOption('--fine-tune-epochs', 1), DEFAULT_FINE_TUNE_EPOCHS)
-    .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
-    .option('--layer-once', 'choose the target layer once, not every iteration')
-    .option(
-      '--head-rows <n>',
-      'train each feature-model head on at most N training inputs per label (0: on every input)',
-      intOption('--head-rows', 0),
-      DEFAULT_HEAD_ROWS_PER_LABEL,
-    )
-    .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), DEFAULT_THETA)
-    .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
+    .option('--layer-once', 'choose the target layer once, not every iteration');
+  addAnalysisOptions(repair)
     .option(
       '--delta <x>',
       "no-regression guard: largest allowed drop of another label's validation accuracy",
@@ -138,9 +117,7 @@ export function registerRepair(program: Command): void {
           throw new ModeError('usage', `--${only} goes with --add (fold new labels in); drop it, or add --add`);
       }
       // Every setting flag is checked, whichever strategy uses it.
-      const settings: SettingValues = Object.fromEntries(
-        Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, checkSetting(s, flags[key as keyof SettingValues]!)]),
-      );
+      const settings = strategySettingFlags(flags);
       const strategy = parseStrategy(flags.strategy, settings);
       const compare = (flags.compare ?? '')
         .split(',')

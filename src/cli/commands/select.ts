@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { DEFAULT_GAMMA, DEFAULT_HEAD_ROWS_PER_LABEL, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../../analysis/index.js';
+import { LAYER_SELECTION_RULES } from '../../analysis/index.js';
 import { inputSize } from '../../core/data-types.js';
 import { ModeError, oneOf } from '../../core/errors.js';
 import { runEnvironment } from '../../core/environment.js';
@@ -16,18 +16,10 @@ import { openLabeledData, DEFAULT_VALIDATION_SHARE } from '../../model/labeled-d
 import { loadModelFolder } from '../../model/model-folder.js';
 import { renderGallery } from '../../report/png/gallery.js';
 import { DEFAULT_MINKOWSKI_P } from '../../select/metrics.js';
-import {
-  DEFAULT_STRATEGY,
-  parseStrategy,
-  STRATEGIES,
-  STRATEGY_KINDS,
-  STRATEGY_SETTINGS,
-  type SettingValues,
-} from '../../select/strategies.js';
+import { parseStrategy, type SettingValues } from '../../select/strategies.js';
 import {
   floatOption,
   intOption,
-  kebab,
   modelSeed,
   NORMALIZE_HELP,
   normalizeOption,
@@ -36,6 +28,7 @@ import {
   type GlobalOptions,
 } from '../common.js';
 import { progressReporter } from '../progress.js';
+import { addAnalysisOptions, addStrategyOptions, strategySettingFlags } from '../strategy-options.js';
 
 interface SelectFlags {
   model: string;
@@ -69,11 +62,8 @@ export function registerSelect(program: Command): void {
     .requiredOption('--model <path>', 'a model folder, or an .onnx / .keras / .h5 file')
     .requiredOption('--data <spec>', 'your labeled data (split into train and validation, seeded), e.g. images:DIR or npz:FILE')
     .requiredOption('--pool <spec>', 'the inputs to rank: a flat folder of images (images:DIR), or npz:FILE / npy:FILE without labels')
-    .requiredOption('--budget <n>', 'how many inputs to queue for labeling', intOption('--budget', 1))
-    .option('--strategy <name>', STRATEGY_KINDS.map((k) => `${k} (${STRATEGIES[k].description})`).join(' | '), DEFAULT_STRATEGY);
-  for (const [key, setting] of Object.entries(STRATEGY_SETTINGS)) {
-    select.option(`--${kebab(key)} <value>`, `${setting.help}: ${setting.values.join(' | ')}`, setting.default);
-  }
+    .requiredOption('--budget <n>', 'how many inputs to queue for labeling', intOption('--budget', 1));
+  addStrategyOptions(select);
   select
     .option('--alpha <x>', 'share of the queue a targeted strategy spends on the buggy label', floatOption('--alpha', 0, 1), DEFAULT_ALPHA)
     .option(
@@ -81,16 +71,8 @@ export function registerSelect(program: Command): void {
       'share of the labeled data held out as validation',
       floatOption('--validation-share', 0, 1),
       DEFAULT_VALIDATION_SHARE,
-    )
-    .option('--layer-selection <rule>', LAYER_SELECTION_RULES.join(' | '), 'saturation')
-    .option(
-      '--head-rows <n>',
-      'train each feature-model head on at most N inputs per label (0: all)',
-      intOption('--head-rows', 0),
-      DEFAULT_HEAD_ROWS_PER_LABEL,
-    )
-    .option('--theta <x>', 'underfitting threshold', floatOption('--theta', 0, 1), DEFAULT_THETA)
-    .option('--gamma <x>', 'overfitting threshold', floatOption('--gamma', 0, 1), DEFAULT_GAMMA)
+    );
+  addAnalysisOptions(select)
     .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's, else unit)`, normalizeOption)
     .option('--use-pool-labels', "targeted strategies read the pool's own labels, not the model's predictions (studies only)")
     .option('--sheet <n>', 'picks shown on the contact sheet', intOption('--sheet', 0), DEFAULT_SHEET_SIZE)
@@ -99,9 +81,7 @@ export function registerSelect(program: Command): void {
     .option('--force', 'replace an existing output folder')
     .action(async (flags: SelectFlags & SettingValues, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const settings: SettingValues = Object.fromEntries(
-        Object.entries(STRATEGY_SETTINGS).map(([key, s]) => [key, oneOf(s.label, flags[key as keyof SettingValues]!, s.values)]),
-      );
+      const settings = strategySettingFlags(flags);
       const strategy = parseStrategy(flags.strategy, settings);
       const layerSelection = oneOf('layer selection', flags.layerSelection, LAYER_SELECTION_RULES);
       if (!(flags.validationShare > 0 && flags.validationShare < 1))

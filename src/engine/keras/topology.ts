@@ -52,7 +52,8 @@ export interface KerasModel {
   readonly layers: readonly KerasLayer[];
 }
 
-const CLASS_NAMES: Record<LayerType, string> = {
+/** The Keras class name of each layer type. */
+export const CLASS_NAMES: Record<LayerType, string> = {
   dense: 'Dense',
   conv2d: 'Conv2D',
   maxPool2d: 'MaxPooling2D',

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ModeError } from '../../core/errors.js';
 import { writeJson } from '../../core/output-folder.js';
 import type { Activation, LayerType } from '../../engine/index.js';
-import { layersFromTopology, manifestOrder, topologyOf, type KerasModel } from '../../engine/keras/topology.js';
+import { CLASS_NAMES, layersFromTopology, manifestOrder, topologyOf, type KerasModel } from '../../engine/keras/topology.js';
 import { writeModelFolder } from '../../engine/keras/model-folder.js';
 
 /** One layer read from a source model: its Keras meaning and its weights in Keras layout. */
@@ -223,17 +223,6 @@ function configOf(layer: ImportedLayer, name: string): Record<string, unknown> {
   }
 }
 
-const CLASS_OF: Record<LayerType, string> = {
-  dense: 'Dense',
-  conv2d: 'Conv2D',
-  maxPool2d: 'MaxPooling2D',
-  averagePooling2d: 'AveragePooling2D',
-  flatten: 'Flatten',
-  dropout: 'Dropout',
-  batchNormalization: 'BatchNormalization',
-  activation: 'Activation',
-};
-
 export interface ConvertedModel {
   readonly keras: KerasModel;
   /** In the order of the weights manifest. */
@@ -256,7 +245,7 @@ export function convertLayers(file: string, inputShape: readonly number[], layer
     config: {
       name: 'imported',
       layers: layers.map((l, i) => ({
-        class_name: CLASS_OF[l.type],
+        class_name: CLASS_NAMES[l.type],
         config: i === 0 ? { ...configOf(l, names[i]!), batch_input_shape: [null, ...inputShape] } : configOf(l, names[i]!),
       })),
     },
