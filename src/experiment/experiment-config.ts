@@ -437,15 +437,18 @@ export function expandCells(config: ExperimentConfig): Cell[] {
   }));
 }
 
+/** What the slices of a config are read from. */
+type SliceSource = Pick<ExperimentConfig, 'slices' | 'datasets' | 'scenarios' | 'models'>;
+
 /** The slices of a config: its own, or the one grid of its datasets, scenarios and models (a development slice named 'all'). */
-export function slicesOf(config: ExperimentConfig): Slice[] {
+function slicesOf(config: SliceSource): Slice[] {
   return (
     config.slices ?? [{ name: 'all', role: 'development', datasets: config.datasets, scenarios: config.scenarios, models: config.models }]
   );
 }
 
 /** The slice a cell belongs to (the first that holds its dataset, scenario and model), or null. */
-export function sliceOfCell(config: ExperimentConfig, cell: Pick<CellConfig, 'dataset' | 'scenario' | 'model'>): Slice | null {
+export function sliceOfCell(config: SliceSource, cell: Pick<CellConfig, 'dataset' | 'scenario' | 'model'>): Slice | null {
   const scenario = describeScenarioText(cell.scenario);
   return (
     slicesOf(config).find(

@@ -186,12 +186,13 @@ interface Entry {
  * comparePaired, with nothing claimed from a single pair: with fewer than 2 seeds the CI, effect size
  * and p-values are NaN (comparePaired itself reports p = 1 for all-zero differences of any length).
  */
-function paired(a: readonly number[], b: readonly number[]): PairedComparison {
+export function paired(a: readonly number[], b: readonly number[]): PairedComparison {
   const c = comparePaired(a, b);
   return c.n >= 2 ? c : { ...c, ci95: NaN, effectSize: NaN, tTestP: NaN, wilcoxonP: NaN };
 }
 
-function tested(comparisons: PairedComparison[]): Tested[] {
+/** Holm-adjusts a family of paired comparisons (t and Wilcoxon p-values separately). */
+export function tested(comparisons: PairedComparison[]): Tested[] {
   const t = holm(comparisons.map((c) => c.tTestP));
   const w = holm(comparisons.map((c) => c.wilcoxonP));
   return comparisons.map((comparison, i) => ({ comparison, tTestHolm: t[i]!, wilcoxonHolm: w[i]! }));

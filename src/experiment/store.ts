@@ -231,6 +231,12 @@ export class ResultStore {
     ]);
   }
 
+  /** The configs of the sweeps recorded (recordRun), newest first, as parsed JSON (not checked: an older mode may have written them). */
+  async runConfigs(): Promise<unknown[]> {
+    const rows = await this.db.all<{ config: string }>('SELECT config FROM runs ORDER BY id DESC');
+    return rows.map((r) => JSON.parse(r.config) as unknown);
+  }
+
   async doneKeys(): Promise<Set<string>> {
     return new Set((await this.db.all<{ key: string }>('SELECT key FROM cells')).map((r) => r.key));
   }
