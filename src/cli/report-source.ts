@@ -10,6 +10,7 @@ import { ModeError, usageError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
 import type { Engine } from '../engine/index.js';
 import { summarizeResults, validationCurves } from '../experiment/results.js';
+import { benchmarkOfStore } from '../experiment/benchmark.js';
 import { ResultStore } from '../experiment/store.js';
 import { isPostgresStore } from '../experiment/store-location.js';
 import { openModelRun } from '../model/model-run.js';
@@ -132,6 +133,7 @@ async function storeContent(
     }
     const by = defaultBy(cells);
     const reference = DEFAULT_REFERENCE;
+    const benchmark = benchmarkOfStore(cells, await store.runConfigs());
     const accuracy = summarizeResults(cells, { by, measure: 'accuracy', reference });
     return {
       store: {
@@ -141,6 +143,7 @@ async function storeContent(
         accuracy,
         buggy: summarizeResults(cells, { by, measure: 'buggy', reference }),
         curves: validationCurves(cells, accuracy),
+        benchmark,
       },
       notes: [],
     };

@@ -3,10 +3,17 @@
  * across seeds, paired tests, Holm, Friedman and layer selection vs none.
  */
 import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { oneOf, usageError } from '../../core/errors.js';
+import { writeOutputFolder } from '../../core/output-folder.js';
+import { BENCHMARK_SPLITS, slicesOfRuns, summarizeBenchmark, type BenchmarkSummary } from '../../experiment/benchmark.js';
+import type { Slice } from '../../experiment/experiment-config.js';
 import { cellDimensions, parseWhere, STRATEGY_PARTS, varyingDimensions, type Dimension } from '../../experiment/experiment-config.js';
 import { DIMENSION_FLAGS, MEASURES, summarizeResults } from '../../experiment/results.js';
 import { ResultStore, type StoredCell } from '../../experiment/store.js';
+import { cdTitle, renderBenchmark } from '../../report/benchmark-table.js';
+import { renderCdDiagram } from '../../report/png/index.js';
 import { RESULTS_FORMATS, renderResults, resultsCsv } from '../../report/results-table.js';
 import { printJson, type GlobalOptions } from '../common.js';
 
@@ -17,6 +24,10 @@ interface ResultsFlags {
   measure: string;
   reference: string;
   where: string[];
+  benchmark?: boolean;
+  split: string;
+  out?: string;
+  force?: boolean;
 }
 
 /** The strategy every row is compared with, when it is a row of the table (calibration.md: knowing the label does most of the work). */
@@ -48,6 +59,14 @@ export function registerResults(program: Command): void {
       (v: string, prev: string[]) => [...prev, v],
       [],
     )
+    .option(
+      '--benchmark',
+      "statistics across the slices of a benchmark (the store's recorded config; without slices, one per dataset, scenario and " +
+        'model): per slice each strategy vs the control, targeted-random and the best baseline (Holm), mean ranks across slices, the verdict',
+    )
+    .option('--split <split>', `with --benchmark: the evaluation the values are read from, ${BENCHMARK_SPLITS.join(' | ')}`, 'test')
+    .option('--out <dir>', 'with --benchmark: a folder for the critical-difference diagrams (cd-ROLE.png)')
+    .option('--force', 'with --out: replace the folder')
     .action(async (flags: ResultsFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const format = globals.json === true ? 'json' : oneOf('format', flags.format, RESULTS_FORMATS);
@@ -56,9 +75,11 @@ export function registerResults(program: Command): void {
       const shown = store.shown;
       let cells: StoredCell[];
       let failures: number;
+      let recorded: Slice[] | null = null;
       try {
         cells = await store.cells();
         failures = (await store.openFailures()).length;
+        if (flags.benchmark === true) recorded = slicesOfRuns(await store.runConfigs());
       } finally {
         await store.close();
       }
@@ -68,6 +89,19 @@ export function registerResults(program: Command): void {
         cells = cells.filter(where);
         if (cells.length === 0) throw usageError(`no finished cell of ${shown} has all of ${flags.where.join(' and ')}`);
       }
+      if (flags.benchmark === true) {
+        if (flags.by !== undefined) throw usageError('--by does not apply to --benchmark: its rows are the strategies of each slice');
+        if (format === 'csv' || format === 'markdown')
+          throw usageError(`--format ${format} does not apply to --benchmark: use table or json`);
+        const split = oneOf('split', flags.split, BENCHMARK_SPLITS);
+        const summary = summarizeBenchmark(cells, recorded, { measure, split });
+        if (flags.out !== undefined) await writeCdDiagrams(flags.out, flags.force === true, summary);
+        if (format === 'json')
+          printJson({ store: shown, failedCells: failures, slicesFrom: recorded === null ? 'cells' : 'config', ...summary });
+        else process.stdout.write(renderBenchmark(summary, shown));
+        return;
+      }
+      if (flags.out !== undefined) throw usageError('--out applies to --benchmark only');
       const by = flags.by === undefined ? defaultBy(cells) : parseBy(flags.by);
       const results = summarizeResults(cells, { by, measure, reference: flags.reference === 'none' ? null : flags.reference });
       if (format === 'json') {
@@ -100,4 +134,12 @@ export function defaultBy(cells: readonly StoredCell[]): Dimension[] {
   const varying = varyingDimensions(cells.map(cellDimensions));
   const parts = varying.filter((d) => (STRATEGY_PARTS as readonly string[]).includes(d));
   return parts.length === 1 && parts[0] === 'metric' ? ['metric'] : ['strategy'];
+}
+
+/** The critical-difference diagram of each role that has a ranking, as OUT/cd-ROLE.png (the folder written whole). */
+async function writeCdDiagrams(out: string, force: boolean, summary: BenchmarkSummary): Promise<void> {
+  await writeOutputFolder(out, force, async (dir) => {
+    for (const r of summary.rankings)
+      if (r.cd !== null) await writeFile(path.join(dir, `cd-${r.role}.png`), renderCdDiagram(r.cd, cdTitle(summary, r)));
+  });
 }

@@ -1,4 +1,5 @@
 /** What a report page is made of: the documents and results read by `mode report` / `mode serve`. */
+import type { BenchmarkSummary } from '../../experiment/benchmark.js';
 import type { ExperimentResults, TableCurves } from '../../experiment/results.js';
 import type { StoredCell } from '../../experiment/store.js';
 import type { Galleries } from '../../select/galleries.js';
@@ -15,6 +16,8 @@ export interface StoreContent {
   readonly buggy: ExperimentResults;
   /** Validation accuracy per iteration of each table of `accuracy`. */
   readonly curves: readonly TableCurves[];
+  /** Statistics across the slices of a benchmark (on test, the buggy labels' recall), when the store holds more than one slice. */
+  readonly benchmark: BenchmarkSummary | null;
 }
 
 export interface ReportContent {

@@ -4,12 +4,15 @@
  * labels buggy at the start; validation accuracy per iteration averaged per row with the control; and
  * the list of cells.
  */
+import type { BenchmarkSummary } from '../../experiment/benchmark.js';
 import type { ExperimentResults, ResultsRow, ResultsTable, Tested } from '../../experiment/results.js';
+import { BENCHMARK_HEAD, benchmarkRowCells, cdTitle, rankingLines } from '../benchmark-table.js';
+import { renderCdDiagram } from '../png/index.js';
 import { CONTROL_COLOUR, chartHtml, fitRange, seriesStyle, type ChartSeries } from './chart.js';
 import type { StoreContent } from './content.js';
 import { pValue } from '../results-table.js';
 import { SLIDES_COLUMNS } from '../terminal.js';
-import { escapeHtml, fraction, htmlTable, section, signedFraction, type Cell } from './html.js';
+import { escapeHtml, fraction, htmlTable, pngDataUri, section, signedFraction, type Cell } from './html.js';
 import { armTitle } from './repair-view.js';
 
 /** Significance level at which a Holm-adjusted p-value is set in bold. */
@@ -195,6 +198,43 @@ function cellList(store: StoreContent, id: string): string {
   return store.cells.length > 30 ? `<details><summary>${store.cells.length} cells</summary>${table}</details>` : table;
 }
 
+/** The benchmark across slices: a table per slice, then per role the mean ranks, Friedman and the critical-difference diagram. */
+function benchmarkBlock(b: BenchmarkSummary, id: string): string {
+  const intro =
+    `Final = ${b.measure === 'accuracy' ? 'accuracy' : 'mean recall of the labels buggy at the start'} on ${b.split} after the repair, ` +
+    'mean \u00B1 half-width of the 95% CI across seeds (a seed: the mean of its cells in the slice). \u0394: Final minus the ' +
+    'control (random selection), targeted-random, or the best literature baseline of the slice, paired by seed; Holm-adjusted p of ' +
+    'the paired t-test / Wilcoxon, each reference a family across the rows of the slice.';
+  const left = [
+    b.cellsWithoutValue > 0 ? `${b.cellsWithoutValue} cells have no value for this measure (no buggy label at the start).` : '',
+    b.cellsOutsideSlices > 0 ? `${b.cellsOutsideSlices} cells belong to no slice.` : '',
+  ].join(' ');
+  const tables = b.slices
+    .map((slice, k) =>
+      htmlTable({
+        id: `${id}-slice-${k}`,
+        caption: `${slice.name} (${slice.role}, ${slice.cells} cells); best baseline: ${slice.bestBaseline ?? 'none'}`,
+        head: BENCHMARK_HEAD,
+        rows: slice.rows.map(benchmarkRowCells),
+      }),
+    )
+    .join('\n');
+  const rankings = b.rankings
+    .map((r) => {
+      const lines = rankingLines(r).map((l) => `<li>${escapeHtml(l.trim())}</li>`);
+      const figure =
+        r.cd === null
+          ? ''
+          : `<figure><img src="${pngDataUri(renderCdDiagram(r.cd, cdTitle(b, r)))}" alt="${escapeHtml(cdTitle(b, r))}"></figure>`;
+      return `<ul class="legend-note">${lines.join('')}</ul>${figure}`;
+    })
+    .join('\n');
+  return (
+    `<p class="lead">${escapeHtml(`${intro} ${left}`.trim())}</p>${tables}` +
+    `<h3>Ranks across slices</h3>${rankings}<p class="lead"><b>Verdict:</b> ${escapeHtml(b.verdict.text)}</p>`
+  );
+}
+
 export function storeSections(store: StoreContent, idPrefix = 'store'): { id: string; title: string; html: string }[] {
   const failed =
     store.failures === 0
@@ -221,6 +261,20 @@ export function storeSections(store: StoreContent, idPrefix = 'store'): { id: st
         resultsBlock(store.buggy, `${idPrefix}-buggy-table`),
       ),
     },
+    ...(store.benchmark === null
+      ? []
+      : [
+          {
+            id: `${idPrefix}-benchmark`,
+            title: 'Benchmark',
+            html: section(
+              `${idPrefix}-benchmark`,
+              'Benchmark: statistics across slices',
+              '',
+              benchmarkBlock(store.benchmark, `${idPrefix}-benchmark`),
+            ),
+          },
+        ]),
     {
       id: `${idPrefix}-curves`,
       title: 'Curves',
