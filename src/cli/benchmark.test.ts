@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { before, test } from 'node:test';
 import { benchmarkDoc, BENCHMARK_CONFIG } from '../experiment/benchmark.fixture.js';
 import { expandCells, parseExperimentConfig } from '../experiment/experiment-config.js';
 import { ResultStore } from '../experiment/store.js';
+import { checkPage, chromiumAvailable } from '../report/html/browser-harness.js';
 import { cliHarness } from './cli-harness.js';
 
 const { tmp, mode } = cliHarness('mode-benchmark-');
@@ -64,3 +66,28 @@ test('mode report of a store with slices has a Benchmark section with the diagra
   assert.equal((html.match(/alt="Mean ranks across/g) ?? []).length, 2, 'the confirmation and all diagrams');
   assert.match(html, /<b>Verdict:<\/b> mode:/);
 });
+
+test(
+  'the Benchmark section opens cleanly in Chromium: its diagrams decode, its tables hold the numbers',
+  { skip: !chromiumAvailable() && 'no Chromium' },
+  async () => {
+    const page = await checkPage(pathToFileURL(path.join(tmp, 'rep', 'index.html')).href);
+    assert.deepEqual(page.errors, []);
+    const diagrams = page.images.filter((i) => i.alt.startsWith('Mean ranks across'));
+    assert.equal(diagrams.length, 2);
+    assert.ok(diagrams.every((i) => i.naturalWidth === 900 && i.naturalHeight > 100));
+    const slice = page.tables['store-benchmark-slice-1']!;
+    assert.deepEqual(slice[0], [
+      'strategy',
+      'n',
+      'Final',
+      'Δ control',
+      'Holm p t / W',
+      'Δ targeted-random',
+      'Holm p t / W',
+      'Δ best baseline',
+      'Holm p t / W',
+    ]);
+    assert.equal(slice.length, 1 + 4);
+  },
+);

@@ -5,7 +5,9 @@
  * Friedman's p and the groups no test separates, then the verdict. Pure: values in, string out.
  */
 import type { BenchmarkRanking, BenchmarkSummary, BenchmarkRow } from '../experiment/benchmark.js';
+import type { CriticalDifference } from '../experiment/critical-difference.js';
 import type { Tested } from '../experiment/results.js';
+import { strategyTitle } from '../select/strategies.js';
 import { pValue } from './results-table.js';
 import { table } from './terminal.js';
 
@@ -57,6 +59,11 @@ export function rankingLines(r: BenchmarkRanking): string[] {
         ? 'none (every pair differs)'
         : cd.cliques.map(([i, j]) => `[${cd.treatments.slice(i, j + 1).join(', ')}]`).join(' ')),
   ];
+}
+
+/** A ranking with its strategies named for reading (`mode (hc, least, ...)`), as its diagram shows them. */
+export function titledCd(cd: CriticalDifference): CriticalDifference {
+  return { ...cd, treatments: cd.treatments.map(strategyTitle) };
 }
 
 /** The title of a ranking's critical-difference diagram. */

@@ -12,7 +12,7 @@ import type { Slice } from '../../experiment/experiment-config.js';
 import { cellDimensions, parseWhere, STRATEGY_PARTS, varyingDimensions, type Dimension } from '../../experiment/experiment-config.js';
 import { DIMENSION_FLAGS, MEASURES, summarizeResults } from '../../experiment/results.js';
 import { ResultStore, type StoredCell } from '../../experiment/store.js';
-import { cdTitle, renderBenchmark } from '../../report/benchmark-table.js';
+import { cdTitle, renderBenchmark, titledCd } from '../../report/benchmark-table.js';
 import { renderCdDiagram } from '../../report/png/index.js';
 import { RESULTS_FORMATS, renderResults, resultsCsv } from '../../report/results-table.js';
 import { printJson, type GlobalOptions } from '../common.js';
@@ -140,6 +140,6 @@ export function defaultBy(cells: readonly StoredCell[]): Dimension[] {
 async function writeCdDiagrams(out: string, force: boolean, summary: BenchmarkSummary): Promise<void> {
   await writeOutputFolder(out, force, async (dir) => {
     for (const r of summary.rankings)
-      if (r.cd !== null) await writeFile(path.join(dir, `cd-${r.role}.png`), renderCdDiagram(r.cd, cdTitle(summary, r)));
+      if (r.cd !== null) await writeFile(path.join(dir, `cd-${r.role}.png`), renderCdDiagram(titledCd(r.cd), cdTitle(summary, r)));
   });
 }

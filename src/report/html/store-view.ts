@@ -6,7 +6,7 @@
  */
 import type { BenchmarkSummary } from '../../experiment/benchmark.js';
 import type { ExperimentResults, ResultsRow, ResultsTable, Tested } from '../../experiment/results.js';
-import { BENCHMARK_HEAD, benchmarkRowCells, cdTitle, rankingLines } from '../benchmark-table.js';
+import { BENCHMARK_HEAD, benchmarkRowCells, cdTitle, rankingLines, titledCd } from '../benchmark-table.js';
 import { renderCdDiagram } from '../png/index.js';
 import { CONTROL_COLOUR, chartHtml, fitRange, seriesStyle, type ChartSeries } from './chart.js';
 import type { StoreContent } from './content.js';
@@ -215,7 +215,7 @@ function benchmarkBlock(b: BenchmarkSummary, id: string): string {
         id: `${id}-slice-${k}`,
         caption: `${slice.name} (${slice.role}, ${slice.cells} cells); best baseline: ${slice.bestBaseline ?? 'none'}`,
         head: BENCHMARK_HEAD,
-        rows: slice.rows.map(benchmarkRowCells),
+        rows: slice.rows.map((r) => [armTitle(r.strategy), ...benchmarkRowCells(r).slice(1)]),
       }),
     )
     .join('\n');
@@ -225,7 +225,7 @@ function benchmarkBlock(b: BenchmarkSummary, id: string): string {
       const figure =
         r.cd === null
           ? ''
-          : `<figure><img src="${pngDataUri(renderCdDiagram(r.cd, cdTitle(b, r)))}" alt="${escapeHtml(cdTitle(b, r))}"></figure>`;
+          : `<figure><img src="${pngDataUri(renderCdDiagram(titledCd(r.cd), cdTitle(b, r)))}" alt="${escapeHtml(cdTitle(b, r))}"></figure>`;
       return `<ul class="legend-note">${lines.join('')}</ul>${figure}`;
     })
     .join('\n');
