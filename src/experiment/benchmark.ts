@@ -299,7 +299,7 @@ function verdictOf(slices: readonly BenchmarkSlice[], confirmation: BenchmarkRan
     };
   }
   const n = confirming.length;
-  const rule = `beats the best baseline (Holm-adjusted paired t p < ${VERDICT_ALPHA}) on at least half of the ${n} confirmation slices`;
+  const rule = `beats the best baseline (Holm-adjusted paired t p < ${VERDICT_ALPHA}) on at least half of the ${n === 1 ? 'one confirmation slice' : `${n} confirmation slices`}`;
   const counts = informed.map((v) => `${v.strategy} ${v.wins.length}/${n}`).join(', ');
   const winners = informed.filter((v) => v.beats);
   let text: string;
