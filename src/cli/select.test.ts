@@ -162,11 +162,28 @@ function outsideQueue(): number {
   return i;
 }
 
-test('proxyLabels: the inputs most likely to be the target count as it, as many as validation has of it', () => {
-  // 6 inputs, 2 classes; validation is one third class 1, so 2 of the 6 pool inputs count as 1.
-  const probabilities = Float32Array.from([0.9, 0.1, 0.6, 0.4, 0.8, 0.2, 0.55, 0.45, 0.7, 0.3, 0.95, 0.05]);
-  const predicted = Int32Array.from([0, 0, 0, 0, 0, 0]);
-  const validation = { x: new Float32Array(3), y: Int32Array.from([0, 1, 0]), count: 3, inputShape: [1, 1, 1] as const, numClasses: 2 };
-  assert.deepEqual(Array.from(proxyLabels(predicted, probabilities, 2, 1, validation)), [0, 1, 0, 1, 0, 0]);
-  assert.deepEqual(Array.from(proxyLabels(predicted, probabilities, 2, null, validation)), [0, 0, 0, 0, 0, 0]);
+test('proxyLabels: the inputs most likely to be the target count as it, as many as validation has of it, at least an even share', () => {
+  // 6 inputs, 3 classes, all predicted 0; by p(1) they rank 3, 1, 4, 2, 0, 5.
+  const rows = [
+    [0.8, 0.1, 0.1],
+    [0.5, 0.4, 0.1],
+    [0.7, 0.2, 0.1],
+    [0.45, 0.45, 0.1],
+    [0.6, 0.3, 0.1],
+    [0.9, 0.05, 0.05],
+  ];
+  const probabilities = Float32Array.from(rows.flat());
+  const predicted = new Int32Array(6);
+  const set = (y: number[]) => ({
+    x: new Float32Array(y.length),
+    y: Int32Array.from(y),
+    count: y.length,
+    inputShape: [1, 1, 1] as const,
+    numClasses: 3,
+  });
+  // Validation half class 1: 3 of the 6 count as 1.
+  assert.deepEqual(Array.from(proxyLabels(predicted, probabilities, 3, 1, set([1, 1, 1, 0, 2, 0]))), [0, 1, 0, 1, 1, 0]);
+  // A starved validation (one sixth) still gets an even share, 2 of 6.
+  assert.deepEqual(Array.from(proxyLabels(predicted, probabilities, 3, 1, set([0, 1, 0, 2, 0, 0]))), [0, 1, 0, 1, 0, 0]);
+  assert.deepEqual(Array.from(proxyLabels(predicted, probabilities, 3, null, set([0, 1, 0, 2, 0, 0]))), [0, 0, 0, 0, 0, 0]);
 });

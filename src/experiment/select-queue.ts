@@ -205,9 +205,11 @@ export async function selectQueue(
 
 /**
  * Labels for an unlabeled pool, as strategies that read pool labels see them: the model's predictions,
- * except that the inputs most likely to be the target label (by p(target), as many as validation's
- * share of that label predicts the pool holds) count as that label. A model that underfits a label
- * rarely predicts it, so by predictions alone the targeted share would have almost nothing to choose from.
+ * except that the inputs most likely to be the target label (by p(target)) count as that label: as
+ * many as the pool would hold by validation's share of the label, or by an even share 1/k of the
+ * classes when that is more (labeled data that starves a label has a starved validation too, and
+ * would predict a pool almost without it). A model that underfits a label rarely predicts it, so by
+ * predictions alone the targeted share would have almost nothing to choose from.
  */
 export function proxyLabels(
   predicted: Int32Array,
@@ -220,7 +222,8 @@ export function proxyLabels(
   if (target === null) return labels;
   let inValidation = 0;
   for (const y of validation.y) if (y === target) inValidation++;
-  const expected = Math.round((predicted.length * inValidation) / Math.max(1, validation.count));
+  const share = Math.max(inValidation / Math.max(1, validation.count), 1 / numClasses);
+  const expected = Math.round(predicted.length * share);
   const order = Array.from({ length: predicted.length }, (_, i) => i).sort(
     (a, b) => probabilities[b * numClasses + target]! - probabilities[a * numClasses + target]! || a - b,
   );

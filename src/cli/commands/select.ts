@@ -205,7 +205,7 @@ function formatSelect(doc: QueueDoc, out: string, timings: Record<string, number
       `; the model predicts them as ${predicted}`,
     ...(doc.poolLabels === 'predicted' && serving > 0
       ? [
-          `the pool is unlabeled: inputs "of ${a.target?.label}" are those the model finds most likely to be ${a.target?.label} (as many as validation's share of it), the others count as what the model predicts`,
+          `the pool is unlabeled: inputs "of ${a.target?.label}" are those the model finds most likely to be ${a.target?.label} (as many as validation's share of it, or an even share of the classes if more), the others count as what the model predicts`,
         ]
       : []),
     `time: ${stages}`,
