@@ -120,7 +120,7 @@ test('bad input: an invalid config names the field, a store that is not ours is 
   assert.match(both.stderr, /pass exactly one of --config FILE or --preset NAME/);
   assert.match(
     mode('experiment', '--preset', 'replicashun').stderr,
-    /unknown preset 'replicashun': must be one of \[replication, buggy, ratio\]/,
+    /unknown preset 'replicashun': must be one of \[replication, buggy, ratio, benchmark\]/,
   );
   const notes = path.join(tmp, 'notes.txt');
   writeFileSync(notes, 'not a database\n'.repeat(100));

@@ -183,7 +183,7 @@ const BAD: { name: string; setup: () => string | Promise<string>; error: RegExp;
       'photos'
     ),
     error:
-      /--from 'photos' is not a mode output folder: no analysis\.json or repair\.json in it or in analysis\/ and repair\/ \(it holds cat\.jpg\)/,
+      /--from 'photos' is not a mode output folder: no analysis\.json, repair\.json or queue\.json in it or in analysis\/ and repair\/ \(it holds cat\.jpg\)/,
     status: 2,
   },
   {
