@@ -122,7 +122,9 @@ export const PRESETS = {
    * slices, never looked at for the choice, are where it is confirmed (and reported on test).
    * - starved: 2% of labels 3 and 8 kept (the `buggy` preset's bug);
    * - natural: Fashion-MNIST with no injection (shirt, pullover, coat and T-shirt start below theta);
-   * - noise: 30% of label 5's training inputs relabelled at random;
+   * - noise: 60% of label 5's training inputs relabelled at random (at 30% an MNIST MLP still reaches
+   *   0.924 validation recall on the 5, above theta: no bug to repair; 0.913 at 50%, 0.859 at 60%: seed 1,
+   *   `mode train --model mlp --noise 5:F`; the 3-seed preview found no buggy label at 30%);
    * - small: 1000 training inputs, where labels overfit (the repair's overfitting path);
    * - tiny: a model too small for the data (one hidden layer of 4 units).
    * Every strategy of the table except bald (the presets' models have no dropout, and bald refuses
@@ -146,7 +148,7 @@ export const PRESETS = {
         models: ['mlp', 'cnn'],
       },
       { name: 'fashion-natural-cnn', role: 'confirmation', datasets: ['fashion-mnist'], scenarios: ['none'], models: ['cnn'] },
-      { name: 'mnist-noise', role: 'confirmation', datasets: ['mnist'], scenarios: ['noise 5:0.3'], models: ['mlp', 'cnn'] },
+      { name: 'mnist-noise', role: 'confirmation', datasets: ['mnist'], scenarios: ['noise 5:0.6'], models: ['mlp', 'cnn'] },
       { name: 'fashion-small', role: 'confirmation', datasets: ['fashion-mnist'], scenarios: ['small 1000'], models: ['mlp', 'cnn'] },
       { name: 'fashion-tiny', role: 'confirmation', datasets: ['fashion-mnist'], scenarios: ['none'], models: ['tiny'] },
     ],
