@@ -1,8 +1,11 @@
 /** `mode select` (a labeling queue from an unlabeled pool) and `mode repair --add` (the labels folded back in), end to end. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import sharp from 'sharp';
+import type { Model } from '../engine/index.js';
+import { openPool } from './commands/select.js';
 import { loadDataset } from '../data/index.js';
 import { proxyLabels } from '../experiment/select-queue.js';
 import { cliHarness } from './cli-harness.js';
@@ -186,4 +189,24 @@ test('proxyLabels: the inputs most likely to be the target count as it, as many 
   // A starved validation (one sixth) still gets an even share, 2 of 6.
   assert.deepEqual(Array.from(proxyLabels(predicted, probabilities, 3, 1, set([0, 1, 0, 2, 0, 0]))), [0, 1, 0, 1, 0, 0]);
   assert.deepEqual(Array.from(proxyLabels(predicted, probabilities, 3, null, set([0, 1, 0, 2, 0, 0]))), [0, 0, 0, 0, 0, 0]);
+});
+
+test("a labelled image pool's classes are mapped by name onto the model's; an unknown one is refused", async () => {
+  const root = path.join(tmp, 'named-pool');
+  const png = (file: string): Promise<unknown> => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    return sharp(Buffer.alloc(64, 128), { raw: { width: 8, height: 8, channels: 1 } })
+      .png()
+      .toFile(file);
+  };
+  await png(path.join(root, 'good', 'b', '1.png'));
+  await png(path.join(root, 'good', 'c', '2.png'));
+  const model = { inputShape: [8, 8, 1] } as unknown as Model;
+  const pool = await openPool(`images:${path.join(root, 'good')}`, model, undefined, ['a', 'b', 'c']);
+  assert.deepEqual(Array.from(pool.y!), [1, 2]);
+  await png(path.join(root, 'bad', 'z', '1.png'));
+  await assert.rejects(
+    openPool(`images:${path.join(root, 'bad')}`, model, undefined, ['a', 'b', 'c']),
+    /the pool's class 'z' is not among the model's \[a, b, c\]/,
+  );
 });

@@ -125,7 +125,7 @@ async function readAdded(
   if (flags.pool === undefined) {
     throw usageError(`--add ${flags.add} names pool inputs: pass the --pool they came from (the one given to \`mode select\`)`);
   }
-  const pool = await openPool(flags.pool, model, normalize);
+  const pool = await openPool(flags.pool, model, normalize, classNames);
   const allowed = flags.queue === undefined ? null : await queueIndices(flags.queue);
   return readLabelsCsv(await fs.readFile(flags.add, 'utf8'), flags.add, pool, classNames, allowed);
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { LAYER_SELECTION_RULES } from '../../analysis/index.js';
 import { inputSize } from '../../core/data-types.js';
-import { ModeError, oneOf } from '../../core/errors.js';
+import { dataError, ModeError, oneOf } from '../../core/errors.js';
 import { runEnvironment } from '../../core/environment.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
 import { loadPool, parseNormalize } from '../../data/index.js';
@@ -104,7 +104,7 @@ export function registerSelect(program: Command): void {
         });
         const dataSeconds = (performance.now() - t) / 1000;
         t = performance.now();
-        const pool = await openPool(flags.pool, model, normalize ?? manifest?.config.normalize);
+        const pool = await openPool(flags.pool, model, normalize ?? manifest?.config.normalize, labeled.dataset.classNames);
         const loaded = { 'load model': modelSeconds, 'load data': dataSeconds, 'load pool': (performance.now() - t) / 1000 };
         const { doc, timings } = await selectQueue(
           engine,
@@ -151,9 +151,27 @@ export function registerSelect(program: Command): void {
     });
 }
 
-/** The pool to rank (or that labels refer to), resized to the model's input and normalised as its data is. */
-export async function openPool(spec: string, model: Model, normalize: string | undefined): Promise<PoolInputs> {
-  return loadPool(spec, { inputShape: model.inputShape, ...(normalize === undefined ? {} : { normalize }) });
+/**
+ * The pool to rank (or that labels refer to), resized to the model's input and normalised as its data
+ * is. Labels a pool has (class folders, or y) are mapped by class name onto `classNames`, the model's.
+ */
+export async function openPool(
+  spec: string,
+  model: Model,
+  normalize: string | undefined,
+  classNames: readonly string[],
+): Promise<PoolInputs> {
+  const pool = await loadPool(spec, { inputShape: model.inputShape, ...(normalize === undefined ? {} : { normalize }) });
+  if (pool.y === null || pool.classNames === null) return pool;
+  const map = pool.classNames.map((name) => classNames.indexOf(name));
+  const unknown = pool.classNames.filter((_, i) => map[i]! < 0);
+  if (unknown.length > 0) {
+    throw dataError(
+      `${spec}: the pool's ${unknown.length === 1 ? 'class' : 'classes'} ${unknown.map((u) => `'${u}'`).join(', ')} ` +
+        `${unknown.length === 1 ? 'is' : 'are'} not among the model's [${classNames.join(', ')}]; rename the folders`,
+    );
+  }
+  return { ...pool, y: pool.y.map((l) => map[l]!) };
 }
 
 /** The head of the queue as thumbnails, captioned with rank, predicted label and confidence; null when none are asked for. */
