@@ -183,12 +183,19 @@ export {
   type IterationDoc,
 } from './experiment/repair-doc.js';
 // Your own pool: a labeling queue (mode select) and the labels folded back in (mode repair --add).
-export { selectQueue, proxyLabels, type PoolInputs, type SelectQueueOptions, type QueueSelection } from './experiment/select-queue.js';
-export { QUEUE_FILE, QueueDocSchema, formatQueueCsv, type QueueDoc, type QueueRow } from './experiment/select-doc.js';
+export {
+  selectQueue,
+  proxyLabels,
+  type PoolInputs,
+  type SelectQueueOptions,
+  type SelectQueueSources,
+  type QueueSelection,
+} from './experiment/select-queue.js';
+export { QUEUE_FILE, QueueDocSchema, QueueRowSchema, formatQueueCsv, type QueueDoc, type QueueRow } from './experiment/select-doc.js';
 export { ADD_FILE, AddDocSchema, type AddDoc } from './experiment/add-doc.js';
-export { foldIn, readLabelsCsv, type AddedInputs, type FoldInResult } from './experiment/add-labels.js';
+export { foldIn, readLabelsCsv, type AddedInputs, type FoldInOptions, type FoldInResult } from './experiment/add-labels.js';
 export { openLabeledData, type LabeledData } from './model/labeled-data.js';
-export { criticalDifference, type CriticalDifference } from './experiment/critical-difference.js';
+export { criticalDifference, type CriticalDifference, type PairTest } from './experiment/critical-difference.js';
 export { summarizeValues, comparePaired, holm, type Summary, type PairedComparison } from './experiment/statistics.js';
 
 // Experiments: grids of repairs over seeds, run into a result store, and their statistics.
@@ -214,7 +221,16 @@ export { PRESETS, PRESET_NAMES, presetConfig, type PresetName } from './experime
 export { runSweep, type SweepOptions, type SweepResult } from './experiment/sweep.js';
 export { planSweep, type SweepPlan, type PlanOptions } from './experiment/sweep-plan.js';
 export type { SweepEvent, SweepCounts } from './experiment/sweep-writer.js';
-export { ResultStore, type CellRecord, type StoredCell, type StoredFailure, type StoreOptions } from './experiment/store.js';
+export {
+  ResultStore,
+  type CellRecord,
+  type StoredCell,
+  type StoredFailure,
+  type StoreOptions,
+  type StoreLocks,
+  type Table,
+} from './experiment/store.js';
+export type { SqlConnection, SqlRunner, SqlValue } from './experiment/store-sql.js';
 export {
   summarizeResults,
   validationCurves,

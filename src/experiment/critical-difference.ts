@@ -10,7 +10,7 @@
 import { friedman, midRanks, type FriedmanResult } from './friedman.js';
 import { comparePaired, holm } from './statistics.js';
 
-interface PairTest {
+export interface PairTest {
   readonly a: string;
   readonly b: string;
   /** Wilcoxon signed-rank p over the blocks, and after Holm over every pair. */

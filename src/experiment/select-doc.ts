@@ -13,7 +13,7 @@ export const QUEUE_CSV = 'queue.csv';
 export const QUEUE_KIND = 'mode-queue';
 export const QUEUE_VERSION = 1;
 
-const QueueRowSchema = z.object({
+export const QueueRowSchema = z.object({
   /** 1 for the first input to label. */
   rank: z.number().int().positive(),
   /** Index of the input in the pool (the sorted file list, or the array's first axis). */

@@ -71,14 +71,14 @@ export interface StoreOptions {
   readonly readonly?: boolean;
 }
 
-interface StoreLocks {
+export interface StoreLocks {
   /** One local sweep at a time; resolves to the release. */
   readonly sweep: () => Promise<() => Promise<void>>;
   /** A named lock, or null when another process holds it. */
   readonly named: (name: string) => Promise<(() => Promise<void>) | null>;
 }
 
-type Table = 'cells' | 'iterations' | 'models' | 'controls' | 'failures' | 'runs';
+export type Table = 'cells' | 'iterations' | 'models' | 'controls' | 'failures' | 'runs';
 
 /** The meta rows of a new store. */
 const newMeta = (): [string, string][] => [
