@@ -44,14 +44,15 @@ export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgre
   if (!existsSync(flags.add)) throw usageError(`--add '${flags.add}' does not exist; pass the labels CSV or a folder of class subfolders`);
   const { model, manifest, source } = await loadModelFolder(flags.model, engine);
   try {
-    const normalize = flags.normalize ?? (manifest?.config.dataset === flags.data ? manifest.config.normalize : undefined);
+    // The model's normalisation (its manifest's) unless told otherwise, for the labeled data and the pool alike.
+    const normalize = flags.normalize ?? manifest?.config.normalize;
     const data = await openLabeledData(model, manifest, flags.data, {
       seed: flags.seed,
       validationShare: flags.validationShare,
       ...(normalize === undefined ? {} : { normalize }),
     });
     const classNames = data.dataset.classNames;
-    const added = await readAdded(flags, classNames, model, normalize ?? manifest?.config.normalize);
+    const added = await readAdded(flags, classNames, model, normalize);
     checkAddedShape(added.set, model, flags.add);
     // Fine-tuning as the model was trained, where its manifest says how; else the training defaults.
     const config = TrainConfigSchema.parse({ ...(manifest?.config ?? {}), dataset: flags.data });

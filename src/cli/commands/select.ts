@@ -96,7 +96,8 @@ export function registerSelect(program: Command): void {
       const modelSeconds = (performance.now() - started) / 1000;
       try {
         let t = performance.now();
-        const normalize = flags.normalize ?? (manifest?.config.dataset === flags.data ? manifest.config.normalize : undefined);
+        // The model's normalisation (its manifest's) unless told otherwise, for the labeled data and the pool alike.
+        const normalize = flags.normalize ?? manifest?.config.normalize;
         const labeled = await openLabeledData(model, manifest, flags.data, {
           seed,
           validationShare: flags.validationShare,
@@ -104,7 +105,7 @@ export function registerSelect(program: Command): void {
         });
         const dataSeconds = (performance.now() - t) / 1000;
         t = performance.now();
-        const pool = await openPool(flags.pool, model, normalize ?? manifest?.config.normalize, labeled.dataset.classNames);
+        const pool = await openPool(flags.pool, model, normalize, labeled.dataset.classNames);
         const loaded = { 'load model': modelSeconds, 'load data': dataSeconds, 'load pool': (performance.now() - t) / 1000 };
         const { doc, timings } = await selectQueue(
           engine,
@@ -126,7 +127,7 @@ export function registerSelect(program: Command): void {
           { model: flags.model, data: flags.data, pool: flags.pool, classNames: labeled.dataset.classNames },
           progress.callback,
         );
-        const sheet = contactSheet(doc, pool, flags.sheet, normalize ?? manifest?.config.normalize);
+        const sheet = contactSheet(doc, pool, flags.sheet, normalize);
         await writeOutputFolder(flags.out, flags.force === true, async (dir) => {
           await writeJson(path.join(dir, QUEUE_FILE), doc);
           await fs.writeFile(path.join(dir, QUEUE_CSV), formatQueueCsv(doc));
