@@ -11,12 +11,11 @@ import { inputSize } from '../core/data-types.js';
 import { dataError, ModeError, usageError } from '../core/errors.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
-import { concatSets, subsetUnchecked } from '../data/index.js';
 import type { Model } from '../engine/index.js';
 import { evaluate, summarize } from '../model/evaluate.js';
 import type { ClassificationMetrics } from '../model/metrics.js';
 import type { PoolInputs } from './select-queue.js';
-import type { TrainingSettings } from './repair.js';
+import { fineTuneCumulative, regressionsOf, type TrainingSettings } from './repair.js';
 
 /** New labeled inputs, with where each came from (a pool file, a pool index, or an image file). */
 export interface AddedInputs {
@@ -142,26 +141,20 @@ export async function foldIn(
 ): Promise<FoldInResult> {
   if (added.count === 0) throw new ModeError('usage', 'no inputs to add; label some inputs of the queue first');
   const started = performance.now();
-  const rng = new Rng(options.seed);
   const test = async (m: Model): Promise<ClassificationMetrics | null> =>
     data.test === null ? null : summarize(await evaluate(m, data.test));
   const before = { validation: summarize(await evaluate(model, data.validation)), test: await test(model) };
-  const replay = subsetUnchecked(data.train, rng.child('replay').sample(data.train.count, Math.min(added.count, data.train.count)));
-  onProgress({ type: 'stage', stage: 'retrain', message: `retraining on ${added.count} new inputs and ${replay.count} replayed ones` });
-  await model.fit(concatSets([added, replay]), {
-    epochs: options.epochs,
-    batchSize: options.training.batchSize,
-    optimizer: { kind: options.training.optimizer, learningRate: options.training.learningRate },
-    seed: rng.child('fit').seed,
+  onProgress({
+    type: 'stage',
     stage: 'retrain',
+    message: `retraining on ${added.count} new inputs and ${Math.min(added.count, data.train.count)} replayed ones`,
   });
+  const replayed = await fineTuneCumulative(model, added, data.train, options.training, options.epochs, new Rng(options.seed));
   const after = { validation: summarize(await evaluate(model, data.validation)), test: await test(model) };
-  const regressions = after.validation.perLabel
-    .map((a, label) => ({ label, before: before.validation.perLabel[label]!, after: a }))
-    .filter((r) => r.before - r.after > options.delta);
+  const regressions = regressionsOf(before.validation.perLabel, after.validation.perLabel, options.delta);
   const addedPerLabel = new Array<number>(added.numClasses).fill(0);
   for (const y of added.y) addedPerLabel[y]!++;
-  return { before, after, regressions, addedPerLabel, replayed: replay.count, seconds: (performance.now() - started) / 1000 };
+  return { before, after, regressions, addedPerLabel, replayed, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Refuses added inputs whose shape is not the model's. */

@@ -312,9 +312,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       model = await time('retrain', () => retrain(inputs, config, model, selected, selection.indices, rng.child(`retrain-${it}`)));
       let validationEval = await time('evaluate', () => evaluate(model, validation));
       let testEval = await time('evaluate', () => evaluate(model, test));
-      const regressions = validationEval.perLabel
-        .map((after, label) => ({ label, before: previous.perLabel[label]!, after }))
-        .filter((r) => r.label !== bug?.label && r.before - r.after > config.delta);
+      const regressions = regressionsOf(previous.perLabel, validationEval.perLabel, config.delta).filter((r) => r.label !== bug?.label);
       let rolledBack = false;
       if (snapshot !== null) {
         if (regressions.length > 0) {
@@ -444,8 +442,7 @@ async function retrain(
     return model;
   }
   if (config.retrain === 'cumulative') {
-    const replay = subsetUnchecked(train, rng.child('replay').sample(train.count, Math.min(selected.length, train.count)));
-    await model.fit(concatSets([subsetUnchecked(pool, selected), replay]), { ...fit, epochs: config.fineTuneEpochs });
+    await fineTuneCumulative(model, subsetUnchecked(pool, selected), train, training, config.fineTuneEpochs, rng);
     return model;
   }
   if (inputs.architecture === null) {
@@ -465,10 +462,43 @@ async function retrain(
   return fresh;
 }
 
+/**
+ * The cumulative regime: fine-tunes `model` in place on the new inputs plus as many training inputs
+ * replayed (drawn by `rng`), so it learns them without forgetting the rest. Returns how many were replayed.
+ */
+export async function fineTuneCumulative(
+  model: Model,
+  fresh: LabeledSet,
+  train: LabeledSet,
+  training: TrainingSettings,
+  epochs: number,
+  rng: Rng,
+): Promise<number> {
+  const replay = subsetUnchecked(train, rng.child('replay').sample(train.count, Math.min(fresh.count, train.count)));
+  await model.fit(concatSets([fresh, replay]), {
+    epochs,
+    batchSize: training.batchSize,
+    optimizer: { kind: training.optimizer, learningRate: training.learningRate },
+    seed: rng.child('fit').seed,
+    stage: 'retrain',
+  });
+  return replay.count;
+}
+
+/** The no-regression guard: labels whose validation accuracy fell by more than `delta`. */
+export function regressionsOf(
+  before: readonly number[],
+  after: readonly number[],
+  delta: number,
+): { label: number; before: number; after: number }[] {
+  return after.map((a, label) => ({ label, before: before[label]!, after: a })).filter((r) => r.before - r.after > delta);
+}
+
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 const round = (v: number): number => Math.round(v * 1e6) / 1e6;
 
-function weakestLabel(perLabel: readonly number[]): number {
+/** The label of lowest accuracy (the first of ties): what a repair works on when no label is buggy. */
+export function weakestLabel(perLabel: readonly number[]): number {
   let worst = 0;
   perLabel.forEach((v, l) => {
     if (v < perLabel[worst]!) worst = l;

@@ -17,7 +17,7 @@ import { argmaxRows } from '../model/metrics.js';
 import { gatherRows } from '../select/baselines.js';
 import { checkNeeds, prepareSelection } from '../select/prepare.js';
 import { formatStrategy, selectBatch, strategyNeeds, STRATEGIES, type StrategySpec } from '../select/strategies.js';
-import { VARIANT_OF_SPACE } from './repair.js';
+import { VARIANT_OF_SPACE, weakestLabel } from './repair.js';
 import { QUEUE_KIND, QUEUE_VERSION, type QueueDoc, type QueueRow } from './select-doc.js';
 
 /** Inputs to rank: an unlabeled pool (files of an image folder, or rows of an array), labels where the pool has them. */
@@ -57,8 +57,6 @@ export interface QueueSelection {
   /** Seconds per stage: analysis (detect, activations, heads, layer-selection, maps), predict, select. */
   readonly timings: Record<string, number>;
 }
-
-const weakestLabel = (perLabel: readonly number[]): number => perLabel.reduce((worst, v, l) => (v < perLabel[worst]! ? l : worst), 0);
 
 /** Ranks the pool for labeling: the analysis on train and validation, then the strategy's first `budget` picks. */
 export async function selectQueue(
