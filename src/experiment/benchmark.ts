@@ -30,7 +30,7 @@ import {
   type SliceRole,
 } from './experiment-config.js';
 import type { RepairDoc } from './repair-doc.js';
-import { paired, tested, type Measure, type Tested } from './results.js';
+import { buggyRecall, metricsAfter, paired, tested, type Measure, type Tested } from './results.js';
 import { summarizeValues, type PairedComparison, type Summary } from './statistics.js';
 import type { StoredCell } from './store.js';
 
@@ -162,14 +162,11 @@ export function finalValues(cell: StoredCell, measure: Measure, split: Benchmark
   const control = result.arms.find((a) => a.control);
   if (arm === undefined || control === undefined) return null;
   const n = arm.iterations.length;
-  const after = (a: RepairDoc['arms'][number]): { accuracy: number | null; perLabel: readonly (number | null)[] } =>
-    n === 0 ? result.initial[split] : a.iterations[Math.min(n, a.iterations.length) - 1]![split];
+  const after = (a: RepairDoc['arms'][number]): ReturnType<typeof metricsAfter> => metricsAfter(result, a, n, split);
   if (measure === 'accuracy') return { seed: cell.config.seed, final: after(arm).accuracy ?? NaN, control: after(control).accuracy ?? NaN };
-  const labels = result.initial.bugs.map((b) => b.label);
-  if (labels.length === 0) return null;
-  // A label without inputs has recall NaN, which JSON wrote as null.
-  const meanOf = (perLabel: readonly (number | null)[]): number => labels.reduce((s, l) => s + (perLabel[l] ?? NaN), 0) / labels.length;
-  return { seed: cell.config.seed, final: meanOf(after(arm).perLabel), control: meanOf(after(control).perLabel) };
+  const final = buggyRecall(result, after(arm).perLabel);
+  if (final === null) return null;
+  return { seed: cell.config.seed, final, control: buggyRecall(result, after(control).perLabel)! };
 }
 
 /** Settings a benchmark's rows may not mix: all but the slice's (dataset, scenario, model) and the strategy. */

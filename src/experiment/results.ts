@@ -19,6 +19,7 @@ import { cellDimensions, DIMENSIONS, STRATEGY_PARTS, type CellSettings, type Dim
 import { friedman, type FriedmanResult } from './friedman.js';
 import { RETRAIN_REGIMES } from './repair-config.js';
 import { comparePaired, holm, summarizeValues, type PairedComparison, type Summary } from './statistics.js';
+import type { RepairDoc } from './repair-doc.js';
 import type { StoredCell } from './store.js';
 
 /**
@@ -111,20 +112,29 @@ function cellValues(cell: StoredCell, measure: Measure): CellValues | null {
       control: row.controlAcc,
       finishedEarly: row.finishedEarly,
     };
-  const labels = result.initial.bugs.map((b) => b.label);
-  if (labels.length === 0) return null;
-  // A label without test inputs has recall NaN, which JSON wrote as null.
-  const meanOf = (perLabel: readonly (number | null)[]): number => labels.reduce((s, l) => s + (perLabel[l] ?? NaN), 0) / labels.length;
-  const after = (a: typeof arm, n: number): readonly (number | null)[] =>
-    n === 0 ? result.initial.test.perLabel : a.iterations[Math.min(n, a.iterations.length) - 1]!.test.perLabel;
   const n = arm.iterations.length;
+  const initial = buggyRecall(result, result.initial.test.perLabel);
+  if (initial === null) return null;
   return {
     seed: cell.config.seed,
-    initial: meanOf(result.initial.test.perLabel),
-    final: meanOf(after(arm, n)),
-    control: meanOf(after(control, n)),
+    initial,
+    final: buggyRecall(result, metricsAfter(result, arm, n, 'test').perLabel)!,
+    control: buggyRecall(result, metricsAfter(result, control, n, 'test').perLabel)!,
     finishedEarly: arm.finishedEarly,
   };
+}
+
+type Metrics = { readonly accuracy: number | null; readonly perLabel: readonly (number | null)[] };
+
+/** An arm's metrics on `split` after `n` iterations: the initial model's for 0, the arm's last where it stopped earlier. */
+export function metricsAfter(result: RepairDoc, arm: RepairDoc['arms'][number], n: number, split: 'validation' | 'test'): Metrics {
+  return n === 0 ? result.initial[split] : arm.iterations[Math.min(n, arm.iterations.length) - 1]![split];
+}
+
+/** The mean recall of the labels buggy at the start; null when no label was (a label without inputs, null in JSON, counts as NaN). */
+export function buggyRecall(result: RepairDoc, perLabel: readonly (number | null)[]): number | null {
+  const labels = result.initial.bugs.map((b) => b.label);
+  return labels.length === 0 ? null : labels.reduce((s, l) => s + (perLabel[l] ?? NaN), 0) / labels.length;
 }
 
 /** Dimensions a grouping by `by` must not split tables by: `by` itself, and the strategy or its parts. */
