@@ -38,6 +38,16 @@ export function normalizeOption(value: string): string {
 
 export const NORMALIZE_HELP = 'input normalisation after scaling pixels to [0, 1]: unit | mean=M[,M,M];std=S[,S,S]';
 
+/** A share strictly between 0 and 1 (a part of the data, neither none nor all of it). */
+export function shareOption(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n > 0 && n < 1))
+      throw new InvalidArgumentError(`${name} must be strictly between 0 and 1, got '${value}'.`);
+    return n;
+  };
+}
+
 export interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;

@@ -202,11 +202,11 @@ test("a labelled image pool's classes are mapped by name onto the model's; an un
   await png(path.join(root, 'good', 'b', '1.png'));
   await png(path.join(root, 'good', 'c', '2.png'));
   const model = { inputShape: [8, 8, 1] } as unknown as Model;
-  const pool = await openPool(`images:${path.join(root, 'good')}`, model, undefined, ['a', 'b', 'c']);
+  const pool = await openPool(`images:${path.join(root, 'good')}`, model, 'unit', ['a', 'b', 'c']);
   assert.deepEqual(Array.from(pool.y!), [1, 2]);
   await png(path.join(root, 'bad', 'z', '1.png'));
   await assert.rejects(
-    openPool(`images:${path.join(root, 'bad')}`, model, undefined, ['a', 'b', 'c']),
+    openPool(`images:${path.join(root, 'bad')}`, model, 'unit', ['a', 'b', 'c']),
     /the pool's class 'z' is not among the model's \[a, b, c\]/,
   );
 });

@@ -375,3 +375,16 @@ function loadIdxDataset(spec: string, dir: string, classNames: readonly string[]
     classNames: classNames ?? Array.from({ length: numClasses }, (_, i) => String(i)),
   };
 }
+
+/**
+ * Labels that index `names` (a folder's or a pool's classes) mapped onto `classNames` (a model's) by
+ * name; `unknown` lists the names that are not among them (the caller refuses them in its own words).
+ */
+export function mapClassesByName(
+  y: Int32Array,
+  names: readonly string[],
+  classNames: readonly string[],
+): { readonly y: Int32Array; readonly unknown: string[] } {
+  const map = names.map((name) => classNames.indexOf(name));
+  return { y: y.map((l) => map[l]!), unknown: names.filter((_, i) => map[i]! < 0) };
+}

@@ -5,13 +5,14 @@ export {
   FASHION_MNIST_DIR,
   IDX_FILE_NAMES,
   loadDataset,
+  mapClassesByName,
   parseDatasetSpec,
   type Dataset,
   type DatasetName,
   type LoadDatasetOptions,
 } from './datasets.js';
 export { loadPool, type LoadPoolOptions, type Pool } from './pool.js';
-export { canonicalNormalize, DEFAULT_NORMALIZE, parseNormalize, type Normalize } from './normalize.js';
+export { canonicalNormalize, DEFAULT_NORMALIZE, parseNormalize, restoreUnit, type Normalize } from './normalize.js';
 export { makeSynthetic, type SyntheticData, type SyntheticOptions } from './synthetic.js';
 export {
   splitDataset,

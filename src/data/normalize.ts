@@ -92,3 +92,13 @@ export function applyNormalize(x: Float32Array, inputShape: InputShape, normaliz
     x[i] = ((x[i] ?? 0) - (shift[c] ?? 0)) * (scale[c] ?? 1);
   }
 }
+
+/** The inverse of applyNormalize, as a copy: normalised inputs back in unit scale (for showing them). */
+export function restoreUnit(x: Float32Array, inputShape: InputShape, normalize: Normalize): Float32Array {
+  if (normalize.kind === 'unit') return x;
+  const channels = inputShape[2];
+  return x.map(
+    (v, i) =>
+      v * normalize.std[normalize.std.length === 1 ? 0 : i % channels]! + normalize.mean[normalize.mean.length === 1 ? 0 : i % channels]!,
+  );
+}

@@ -8,6 +8,7 @@
 import { parse } from 'csv-parse/sync';
 import type { LabeledSet } from '../core/data-types.js';
 import { inputSize } from '../core/data-types.js';
+import { mapClassesByName } from '../data/index.js';
 import { dataError, ModeError, usageError } from '../core/errors.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
@@ -100,15 +101,14 @@ function classIndex(name: string, classNames: readonly string[]): number | null 
  * loader gives them) are mapped onto the model's.
  */
 export function remapClasses(set: LabeledSet, folderClasses: readonly string[], classNames: readonly string[], folder: string): LabeledSet {
-  const map = folderClasses.map((name) => classNames.indexOf(name));
-  const unknown = folderClasses.filter((_, i) => map[i]! < 0);
+  const { y, unknown } = mapClassesByName(set.y, folderClasses, classNames);
   if (unknown.length > 0) {
     throw dataError(
       `${folder}: class folder${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `'${u}'`).join(', ')} ` +
         `${unknown.length === 1 ? 'is' : 'are'} not a class of the model [${classNames.join(', ')}]; rename or remove ${unknown.length === 1 ? 'it' : 'them'}`,
     );
   }
-  return { ...set, y: set.y.map((l) => map[l]!), numClasses: classNames.length };
+  return { ...set, y, numClasses: classNames.length };
 }
 
 export interface FoldInOptions {

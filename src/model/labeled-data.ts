@@ -6,7 +6,7 @@
  * says how), so validation holds no input it trained on.
  */
 import type { LabeledSet } from '../core/data-types.js';
-import { loadDataset, splitLabeled } from '../data/index.js';
+import { DEFAULT_NORMALIZE, loadDataset, splitLabeled } from '../data/index.js';
 import type { Model } from '../engine/index.js';
 import { checkModelFitsData } from './model-run.js';
 import type { ModelManifest } from './model-folder.js';
@@ -23,6 +23,8 @@ export interface LabeledData {
   readonly test: LabeledSet | null;
   /** How train and validation were made: the model's own split (its manifest), or a seeded share of the data. */
   readonly split: 'manifest' | 'share';
+  /** The normalisation the data was read with: the one asked for, else the model's (its manifest's), else unit. New inputs for the model need the same. */
+  readonly normalize: string;
 }
 
 export async function openLabeledData(
@@ -31,22 +33,26 @@ export async function openLabeledData(
   spec: string,
   options: { seed: number; validationShare?: number; normalize?: string },
 ): Promise<LabeledData> {
+  const normalize = options.normalize ?? manifest?.config.normalize ?? DEFAULT_NORMALIZE;
   if (manifest !== null && manifest.config.dataset === spec) {
-    // Read as at training (no resize), normalised as the manifest says unless told otherwise.
-    const data = await prepareData({ ...manifest.config, ...(options.normalize === undefined ? {} : { normalize: options.normalize }) });
+    // Read as at training (no resize).
+    const data = await prepareData({ ...manifest.config, normalize });
     checkModelFitsData(model, data.dataset.inputShape, data.dataset.numClasses, spec);
-    return { dataset: data.dataset, train: data.train, validation: data.validation, test: data.test, split: 'manifest' };
+    return { dataset: data.dataset, train: data.train, validation: data.validation, test: data.test, split: 'manifest', normalize };
   }
-  const dataset = await loadDataset(spec, {
-    seed: options.seed,
-    inputShape: model.inputShape,
-    ...(options.normalize === undefined ? {} : { normalize: options.normalize }),
-  });
+  const dataset = await loadDataset(spec, { seed: options.seed, inputShape: model.inputShape, normalize });
   checkModelFitsData(model, dataset.inputShape, dataset.numClasses, spec);
   const { train, validation } = splitLabeled(dataset.train, {
     seed: options.seed,
     validationShare: options.validationShare ?? DEFAULT_VALIDATION_SHARE,
   });
   const { name, classNames, numClasses, inputShape, files } = dataset;
-  return { dataset: { name, spec, classNames, numClasses, inputShape, files }, train, validation, test: dataset.test, split: 'share' };
+  return {
+    dataset: { name, spec, classNames, numClasses, inputShape, files },
+    train,
+    validation,
+    test: dataset.test,
+    split: 'share',
+    normalize,
+  };
 }

@@ -103,3 +103,12 @@ export function slidesTable(rows: readonly SlidesRow[], seconds: readonly (numbe
   ]);
   return table(header, body);
 }
+
+/** "Shirt 12, Coat 3": the classes with a count above 0, in label order. */
+export function countsByClass(classNames: readonly string[], counts: readonly number[]): string {
+  return counts
+    .map((n, l) => [classNames[l]!, n] as const)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+}

@@ -16,7 +16,7 @@ import { loadModelFolder } from '../../model/model-folder.js';
 import { exportOnnx } from '../../model/import/onnx-export.js';
 import { TrainConfigSchema } from '../../model/train-config.js';
 import type { ClassificationMetrics } from '../../model/metrics.js';
-import { perLabelTable, pct } from '../../report/terminal.js';
+import { countsByClass, perLabelTable, pct } from '../../report/terminal.js';
 import { printJson } from '../common.js';
 import { openPool } from './select.js';
 
@@ -44,15 +44,14 @@ export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgre
   if (!existsSync(flags.add)) throw usageError(`--add '${flags.add}' does not exist; pass the labels CSV or a folder of class subfolders`);
   const { model, manifest, source } = await loadModelFolder(flags.model, engine);
   try {
-    // The model's normalisation (its manifest's) unless told otherwise, for the labeled data and the pool alike.
-    const normalize = flags.normalize ?? manifest?.config.normalize;
     const data = await openLabeledData(model, manifest, flags.data, {
       seed: flags.seed,
       validationShare: flags.validationShare,
-      ...(normalize === undefined ? {} : { normalize }),
+      ...(flags.normalize === undefined ? {} : { normalize: flags.normalize }),
     });
     const classNames = data.dataset.classNames;
-    const added = await readAdded(flags, classNames, model, normalize);
+    // New inputs normalised as the labeled data is.
+    const added = await readAdded(flags, classNames, model, data.normalize);
     checkAddedShape(added.set, model, flags.add);
     // Fine-tuning as the model was trained, where its manifest says how; else the training defaults.
     const config = TrainConfigSchema.parse({ ...(manifest?.config ?? {}), dataset: flags.data });
@@ -111,15 +110,9 @@ export async function repairWithLabels(engine: Engine, flags: AddFlags, onProgre
 }
 
 /** The labeler's answers: a CSV against the pool, or a folder of class subfolders. */
-async function readAdded(
-  flags: AddFlags,
-  classNames: readonly string[],
-  model: Model,
-  normalize: string | undefined,
-): Promise<AddedInputs> {
-  const normalized = normalize === undefined ? {} : { normalize };
+async function readAdded(flags: AddFlags, classNames: readonly string[], model: Model, normalize: string): Promise<AddedInputs> {
   if (statSync(flags.add).isDirectory()) {
-    const dataset = await loadDataset(`images:${flags.add}`, { inputShape: model.inputShape, ...normalized });
+    const dataset = await loadDataset(`images:${flags.add}`, { inputShape: model.inputShape, normalize });
     const set = remapClasses(dataset.train, dataset.classNames, classNames, flags.add);
     return { set, sources: dataset.files?.train.map((f) => path.join(flags.add, f)) ?? [] };
   }
@@ -154,11 +147,7 @@ function formatAdd(doc: AddDoc, validation: ClassificationMetrics, out: string):
         ]
       : []),
   ];
-  const addedText = doc.addedPerLabel
-    .map((n, l) => [doc.classNames[l]!, n] as const)
-    .filter(([, n]) => n > 0)
-    .map(([name, n]) => `${name} ${n}`)
-    .join(', ');
+  const addedText = countsByClass(doc.classNames, doc.addedPerLabel);
   const guard = doc.guard.passed
     ? `no-regression guard: passed (no label's validation accuracy fell by more than ${pct(doc.config.delta, 0)} points)`
     : `no-regression guard: FAILED for ${doc.guard.regressions

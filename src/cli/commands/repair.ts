@@ -21,6 +21,7 @@ import { parseStrategy, type SettingValues } from '../../select/strategies.js';
 import { slidesTable } from '../../report/terminal.js';
 import {
   floatOption,
+  shareOption,
   intOption,
   modelSeed,
   NORMALIZE_HELP,
@@ -80,7 +81,7 @@ export function registerRepair(program: Command): void {
     .option(
       '--validation-share <x>',
       'with --add: share of the labeled data held out as validation',
-      floatOption('--validation-share', 0, 1),
+      shareOption('--validation-share'),
       DEFAULT_VALIDATION_SHARE,
     )
     .option('--normalize <spec>', `${NORMALIZE_HELP} (default: the model's)`, normalizeOption);
@@ -177,8 +178,6 @@ async function addLabels(flags: RepairFlags, globals: GlobalOptions): Promise<vo
     throw new ModeError('usage', 'missing --data <spec>: the labeled data `mode select` analysed, e.g. --data images:labeled');
   if (flags.out === undefined)
     throw new ModeError('usage', 'missing --out <dir>: the folder for the repaired model, e.g. --out runs/repaired');
-  if (!(flags.validationShare > 0 && flags.validationShare < 1))
-    throw new ModeError('usage', `--validation-share must be strictly between 0 and 1, got ${flags.validationShare}`);
   checkOutputFolder(flags.out, flags.force === true);
   const progress = progressReporter({ quiet: globals.quiet === true });
   const engine = await startEngine(globals);

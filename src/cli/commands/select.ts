@@ -4,10 +4,10 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { LAYER_SELECTION_RULES } from '../../analysis/index.js';
 import { inputSize } from '../../core/data-types.js';
-import { dataError, ModeError, oneOf } from '../../core/errors.js';
+import { dataError, oneOf } from '../../core/errors.js';
 import { runEnvironment } from '../../core/environment.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
-import { loadPool, parseNormalize } from '../../data/index.js';
+import { loadPool, mapClassesByName, parseNormalize, restoreUnit } from '../../data/index.js';
 import type { Model } from '../../engine/index.js';
 import { DEFAULT_ALPHA } from '../../experiment/repair-config.js';
 import { formatQueueCsv, QUEUE_CSV, QUEUE_FILE, type QueueDoc } from '../../experiment/select-doc.js';
@@ -15,10 +15,12 @@ import { selectQueue, type PoolInputs } from '../../experiment/select-queue.js';
 import { openLabeledData, DEFAULT_VALIDATION_SHARE } from '../../model/labeled-data.js';
 import { loadModelFolder } from '../../model/model-folder.js';
 import { renderGallery } from '../../report/png/gallery.js';
+import { countsByClass } from '../../report/terminal.js';
 import { DEFAULT_MINKOWSKI_P } from '../../select/metrics.js';
 import { parseStrategy, type SettingValues } from '../../select/strategies.js';
 import {
   floatOption,
+  shareOption,
   intOption,
   modelSeed,
   NORMALIZE_HELP,
@@ -69,7 +71,7 @@ export function registerSelect(program: Command): void {
     .option(
       '--validation-share <x>',
       'share of the labeled data held out as validation',
-      floatOption('--validation-share', 0, 1),
+      shareOption('--validation-share'),
       DEFAULT_VALIDATION_SHARE,
     );
   addAnalysisOptions(select)
@@ -84,8 +86,6 @@ export function registerSelect(program: Command): void {
       const settings = strategySettingFlags(flags);
       const strategy = parseStrategy(flags.strategy, settings);
       const layerSelection = oneOf('layer selection', flags.layerSelection, LAYER_SELECTION_RULES);
-      if (!(flags.validationShare > 0 && flags.validationShare < 1))
-        throw new ModeError('usage', `--validation-share must be strictly between 0 and 1, got ${flags.validationShare}`);
       checkOutputFolder(flags.out, flags.force === true);
       const progress = progressReporter({ quiet: globals.quiet === true });
       const engine = await startEngine(globals);
@@ -96,16 +96,15 @@ export function registerSelect(program: Command): void {
       const modelSeconds = (performance.now() - started) / 1000;
       try {
         let t = performance.now();
-        // The model's normalisation (its manifest's) unless told otherwise, for the labeled data and the pool alike.
-        const normalize = flags.normalize ?? manifest?.config.normalize;
         const labeled = await openLabeledData(model, manifest, flags.data, {
           seed,
           validationShare: flags.validationShare,
-          ...(normalize === undefined ? {} : { normalize }),
+          ...(flags.normalize === undefined ? {} : { normalize: flags.normalize }),
         });
         const dataSeconds = (performance.now() - t) / 1000;
         t = performance.now();
-        const pool = await openPool(flags.pool, model, normalize, labeled.dataset.classNames);
+        // The pool normalised as the labeled data is (the model's own normalisation unless told otherwise).
+        const pool = await openPool(flags.pool, model, labeled.normalize, labeled.dataset.classNames);
         const loaded = { 'load model': modelSeconds, 'load data': dataSeconds, 'load pool': (performance.now() - t) / 1000 };
         const { doc, timings } = await selectQueue(
           engine,
@@ -127,7 +126,7 @@ export function registerSelect(program: Command): void {
           { model: flags.model, data: flags.data, pool: flags.pool, classNames: labeled.dataset.classNames },
           progress.callback,
         );
-        const sheet = contactSheet(doc, pool, flags.sheet, normalize);
+        const sheet = contactSheet(doc, pool, flags.sheet, labeled.normalize);
         await writeOutputFolder(flags.out, flags.force === true, async (dir) => {
           await writeJson(path.join(dir, QUEUE_FILE), doc);
           await fs.writeFile(path.join(dir, QUEUE_CSV), formatQueueCsv(doc));
@@ -156,41 +155,28 @@ export function registerSelect(program: Command): void {
  * The pool to rank (or that labels refer to), resized to the model's input and normalised as its data
  * is. Labels a pool has (class folders, or y) are mapped by class name onto `classNames`, the model's.
  */
-export async function openPool(
-  spec: string,
-  model: Model,
-  normalize: string | undefined,
-  classNames: readonly string[],
-): Promise<PoolInputs> {
-  const pool = await loadPool(spec, { inputShape: model.inputShape, ...(normalize === undefined ? {} : { normalize }) });
+export async function openPool(spec: string, model: Model, normalize: string, classNames: readonly string[]): Promise<PoolInputs> {
+  const pool = await loadPool(spec, { inputShape: model.inputShape, normalize });
   if (pool.y === null || pool.classNames === null) return pool;
-  const map = pool.classNames.map((name) => classNames.indexOf(name));
-  const unknown = pool.classNames.filter((_, i) => map[i]! < 0);
+  const { y, unknown } = mapClassesByName(pool.y, pool.classNames, classNames);
   if (unknown.length > 0) {
     throw dataError(
       `${spec}: the pool's ${unknown.length === 1 ? 'class' : 'classes'} ${unknown.map((u) => `'${u}'`).join(', ')} ` +
         `${unknown.length === 1 ? 'is' : 'are'} not among the model's [${classNames.join(', ')}]; rename the folders`,
     );
   }
-  return { ...pool, y: pool.y.map((l) => map[l]!) };
+  return { ...pool, y };
 }
 
 /** The head of the queue as thumbnails, captioned with rank, predicted label and confidence; null when none are asked for. */
-function contactSheet(doc: QueueDoc, pool: PoolInputs, count: number, normalize: string | undefined): Buffer | null {
+function contactSheet(doc: QueueDoc, pool: PoolInputs, count: number, normalize: string): Buffer | null {
   const shown = doc.rows.slice(0, count);
   if (shown.length === 0) return null;
   const size = inputSize(pool.inputShape);
-  const norm = parseNormalize(normalize ?? 'unit');
-  const channels = pool.inputShape[2];
-  // Shown as the eye sees them: normalised inputs back in [0, 1].
-  const unit = (values: Float32Array): Float32Array =>
-    norm.kind === 'unit'
-      ? values
-      : values.map(
-          (v, i) => v * norm.std[norm.std.length === 1 ? 0 : i % channels]! + norm.mean[norm.mean.length === 1 ? 0 : i % channels]!,
-        );
+  const norm = parseNormalize(normalize);
   const images = shown.map((row) => ({
-    values: unit(pool.x.slice(row.index * size, (row.index + 1) * size)),
+    // Shown as the eye sees them: normalised inputs back in [0, 1].
+    values: restoreUnit(pool.x.slice(row.index * size, (row.index + 1) * size), pool.inputShape, norm),
     shape: pool.inputShape,
     caption: `${row.rank}. ${row.predicted}? ${Math.round(100 * row.confidence)}%${row.serves === null ? '' : ' *'}`,
   }));
@@ -206,11 +192,7 @@ function formatSelect(doc: QueueDoc, out: string, timings: Record<string, number
       ? 'no buggy label found on the labeled data'
       : a.bugs.map((b) => `${b.label} (${b.kind}${b.layer === null ? '' : `, starts at ${b.layer}`})`).join(', ');
   const serving = doc.rows.filter((r) => r.serves !== null).length;
-  const predicted = doc.predictedCounts
-    .map((n, l) => [doc.classNames[l]!, n] as const)
-    .filter(([, n]) => n > 0)
-    .map(([name, n]) => `${name} ${n}`)
-    .join(', ');
+  const predicted = countsByClass(doc.classNames, doc.predictedCounts);
   const stages = Object.entries(timings)
     .filter(([, s]) => s >= 0.05)
     .map(([stage, s]) => `${stage} ${s.toFixed(1)} s`)
