@@ -10,6 +10,7 @@ import {
   canonicalScenario,
   cellDimensions,
   expandCells,
+  parseWhere,
   sliceOfCell,
   loadExperimentConfig,
   parseExperimentConfig,
@@ -249,4 +250,19 @@ test('the benchmark preset: development and confirmation slices, every strategy 
   }
   assert.ok(!config.strategies.some((s) => s.startsWith('bald')));
   assert.ok(cells.every((c) => c.config.batch === 200 && !c.config.earlyStop));
+});
+
+test("--where slice= picks a benchmark's slices, and a value with commas is taken whole", () => {
+  const config = parseExperimentConfig(presetConfig('benchmark'));
+  const cells = expandCells(config);
+  const development = cells.filter(parseWhere(['slice=mnist-starved,mnist-tiny'], cells, config));
+  assert.deepEqual([...new Set(development.map((c) => sliceOfCell(config, c.config)!.name))].sort(), ['mnist-starved', 'mnist-tiny']);
+  assert.equal(development.length, 3 * 13 * 10);
+  const starved = cells.filter(parseWhere(['scenario=starve 3,8:0.02', 'model=cnn'], cells));
+  assert.equal(starved.length, 2 * 13 * 10);
+  assert.throws(
+    () => parseWhere(['slice=mnist-starve'], cells, config),
+    /--where slice=mnist-starve: no cell .* its values: mnist-starved, /,
+  );
+  assert.throws(() => parseWhere(['slice=mnist-starved'], cells), /unknown --where setting 'slice'/);
 });

@@ -533,22 +533,31 @@ export type CellFilter = (c: CellSettings) => boolean;
 /**
  * Parses `--where` clauses, each `setting=value[,value...]` (kebab-case setting names, values as
  * cellDimensions prints them), against the cells they will filter: an unknown setting, or a value no
- * cell has, is refused with the values there are, so a typo never silently selects nothing.
+ * cell has, is refused with the values there are, so a typo never silently selects nothing. A value
+ * that itself holds commas (`scenario=starve 3,8:0.02`) is taken whole when some cell has it whole.
+ * `seed` filters by seed; `slice` by a benchmark's slice name, when `config` (the cells' config) has slices.
  */
-export function parseWhere(clauses: readonly string[], cells: readonly CellSettings[]): CellFilter {
+export function parseWhere(clauses: readonly string[], cells: readonly CellSettings[], config?: SliceSource): CellFilter {
+  const slices = config?.slices === undefined ? [] : ['slice'];
   const tests = clauses.map((clause) => {
     const eq = clause.indexOf('=');
     if (eq <= 0 || eq === clause.length - 1)
       throw usageError(`--where '${clause}': expected SETTING=VALUE[,VALUE...], e.g. --where model=mlp`);
-    const name = clause.slice(0, eq).trim();
-    const dimension = name === 'seed' ? null : DIMENSION_FLAGS[oneOf('--where setting', name, [...Object.keys(DIMENSION_FLAGS), 'seed'])]!;
-    const valueOf = (c: CellSettings): string | null => (dimension === null ? String(c.config.seed) : cellDimensions(c)[dimension]);
-    const values = clause
-      .slice(eq + 1)
-      .split(',')
-      .map((v) => v.trim())
-      .filter((v) => v !== '');
+    const name = oneOf('--where setting', clause.slice(0, eq).trim(), [...Object.keys(DIMENSION_FLAGS), 'seed', ...slices]);
+    const valueOf = (c: CellSettings): string | null =>
+      name === 'seed'
+        ? String(c.config.seed)
+        : name === 'slice'
+          ? (sliceOfCell(config!, c.config)?.name ?? null)
+          : cellDimensions(c)[DIMENSION_FLAGS[name]!];
     const present = [...new Set(cells.map(valueOf).filter((v): v is string => v !== null))];
+    const whole = clause.slice(eq + 1).trim();
+    const values = present.includes(whole)
+      ? [whole]
+      : whole
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== '');
     for (const v of values) {
       if (!present.includes(v))
         throw usageError(

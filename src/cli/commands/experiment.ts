@@ -54,7 +54,7 @@ export function registerExperiment(program: Command): void {
     .option(
       '--where <setting=values>',
       'run only the cells with these settings, e.g. --where model=mlp or --where batch=200,2000 (repeatable; every clause must hold; ' +
-        'settings as in mode results --by)',
+        "settings as in mode results --by, and seed; slice=NAME[,NAME...] for a benchmark's slices)",
       collect,
       [],
     )
@@ -68,7 +68,7 @@ export function registerExperiment(program: Command): void {
       const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
       const { config, name } = resolveConfig(flags);
       const store = flags.store ?? path.join('runs', `${name}.sqlite`);
-      const where = flags.where.length === 0 ? undefined : parseWhere(flags.where, expandCells(config));
+      const where = flags.where.length === 0 ? undefined : parseWhere(flags.where, expandCells(config), config);
       const filter = where === undefined ? {} : { where };
       if (flags.dryRun === true) {
         const plan = planSweep(config, store, { ...filter, doneKeys: await storedCellKeys(store) });
