@@ -133,6 +133,8 @@ test("repair writes repair.json with the slides' row per strategy and the contro
     '2',
     '--theta',
     '1',
+    '--strategy',
+    'mode',
     '--compare',
     'targeted-random,entropy,mode:dhm:least:euclidean:activation:sample',
     '--quiet',
