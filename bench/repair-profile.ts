@@ -4,13 +4,14 @@
  * saturation every iteration, no early stop. Each cell runs in a fresh process, as a sweep's worker
  * runs it, so its peak resident memory is the worker's; the initial models are trained once and kept.
  *
- *   npm run bench:repair [-- --models mlp,cnn --strategies mode,entropy --engine torch --seed 1 --threads 1 --no-huge-pages]
+ *   npm run bench:repair [-- --models mlp,cnn --strategies mode,entropy --engine torch --seed 1 --threads 1 --batch 200 --no-huge-pages]
  *
  * Prints, per model and strategy, the seconds of each stage of the strategy's arm and of the control
  * arm (random selection, computed once per model, seed and budget in a sweep and shared by its
  * cells), the time to open the model and its data, to write the cell to a result store, and the
  * process's peak resident memory; writes bench/results/repair-profile.json and .md.
  * --threads: intra-op threads of the cell's engine (a sweep with 2 workers on 2 cores gives each 1).
+ * --batch: the inputs picked an iteration, 200 or the preset's other batch, 2000.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +40,8 @@ const RESULTS = path.join(root, 'bench', 'results');
 const MODELS = path.join(root, 'runs', 'bench', 'repair-profile');
 
 /** The buggy preset's cell settings (src/experiment/presets.ts). */
-const CELL = { iterations: 5, batch: 200, alpha: 0.25, retrain: 'cumulative', layerSelection: 'saturation', earlyStop: false } as const;
+const cellOf = (batch: number) =>
+  ({ iterations: 5, batch, alpha: 0.25, retrain: 'cumulative', layerSelection: 'saturation', earlyStop: false }) as const;
 const SCENARIO = { starve: '3,8:0.02' };
 
 interface ChildResult {
@@ -67,38 +69,39 @@ function peakResidentMiB(): number {
 }
 
 /** The cell, in this process: repair, then write it to a throwaway store. Prints one JSON line. */
-async function child(model: string, strategy: string, engineName: string, threads: number, seed: number): Promise<void> {
+async function child(model: string, strategy: string, engineName: string, threads: number, seed: number, batch: number): Promise<void> {
+  const cell = cellOf(batch);
   const engine = await createEngine(engineName as EngineName, { threads });
   const dir = modelDir(model, seed);
   const started = performance.now();
-  const run = await repairModel(dir, engine, { ...CELL, strategy: parseStrategy(strategy), seed });
+  const run = await repairModel(dir, engine, { ...cell, strategy: parseStrategy(strategy), seed });
   const total = (performance.now() - started) / 1000;
   const arms = run.manifest.timings.arms;
   const arm = Object.entries(arms).find(([name]) => name !== 'control')![1];
   const control = arms['control']!;
   const storeFile = path.join(os.tmpdir(), `mode-profile-${process.pid}.sqlite`);
   const store = await ResultStore.open(storeFile);
-  const [cell] = expandCells(
+  const [storeCell] = expandCells(
     parseExperimentConfig({
       datasets: ['mnist'],
       scenarios: [SCENARIO],
       models: [model],
       seeds: [seed],
       strategies: [strategy],
-      batches: [CELL.batch],
-      alphas: [CELL.alpha],
-      iterations: [CELL.iterations],
-      retrain: [CELL.retrain],
-      layerSelections: [CELL.layerSelection],
-      earlyStop: CELL.earlyStop,
+      batches: [cell.batch],
+      alphas: [cell.alpha],
+      iterations: [cell.iterations],
+      retrain: [cell.retrain],
+      layerSelections: [cell.layerSelection],
+      earlyStop: cell.earlyStop,
     }),
   );
   const t = performance.now();
   await store.recordCell({
-    key: cell!.key,
-    modelKey: cell!.modelKey,
-    label: cell!.label,
-    config: cell!.config,
+    key: storeCell!.key,
+    modelKey: storeCell!.modelKey,
+    label: storeCell!.label,
+    config: storeCell!.config,
     result: run.json,
     seconds: total,
   });
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
       engine: { type: 'string', default: 'torch' },
       seed: { type: 'string', default: '1' },
       threads: { type: 'string', default: '1' },
+      batch: { type: 'string', default: '200' },
       child: { type: 'boolean', default: false },
       model: { type: 'string' },
       strategy: { type: 'string' },
@@ -181,7 +185,8 @@ async function main(): Promise<void> {
   });
   const seed = Number(values.seed);
   const threads = Number(values.threads);
-  if (values.child) return child(values.model!, values.strategy!, values.engine, threads, seed);
+  const batch = Number(values.batch);
+  if (values.child) return child(values.model!, values.strategy!, values.engine, threads, seed, batch);
   const results: ChildResult[] = [];
   for (const model of values.models.split(',')) {
     await ensureModel(model, values.engine, seed);
@@ -190,7 +195,15 @@ async function main(): Promise<void> {
       const args = [fileURLToPath(import.meta.url), '--child', '--model', model, '--strategy', strategy, '--engine', values.engine];
       // As a sweep starts its workers (computeProcessEnv); --no-huge-pages leaves huge pages out.
       const env = computeProcessEnv(values['no-huge-pages'] ? { ...process.env, MODE_HUGE_PAGES: '0' } : process.env);
-      const r = spawnSync(process.execPath, [...args, '--seed', String(seed), '--threads', String(threads)], { encoding: 'utf8', env });
+      // --expose-gc: as a sweep starts its workers (worker-pool.ts), so collectGarbage frees what a repair drops.
+      const r = spawnSync(
+        process.execPath,
+        ['--expose-gc', ...args, '--seed', String(seed), '--threads', String(threads), '--batch', String(batch)],
+        {
+          encoding: 'utf8',
+          env,
+        },
+      );
       if (r.status !== 0)
         throw new Error(`the ${model} ${strategy} cell failed: ${r.stderr.split('\n').find((l) => /Error/.test(l)) ?? r.stderr}`);
       results.push(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult);
@@ -198,12 +211,11 @@ async function main(): Promise<void> {
   }
   const text = markdown(results);
   process.stdout.write(text + '\n');
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(
-    path.join(RESULTS, `${values.out}.json`),
-    JSON.stringify({ date: new Date().toISOString(), cell: CELL, seed, results }, null, 2) + '\n',
-  );
-  writeFileSync(path.join(RESULTS, `${values.out}.md`), `# Repair cell profile (\`npm run bench:repair\`)\n\n${text}\n`);
+  // --out: a name under bench/results, or a path.
+  const out = path.resolve(RESULTS, values.out);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(`${out}.json`, JSON.stringify({ date: new Date().toISOString(), cell: cellOf(batch), seed, results }, null, 2) + '\n');
+  writeFileSync(`${out}.md`, `# Repair cell profile (\`npm run bench:repair\`)\n\n${text}\n`);
 }
 
 await main();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../core/rng.js';
-import { applyScenarios, loadDataset, splitDataset } from '../data/index.js';
+import { applyScenarios, loadDataset, splitDataset, subset } from '../data/index.js';
 import { createEngine } from '../engine/index.js';
 import { analyzeModel } from './analyze.js';
 
@@ -65,6 +65,22 @@ test('a starved class is flagged as underfitting, with a target layer and maps a
     maps.maps.hc.length,
     maps.shape.reduce((a, b) => a * b, 1),
   );
+  // The training set in parts (as the repair holds it: the set, then added inputs) gives the same analysis,
+  // with heads on a class-balanced sample drawn across the parts.
+  const sampled = { seed: 1, head: { epochs: 5, learningRate: 0.01 }, headRowsPerLabel: 50 };
+  const cut = subset(
+    train,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  const rest = subset(
+    train,
+    Array.from({ length: train.count - 1000 }, (_, i) => 1000 + i),
+  );
+  const whole = await analyzeModel(engine, model, train, validation, sampled);
+  const inParts = await analyzeModel(engine, model, [cut, rest], validation, sampled);
+  assert.deepEqual(inParts.maps, whole.maps);
+  assert.deepEqual(inParts.probes, whole.probes);
+  assert.deepEqual(inParts.targets, whole.targets);
   model.dispose();
 });
 

@@ -8,7 +8,7 @@ import { ModeError } from '../core/errors.js';
 import { StageTimer } from '../core/stage-timer.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import type { Engine, HeadOptions, Model } from '../engine/index.js';
-import { evaluate, summarize, type Evaluation } from '../model/evaluate.js';
+import { evaluate, evaluateSets, summarize, type Evaluation } from '../model/evaluate.js';
 import type { ClassificationMetrics } from '../model/metrics.js';
 import { detectBugs, type BugKind, type BugReport, type ThetaRule } from './bug-detection.js';
 import { DEFAULT_HEAD_ROWS_PER_LABEL } from './constants.js';
@@ -77,12 +77,13 @@ export interface AnalysisState extends AnalysisResult {
 /**
  * MODE's analysis of a model on train and validation: bug detection, feature models at the probes,
  * a target layer per label to repair, and that label's heat maps there. `mode analyze` runs it on
- * every buggy label; the repair loop runs it each iteration on the label it targets.
+ * every buggy label; the repair loop runs it each iteration on the label it targets. `train` may come
+ * in parts, as the repair holds it (the training set, then the inputs added so far): read as one set.
  */
 export async function analyzeModel(
   engine: Engine,
   model: Model,
-  train: LabeledSet,
+  train: LabeledSet | readonly LabeledSet[],
   validation: LabeledSet,
   options: AnalyzeOptions,
 ): Promise<AnalysisState> {
@@ -93,7 +94,7 @@ export async function analyzeModel(
   let t = performance.now();
 
   onProgress({ type: 'stage', stage: 'detect', message: 'bug detection: per-label accuracy on train and validation' });
-  const trainEval = options.evaluations?.train ?? (await evaluate(model, train));
+  const trainEval = options.evaluations?.train ?? (await evaluateSets(model, 'x' in train ? [train] : train));
   const validationEval = options.evaluations?.validation ?? (await evaluate(model, validation));
   const bugReport = detectBugs(trainEval.perLabel, validationEval.perLabel, {
     ...(options.theta !== undefined ? { theta: options.theta } : {}),

@@ -8,7 +8,7 @@ import { StageTimer } from '../core/stage-timer.js';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
-import { capPerLabel, subsetUnchecked } from '../data/index.js';
+import { capPerLabel, concatSets, labelsOfParts, subsetOfParts } from '../data/index.js';
 import type { Engine, HeadOptions, LayerInfo, LayerType, Model, SoftmaxHead } from '../engine/index.js';
 import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '../model/metrics.js';
 import { DEFAULT_HEAD_BATCH_SIZE, DEFAULT_HEAD_EPOCHS, DEFAULT_HEAD_LEARNING_RATE } from './constants.js';
@@ -98,10 +98,16 @@ export async function trainFeatureModel(
   return measured(trained, validation, probabilities!, model.numClasses);
 }
 
-/** The inputs heads train on: a class-balanced sample of `train` when options.rowsPerLabel says so. */
-function headTrainingSet(train: LabeledSet, options: FeatureModelOptions): LabeledSet {
+/**
+ * The inputs heads train on: a class-balanced sample of `train` when options.rowsPerLabel says so.
+ * `train` may come in parts (the training set and the inputs added to it): only the sample is copied.
+ */
+function headTrainingSet(train: LabeledSet | readonly LabeledSet[], options: FeatureModelOptions): LabeledSet {
+  const parts = 'x' in train ? [train] : train;
   const cap = options.rowsPerLabel ?? 0;
-  return cap === 0 ? train : subsetUnchecked(train, capPerLabel(train, cap, new Rng(deriveSeed(options.seed, 'head-rows'))));
+  if (cap === 0) return parts.length === 1 ? parts[0]! : concatSets(parts);
+  const labels = { y: labelsOfParts(parts), count: parts.reduce((n, s) => n + s.count, 0) };
+  return subsetOfParts(parts, capPerLabel(labels, cap, new Rng(deriveSeed(options.seed, 'head-rows'))));
 }
 
 /** Trains the head of one probe on its (already computed) features; measures it on them. */
@@ -220,7 +226,7 @@ export async function trainFeatureModels(
   engine: Engine,
   model: Model,
   probes: readonly Probe[],
-  allTrain: LabeledSet,
+  allTrain: LabeledSet | readonly LabeledSet[],
   validation: LabeledSet,
   options: FeatureModelOptions,
 ): Promise<FeatureModel[]> {

@@ -38,6 +38,9 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   const r = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--workers', '2');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed, in [\d.]+ s/);
+  // The workers' peak memory, read from the workers themselves: a node process with an engine holds tens of MiB at least.
+  const peak = Number(/^peak resident memory of a worker: (\d+) MiB$/m.exec(r.stdout)?.[1]);
+  assert.ok(peak > 30 && peak < 4096, r.stdout);
   assert.match(r.stderr, /4 cells: 0 already done in tiny\.sqlite, 4 to run; they need 2 initial models, 2 to train; 2 workers/);
   assert.match(r.stderr, /\[done 4\/4 · running 0 · failed 0 · left 0 · ETA 0s\] /);
   assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('[done ')).length, 4, 'one line per cell on a non-terminal');

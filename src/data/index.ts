@@ -18,6 +18,8 @@ export {
   splitDataset,
   subset,
   subsetUnchecked,
+  subsetOfParts,
+  labelsOfParts,
   concatSets,
   capPerLabel,
   splitLabeled,

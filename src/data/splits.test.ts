@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { LabeledSet } from '../core/data-types.js';
 import { ModeError } from '../core/errors.js';
 import type { Dataset } from './datasets.js';
-import { resolveSplitSizes, splitDataset, subset } from './splits.js';
+import { concatSets, labelsOfParts, resolveSplitSizes, splitDataset, subset, subsetOfParts, subsetUnchecked } from './splits.js';
 
 /** A dataset whose example i has the single pixel value i and label i % 3, so rows are traceable. */
 function traceable(trainCount: number, testCount: number | null): Dataset {
@@ -102,4 +102,17 @@ test('subset copies the rows at the indices and checks them', () => {
   assert.deepEqual(Array.from(part.y), [1, 2, 1]);
   assert.equal(part.count, 3);
   assert.throws(() => subset(set, [10]), usage(/index 10 at position 0 is outside \[0, 10\)/));
+});
+
+test('subsetOfParts reads its parts as one set: the rows and labels of subsetUnchecked(concatSets(parts))', () => {
+  const set = traceable(10, null).train;
+  const parts = [subset(set, [0, 1, 2, 3]), subset(set, [4]), subset(set, [5, 6, 7, 8, 9])];
+  const indices = [9, 0, 4, 3, 5, 4, 8];
+  const joined = subsetUnchecked(concatSets(parts), indices);
+  const read = subsetOfParts(parts, indices);
+  assert.deepEqual(Array.from(read.x), [9, 0, 4, 3, 5, 4, 8]);
+  assert.deepEqual(read, joined);
+  assert.deepEqual(labelsOfParts(parts), concatSets(parts).y);
+  assert.deepEqual(subsetOfParts([set], [2]), subsetUnchecked(set, [2]));
+  assert.throws(() => subsetOfParts([], [0]), usage(/no sets given/));
 });

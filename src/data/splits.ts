@@ -160,10 +160,45 @@ export function subsetUnchecked(set: LabeledSet, indices: ArrayLike<number>): La
 }
 
 /**
+ * Rows of several sets read as one, the sets one after another as concatSets joins them: the same
+ * result as subsetUnchecked(concatSets(parts), indices), without copying every part first.
+ */
+export function subsetOfParts(parts: readonly LabeledSet[], indices: ArrayLike<number>): LabeledSet {
+  const first = parts[0];
+  if (first === undefined) throw usageError('subsetOfParts: no sets given');
+  if (parts.length === 1) return subsetUnchecked(first, indices);
+  const size = inputSize(first.inputShape);
+  const ends: number[] = [];
+  for (const part of parts) ends.push((ends.at(-1) ?? 0) + part.count);
+  const x = new Float32Array(indices.length * size);
+  const y = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i] ?? 0;
+    let p = 0;
+    while (p < parts.length - 1 && index >= ends[p]!) p++;
+    const row = index - (p === 0 ? 0 : ends[p - 1]!);
+    x.set(parts[p]!.x.subarray(row * size, (row + 1) * size), i * size);
+    y[i] = parts[p]!.y[row] ?? 0;
+  }
+  return { x, y, count: indices.length, inputShape: first.inputShape, numClasses: first.numClasses };
+}
+
+/** The labels of several sets one after another (concatSets' labels, without its inputs). */
+export function labelsOfParts(parts: readonly LabeledSet[]): Int32Array {
+  const y = new Int32Array(parts.reduce((n, s) => n + s.count, 0));
+  let at = 0;
+  for (const part of parts) {
+    y.set(part.y.subarray(0, part.count), at);
+    at += part.count;
+  }
+  return y;
+}
+
+/**
  * Positions of at most `cap` examples of each label of `set`, drawn uniformly without replacement
  * (all of a label with fewer), ascending: a class-balanced sample that keeps every example of a rare label.
  */
-export function capPerLabel(set: LabeledSet, cap: number, rng: Rng): Int32Array {
+export function capPerLabel(set: Pick<LabeledSet, 'y' | 'count'>, cap: number, rng: Rng): Int32Array {
   if (!(Number.isInteger(cap) && cap >= 1)) throw usageError(`capPerLabel: cap must be an integer >= 1, got ${cap}`);
   const byLabel = new Map<number, number[]>();
   for (let i = 0; i < set.count; i++) {

@@ -9,7 +9,7 @@ import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { collectGarbage } from '../core/memory.js';
 import { StageTimer } from '../core/stage-timer.js';
-import { concatSets, subsetUnchecked } from '../data/index.js';
+import { concatSets, subsetOfParts, subsetUnchecked } from '../data/index.js';
 import type { ArchitectureSpec, Engine, Model } from '../engine/index.js';
 import {
   analyzeModel,
@@ -238,7 +238,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
   try {
     for (let it = 0; it < config.iterations; it++) {
       collectGarbage(); // the last iteration's activations, before this one's
-      // The training set so far: the original one and the picks, kept apart (one copy is made only for an analysis).
+      // The training set so far: the original one and the picks, kept apart (an analysis copies only the rows its heads train on).
       const trainParts = selected.length === 0 ? [inputs.train] : [inputs.train, subsetUnchecked(pool, selected)];
       // The first iteration starts from the initial model, whose evaluations are shared.
       const trainEval = it === 0 ? arm.start.train : await time('detect', () => evaluateSets(model, trainParts));
@@ -264,7 +264,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
           inputs,
           config,
           model,
-          { trainNow: trainParts.length === 1 ? trainParts[0]! : concatSets(trainParts), trainEval, validationEval: previous },
+          { trainParts, trainEval, validationEval: previous },
           target,
           needs.maps!.space,
           rng.child(`heads-${it}`).seed,
@@ -378,7 +378,7 @@ async function targetMaps(
   inputs: RepairInputs,
   config: RepairConfig,
   model: Model,
-  now: { trainNow: LabeledSet; trainEval: Evaluation; validationEval: Evaluation },
+  now: { trainParts: readonly LabeledSet[]; trainEval: Evaluation; validationEval: Evaluation },
   bug: { label: number; kind: BugKind },
   space: ScoreSpace,
   seed: number,
@@ -387,7 +387,7 @@ async function targetMaps(
 ): Promise<{ probe: Probe; maps: MapsInSpace; vectors: (indices: Int32Array) => Promise<Float32Array> }> {
   const variant = VARIANT_OF_SPACE[space];
   const fixed = fixedProbe ?? (config.layerSelection === 'none' ? probePoints(model.layers, model.inputShape).at(-1)! : null);
-  const analysis = await analyzeModel(inputs.engine, model, now.trainNow, inputs.validation, {
+  const analysis = await analyzeModel(inputs.engine, model, now.trainParts, inputs.validation, {
     seed,
     theta: { kind: 'absolute', value: config.theta },
     gamma: config.gamma,
@@ -474,15 +474,19 @@ export async function fineTuneCumulative(
   epochs: number,
   rng: Rng,
 ): Promise<number> {
-  const replay = subsetUnchecked(train, rng.child('replay').sample(train.count, Math.min(fresh.count, train.count)));
-  await model.fit(concatSets([fresh, replay]), {
+  const replay = rng.child('replay').sample(train.count, Math.min(fresh.count, train.count));
+  // The new inputs, then the replayed ones: one copy, as concatSets([fresh, subset of train]) makes it.
+  const rows = Int32Array.from({ length: fresh.count + replay.length }, (_, i) =>
+    i < fresh.count ? i : fresh.count + replay[i - fresh.count]!,
+  );
+  await model.fit(subsetOfParts([fresh, train], rows), {
     epochs,
     batchSize: training.batchSize,
     optimizer: { kind: training.optimizer, learningRate: training.learningRate },
     seed: rng.child('fit').seed,
     stage: 'retrain',
   });
-  return replay.count;
+  return replay.length;
 }
 
 /** The no-regression guard: labels whose validation accuracy fell by more than `delta`. */

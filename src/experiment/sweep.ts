@@ -38,6 +38,8 @@ export interface SweepResult {
   readonly ran: number;
   readonly failed: readonly { readonly key: string; readonly label: string; readonly message: string }[];
   readonly seconds: number;
+  /** The largest peak resident memory of any worker, MiB (0 when no worker finished a job). */
+  readonly workerPeakMiB: number;
 }
 
 /** Staging folders a killed sweep left behind (writeOutputFolder's `.NAME.partial-*`). */
@@ -64,7 +66,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     await store.recordRun(config, plan.cells.length);
     const workerCount = Math.min(Math.max(1, Math.floor(options.workers)), plan.missing.length);
     emit({ type: 'plan', plan, workers: workerCount });
-    if (plan.missing.length === 0) return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000 };
+    if (plan.missing.length === 0) return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000, workerPeakMiB: 0 };
 
     const specOf = await datasetSpecs(
       plan.missing.map((c) => modelConfigOf(c.config)),
@@ -88,7 +90,9 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       }
       return trainTask(modelOf.get(job.modelKey)!, specOf, options.engine, modelFolder(storeFile, job.modelKey));
     };
+    let workerPeakMiB = 0;
     const finished = async (job: Job, outcome: Outcome): Promise<void> => {
+      if (outcome.type !== 'crashed') workerPeakMiB = Math.max(workerPeakMiB, outcome.peakMiB);
       if (job.kind === 'train') {
         const model = modelOf.get(job.modelKey)!;
         if (outcome.type === 'done')
@@ -130,7 +134,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       },
     );
     await writer.flush();
-    return { plan, ran: writer.done, failed: writer.failures, seconds: (performance.now() - started) / 1000 };
+    return { plan, ran: writer.done, failed: writer.failures, seconds: (performance.now() - started) / 1000, workerPeakMiB };
   } finally {
     await release?.();
     await store.close();

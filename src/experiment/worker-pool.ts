@@ -81,7 +81,13 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
           (error: unknown) => {
             if (slot.job !== job) return;
             slot.job = null;
-            finish(job.work, { type: 'failed', id: job.id, message: `could not prepare the job: ${(error as Error).message}`, seconds: 0 });
+            finish(job.work, {
+              type: 'failed',
+              id: job.id,
+              message: `could not prepare the job: ${(error as Error).message}`,
+              seconds: 0,
+              peakMiB: 0,
+            });
           },
         );
       }

@@ -28,8 +28,18 @@ export type WorkerRequest = WorkerTask & { readonly id: number };
 
 export type WorkerReply =
   | { readonly type: 'ready'; readonly engine: string }
-  | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: RepairDocInput; readonly control?: ArmResult }
-  | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly message: string };
+  | {
+      readonly type: 'done';
+      readonly id: number;
+      readonly seconds: number;
+      readonly peakMiB: number;
+      readonly json?: RepairDocInput;
+      readonly control?: ArmResult;
+    }
+  | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly peakMiB: number; readonly message: string };
+
+/** The worker's peak resident memory so far, MiB (getrusage's maximum resident set size). */
+const peakMiB = (): number => process.resourceUsage().maxRSS / 1024;
 
 function send(reply: WorkerReply): void {
   process.send?.(reply);
@@ -61,7 +71,7 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
       } finally {
         result.model.dispose();
       }
-      return { type: 'done', id: request.id, seconds: seconds() };
+      return { type: 'done', id: request.id, seconds: seconds(), peakMiB: peakMiB() };
     }
     const run = await repairModel(path.resolve(request.modelDir), engine, request.input, {
       cache,
@@ -69,10 +79,17 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
     });
     // A control computed here goes back to the parent, which shares it with the other cells of its key.
     const control = request.control === undefined ? run.result.arms.find((a) => a.control) : undefined;
-    return { type: 'done', id: request.id, seconds: seconds(), json: run.json, ...(control === undefined ? {} : { control }) };
+    return {
+      type: 'done',
+      id: request.id,
+      seconds: seconds(),
+      peakMiB: peakMiB(),
+      json: run.json,
+      ...(control === undefined ? {} : { control }),
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    return { type: 'failed', id: request.id, seconds: seconds(), message };
+    return { type: 'failed', id: request.id, seconds: seconds(), peakMiB: peakMiB(), message };
   }
 }
 

@@ -101,7 +101,13 @@ export function registerExperiment(program: Command): void {
         reporter.stop();
       }
       if (globals.json === true)
-        printJson({ ...planSummary(result.plan), ran: result.ran, failed: result.failed, seconds: result.seconds });
+        printJson({
+          ...planSummary(result.plan),
+          ran: result.ran,
+          failed: result.failed,
+          seconds: result.seconds,
+          workerPeakMiB: result.workerPeakMiB,
+        });
       else process.stdout.write(formatResult(result) + '\n');
       if (result.failed.length > 0) {
         const first = result.failed[0]!;
@@ -161,6 +167,7 @@ function formatResult(result: SweepResult): string {
   return [
     `${result.plan.cells.length} cells: ${result.plan.alreadyDone} were already done, ${result.ran} ran, ${result.failed.length} failed, ` +
       `in ${result.seconds.toFixed(1)} s${perCell}`,
+    ...(result.workerPeakMiB > 0 ? [`peak resident memory of a worker: ${result.workerPeakMiB.toFixed(0)} MiB`] : []),
     ...(result.plan.excluded > 0 ? [`left out by --where: ${result.plan.excluded} cells`] : []),
     ...result.plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
     `store: ${result.plan.store}; tables: mode results --store ${result.plan.store}`,
