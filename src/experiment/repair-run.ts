@@ -51,6 +51,7 @@ export class RepairCache {
     const key = `${path.resolve(modelDir)}\n${dataset ?? ''}\n${normalize ?? ''}`;
     if (this.entry?.key !== key) {
       this.dispose();
+      collectGarbage(); // the last model's data, before the next one's is read
       const options = { ...(dataset !== undefined ? { dataset } : {}), ...(normalize !== undefined ? { normalize } : {}) };
       this.entry = { key, run: await openModelRun(modelDir, engine, options), start: null };
       collectGarbage(); // the whole dataset, now split
