@@ -68,6 +68,15 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
     2,
     'one model per seed, shared by both strategies',
   );
+  // One worker over both models (its cache moves from the first model to the second) gives the two workers' results.
+  const one = mode('experiment', '--config', config, '--store', 'tiny-one.sqlite', '--workers', '1');
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
+  const results = (file: string): string[] =>
+    storeRows<{ result: string }>(path.join(tmp, file), 'SELECT result FROM cells ORDER BY key').map((r) =>
+      r.result.replaceAll(/"[^"]*\.sqlite\.models\/([0-9a-f]+)"/g, '"$1"'),
+    );
+  assert.deepEqual(results('tiny-one.sqlite'), results('tiny.sqlite'));
   const again = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--workers', '2');
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /^4 cells: 4 were already done, 0 ran, 0 failed/);
