@@ -4,6 +4,7 @@
  * repair, and heat maps at that layer. Uses train and validation only; test is for reporting elsewhere.
  */
 import type { LabeledSet } from '../core/data-types.js';
+import { partsOf } from '../data/index.js';
 import { ModeError } from '../core/errors.js';
 import { StageTimer } from '../core/stage-timer.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
@@ -94,7 +95,7 @@ export async function analyzeModel(
   let t = performance.now();
 
   onProgress({ type: 'stage', stage: 'detect', message: 'bug detection: per-label accuracy on train and validation' });
-  const trainEval = options.evaluations?.train ?? (await evaluateSets(model, 'x' in train ? [train] : train));
+  const trainEval = options.evaluations?.train ?? (await evaluateSets(model, partsOf(train)));
   const validationEval = options.evaluations?.validation ?? (await evaluate(model, validation));
   const bugReport = detectBugs(trainEval.perLabel, validationEval.perLabel, {
     ...(options.theta !== undefined ? { theta: options.theta } : {}),

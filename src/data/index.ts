@@ -19,6 +19,7 @@ export {
   subset,
   subsetUnchecked,
   subsetOfParts,
+  partsOf,
   labelsOfParts,
   concatSets,
   capPerLabel,

@@ -183,6 +183,11 @@ export function subsetOfParts(parts: readonly LabeledSet[], indices: ArrayLike<n
   return { x, y, count: indices.length, inputShape: first.inputShape, numClasses: first.numClasses };
 }
 
+/** A set given whole or in parts, as parts. */
+export function partsOf(set: LabeledSet | readonly LabeledSet[]): readonly LabeledSet[] {
+  return 'x' in set ? [set] : set;
+}
+
 /** The labels of several sets one after another (concatSets' labels, without its inputs). */
 export function labelsOfParts(parts: readonly LabeledSet[]): Int32Array {
   const y = new Int32Array(parts.reduce((n, s) => n + s.count, 0));

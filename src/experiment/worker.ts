@@ -26,20 +26,13 @@ export type WorkerTask =
 
 export type WorkerRequest = WorkerTask & { readonly id: number };
 
-export type WorkerReply =
-  | { readonly type: 'ready'; readonly engine: string }
-  | {
-      readonly type: 'done';
-      readonly id: number;
-      readonly seconds: number;
-      readonly peakMiB: number;
-      readonly json?: RepairDocInput;
-      readonly control?: ArmResult;
-    }
-  | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly peakMiB: number; readonly message: string };
+/** How a job ended. */
+type JobReply =
+  | { readonly type: 'done'; readonly id: number; readonly seconds: number; readonly json?: RepairDocInput; readonly control?: ArmResult }
+  | { readonly type: 'failed'; readonly id: number; readonly seconds: number; readonly message: string };
 
-/** The worker's peak resident memory so far, MiB (getrusage's maximum resident set size). */
-const peakMiB = (): number => process.resourceUsage().maxRSS / 1024;
+/** A job's reply carries the worker's peak resident memory so far, MiB (getrusage's maximum resident set size). */
+export type WorkerReply = { readonly type: 'ready'; readonly engine: string } | (JobReply & { readonly peakMiB: number });
 
 function send(reply: WorkerReply): void {
   process.send?.(reply);
@@ -57,7 +50,7 @@ function startWatchdog(): void {
 /** The model of the worker's last cell, kept for the next: a sweep runs a model's cells one after another. */
 const cache = new RepairCache();
 
-async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerReply> {
+async function handle(engine: Engine, request: WorkerRequest): Promise<JobReply> {
   const started = performance.now();
   const seconds = (): number => (performance.now() - started) / 1000;
   try {
@@ -71,7 +64,7 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
       } finally {
         result.model.dispose();
       }
-      return { type: 'done', id: request.id, seconds: seconds(), peakMiB: peakMiB() };
+      return { type: 'done', id: request.id, seconds: seconds() };
     }
     const run = await repairModel(path.resolve(request.modelDir), engine, request.input, {
       cache,
@@ -79,17 +72,10 @@ async function handle(engine: Engine, request: WorkerRequest): Promise<WorkerRep
     });
     // A control computed here goes back to the parent, which shares it with the other cells of its key.
     const control = request.control === undefined ? run.result.arms.find((a) => a.control) : undefined;
-    return {
-      type: 'done',
-      id: request.id,
-      seconds: seconds(),
-      peakMiB: peakMiB(),
-      json: run.json,
-      ...(control === undefined ? {} : { control }),
-    };
+    return { type: 'done', id: request.id, seconds: seconds(), json: run.json, ...(control === undefined ? {} : { control }) };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    return { type: 'failed', id: request.id, seconds: seconds(), peakMiB: peakMiB(), message };
+    return { type: 'failed', id: request.id, seconds: seconds(), message };
   }
 }
 
@@ -108,7 +94,7 @@ async function main(): Promise<void> {
   let queue = Promise.resolve();
   process.on('message', (request: WorkerRequest) => {
     queue = queue.then(async () => {
-      send(await handle(engine, request));
+      send({ ...(await handle(engine, request)), peakMiB: process.resourceUsage().maxRSS / 1024 });
       collectGarbage(); // what the job left behind, before the next one allocates
     });
   });
