@@ -250,6 +250,9 @@ NetValue forwardLayer(Layer& layer, NetValue v, bool train, bool dropout, at::Ge
 // ---------------------------------------------------------------------------------------------
 // Networks
 
+// The largest sub-batch that inference runs convolutions on (see Forward).
+constexpr int64_t kConvBatch = 64;
+
 struct NetState {
   std::mutex mutex;
   std::vector<Layer> layers;
@@ -273,6 +276,16 @@ struct NetState {
   ~NetState() { release(); }
   void check() const {
     if (disposed) throw std::runtime_error("the model was used after dispose()");
+  }
+  // The layers before the first dense layer when a convolution is among them, else 0: inference runs
+  // them in sub-batches (see Forward).
+  int64_t convolutionalPrefix() const {
+    bool conv = false;
+    for (size_t i = 0; i < layers.size(); i++) {
+      if (layers[i].kind == Kind::Dense) return conv ? static_cast<int64_t>(i) : 0;
+      conv = conv || layers[i].kind == Kind::Conv;
+    }
+    return 0;
   }
   std::vector<at::Tensor> trainableParams() {
     std::vector<at::Tensor> out;
@@ -587,20 +600,50 @@ class Net : public Napi::ObjectWrap<Net> {
       net->check();
       c10::InferenceMode inference;
       at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(dropoutSeed);
+      // Writes layer i's output for the rows [row, row + rows) into the arrays that asked for it.
+      auto capture = [&](int64_t i, NetValue& v, int64_t row, int64_t rows) {
+        for (size_t k = 0; k < layers.size(); k++) {
+          if (layers[k] != i) continue;
+          // Written in NHWC order straight from a view: one copy, and v stays as the next layer wants it.
+          at::Tensor nhwc = v.t.dim() == 4 && v.nchw ? v.t.permute({0, 2, 3, 1}) : v.t;
+          const int64_t values = nhwc.numel() / rows;
+          if (values != outSizes[k]) throw std::invalid_argument("layer " + std::to_string(i) + " outputs " + std::to_string(values) + " values per input, expected " + std::to_string(outSizes[k]));
+          at::from_blob(outs[k] + row * outSizes[k], nhwc.sizes(), at::kFloat).copy_(nhwc);
+        }
+      };
+      auto run = [&](NetValue v, int64_t from, int64_t to, int64_t row, int64_t rows) {
+        for (int64_t i = from; i < to; i++) {
+          v = forwardLayer(net->layers[i], v, false, dropout, dropout ? &generator : nullptr, false);
+          capture(i, v, row, rows);
+        }
+        return v;
+      };
+      // Convolutions run in sub-batches of at most kConvBatch inputs, near-equal in size: on one
+      // intra-op thread a batch of 256 ran the CNN's at about 0.65x the speed of 64 (docs/studies/speed.md),
+      // and their outputs do not depend on the batch (src/engine/torch/engine.test.ts). The
+      // dense layers see the whole batch as before, so their matrix products, whose rounding does
+      // depend on the number of rows, are the same. Not with dropout on: its draws would come in
+      // another order.
+      const int64_t prefix = dropout ? 0 : std::min(net->convolutionalPrefix(), last + 1);
       for (int64_t start = 0; start < count && last >= 0; start += batchSize) {
         const int64_t size = std::min(batchSize, count - start);
         shape[0] = size;
         at::Tensor xs = at::from_blob(input + start * net->inputSize, shape, at::kFloat);
-        runNet(*net, xs, false, dropout, dropout ? &generator : nullptr, false, last, [&](int64_t i, NetValue& v) {
-          for (size_t k = 0; k < layers.size(); k++) {
-            if (layers[k] != i) continue;
-            // Written in NHWC order straight from a view: one copy, and v stays as the next layer wants it.
-            at::Tensor nhwc = v.t.dim() == 4 && v.nchw ? v.t.permute({0, 2, 3, 1}) : v.t;
-            const int64_t values = nhwc.numel() / size;
-            if (values != outSizes[k]) throw std::invalid_argument("layer " + std::to_string(i) + " outputs " + std::to_string(values) + " values per input, expected " + std::to_string(outSizes[k]));
-            at::from_blob(outs[k] + start * outSizes[k], nhwc.sizes(), at::kFloat).copy_(nhwc);
-          }
-        });
+        const int64_t parts = prefix > 0 ? (size + kConvBatch - 1) / kConvBatch : 1;
+        if (parts == 1) {
+          run(NetValue{xs, false}, 0, last + 1, start, size);
+          continue;
+        }
+        std::vector<at::Tensor> pieces;
+        bool nchw = false;
+        for (int64_t p = 0, row = 0; p < parts; p++) {
+          const int64_t rows = size / parts + (p < size % parts ? 1 : 0);
+          NetValue piece = run(NetValue{xs.narrow(0, row, rows), false}, 0, prefix, start + row, rows);
+          pieces.push_back(piece.t);
+          nchw = piece.nchw;
+          row += rows;
+        }
+        run(NetValue{at::cat(pieces), nchw}, prefix, last + 1, start, size);
       }
     };
     return Task::Start(env, work, nullptr, keep);

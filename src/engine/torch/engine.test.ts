@@ -166,6 +166,31 @@ function crossEngineTests(makeWasm: () => Promise<Engine>, makeTorch: () => Prom
     await assert.rejects(hb.predict(data.x.subarray(0, 10), 1), /head expects 81 features per input/);
   });
 
+  test('torch: inference runs convolutions in sub-batches and gives each input the outputs it gets in a small batch', async () => {
+    const torch = await makeTorch();
+    const model = torch.buildModel(cnn, 3);
+    try {
+      const indices = model.layers.map((l) => l.index);
+      const firstDense = model.layers.findIndex((l) => l.type === 'dense');
+      // One batch of 200 inputs: its convolutions run in 4 sub-batches of 50, its dense layers on all 200.
+      const whole = await model.layerOutputs(indices, data.x, data.count, 200);
+      // Batches of 40: below the sub-batch size, so run as they come.
+      const rows = 40;
+      for (let start = 0; start < data.count; start += rows) {
+        const part = await model.layerOutputs(indices, data.x.subarray(start * side * side, (start + rows) * side * side), rows, rows);
+        for (const index of indices) {
+          const size = part[index]!.values.length / rows;
+          const mine = whole[index]!.values.subarray(start * size, (start + rows) * size);
+          // The convolutional layers give the same floats; a matrix product's rounding depends on its number of rows.
+          if (index < firstDense) assert.deepEqual(mine, part[index]!.values, `layer ${model.layers[index]!.name}, rows from ${start}`);
+          else assert.ok(maxDiff(mine, part[index]!.values) < 1e-6, `layer ${model.layers[index]!.name}, rows from ${start}`);
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
   test('torch: bad input reaching the native layer is one clear ModeError, never a crash', async () => {
     const torch = await makeTorch();
     const model = torch.buildModel(mlp, 1);
