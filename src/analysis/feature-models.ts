@@ -8,7 +8,7 @@ import { StageTimer } from '../core/stage-timer.js';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
-import { capPerLabel, concatSets, labelsOfParts, partsOf, subsetOfParts } from '../data/index.js';
+import { concatSets, sampleOfParts } from '../data/index.js';
 import type { Engine, HeadOptions, LayerInfo, LayerType, Model, SoftmaxHead } from '../engine/index.js';
 import { argmaxRows, classificationMetrics, type ClassificationMetrics } from '../model/metrics.js';
 import { DEFAULT_HEAD_BATCH_SIZE, DEFAULT_HEAD_EPOCHS, DEFAULT_HEAD_LEARNING_RATE } from './constants.js';
@@ -103,11 +103,8 @@ export async function trainFeatureModel(
  * `train` may come in parts (the training set and the inputs added to it): only the sample is copied.
  */
 function headTrainingSet(train: LabeledSet | readonly LabeledSet[], options: FeatureModelOptions): LabeledSet {
-  const parts = partsOf(train);
-  const cap = options.rowsPerLabel ?? 0;
-  if (cap === 0) return parts.length === 1 ? parts[0]! : concatSets(parts);
-  const y = labelsOfParts(parts);
-  return subsetOfParts(parts, capPerLabel({ y, count: y.length }, cap, new Rng(deriveSeed(options.seed, 'head-rows'))));
+  const parts = sampleOfParts(train, options.rowsPerLabel ?? 0, new Rng(deriveSeed(options.seed, 'head-rows')));
+  return parts.length === 1 ? parts[0]! : concatSets(parts);
 }
 
 /** Trains the head of one probe on its (already computed) features; measures it on them. */

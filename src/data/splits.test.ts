@@ -3,7 +3,17 @@ import { test } from 'node:test';
 import type { LabeledSet } from '../core/data-types.js';
 import { ModeError } from '../core/errors.js';
 import type { Dataset } from './datasets.js';
-import { concatSets, labelsOfParts, resolveSplitSizes, splitDataset, subset, subsetOfParts, subsetUnchecked } from './splits.js';
+import { Rng } from '../core/rng.js';
+import {
+  concatSets,
+  labelsOfParts,
+  resolveSplitSizes,
+  sampleOfParts,
+  splitDataset,
+  subset,
+  subsetOfParts,
+  subsetUnchecked,
+} from './splits.js';
 
 /** A dataset whose example i has the single pixel value i and label i % 3, so rows are traceable. */
 function traceable(trainCount: number, testCount: number | null): Dataset {
@@ -115,4 +125,18 @@ test('subsetOfParts reads its parts as one set: the rows and labels of subsetUnc
   assert.deepEqual(labelsOfParts(parts), concatSets(parts).y);
   assert.deepEqual(subsetOfParts([set], [2]), subsetUnchecked(set, [2]));
   assert.throws(() => subsetOfParts([], [0]), usage(/no sets given/));
+});
+
+test('sampleOfParts keeps at most cap rows of each label across the parts, all of a rarer label; cap 0 keeps the parts', () => {
+  const set = traceable(10, null).train;
+  const parts = [subset(set, [0, 1, 2, 3, 4]), subset(set, [5, 6, 7, 8, 9])];
+  const counts = (y: Int32Array): Map<number, number> => y.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<number, number>());
+  const all = counts(labelsOfParts(parts));
+  const [sample, ...rest] = sampleOfParts(parts, 2, new Rng(3));
+  assert.equal(rest.length, 0);
+  for (const [label, n] of counts(sample!.y)) assert.equal(n, Math.min(2, all.get(label)!), `label ${label}`);
+  // Each row keeps its own label (traceable rows hold their index).
+  for (let i = 0; i < sample!.count; i++) assert.equal(sample!.y[i], set.y[sample!.x[i]!]);
+  assert.deepEqual(sampleOfParts(parts, 2, new Rng(3)), [sample], 'the same seed draws the same rows');
+  assert.equal(sampleOfParts(parts, 0, new Rng(3))[1], parts[1]);
 });

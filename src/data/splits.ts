@@ -188,6 +188,17 @@ export function partsOf(set: LabeledSet | readonly LabeledSet[]): readonly Label
   return 'x' in set ? [set] : set;
 }
 
+/**
+ * At most `cap` rows of each label of a set given whole or in parts (all of a rarer label), drawn
+ * with `rng`, as one set: only those rows are copied. Cap 0: every row, the parts as they are.
+ */
+export function sampleOfParts(set: LabeledSet | readonly LabeledSet[], cap: number, rng: Rng): readonly LabeledSet[] {
+  const parts = partsOf(set);
+  if (cap === 0) return parts;
+  const y = labelsOfParts(parts);
+  return [subsetOfParts(parts, capPerLabel({ y, count: y.length }, cap, rng))];
+}
+
 /** The labels of several sets one after another (concatSets' labels, without its inputs). */
 export function labelsOfParts(parts: readonly LabeledSet[]): Int32Array {
   const y = new Int32Array(parts.reduce((n, s) => n + s.count, 0));
@@ -203,7 +214,7 @@ export function labelsOfParts(parts: readonly LabeledSet[]): Int32Array {
  * Positions of at most `cap` examples of each label of `set`, drawn uniformly without replacement
  * (all of a label with fewer), ascending: a class-balanced sample that keeps every example of a rare label.
  */
-export function capPerLabel(set: Pick<LabeledSet, 'y' | 'count'>, cap: number, rng: Rng): Int32Array {
+function capPerLabel(set: Pick<LabeledSet, 'y' | 'count'>, cap: number, rng: Rng): Int32Array {
   if (!(Number.isInteger(cap) && cap >= 1)) throw usageError(`capPerLabel: cap must be an integer >= 1, got ${cap}`);
   const byLabel = new Map<number, number[]>();
   for (let i = 0; i < set.count; i++) {

@@ -1,6 +1,12 @@
 /** The configuration of a repair, defined once as a schema (docs/method.md sections 7-8). */
 import { z } from 'zod';
-import { DEFAULT_GAMMA, DEFAULT_HEAD_ROWS_PER_LABEL, DEFAULT_THETA, LAYER_SELECTION_RULES } from '../analysis/index.js';
+import {
+  DEFAULT_DETECT_ROWS_PER_LABEL,
+  DEFAULT_GAMMA,
+  DEFAULT_HEAD_ROWS_PER_LABEL,
+  DEFAULT_THETA,
+  LAYER_SELECTION_RULES,
+} from '../analysis/index.js';
 import { DEFAULT_MINKOWSKI_P } from '../select/metrics.js';
 import { StrategySpecSchema } from '../select/strategies.js';
 
@@ -28,6 +34,8 @@ export const RepairConfigSchema = z.strictObject({
   layerOnce: z.boolean().default(false),
   /** Feature-model heads train on at most this many training inputs per label; 0: on every input. */
   headRowsPerLabel: z.number().int().min(0).default(DEFAULT_HEAD_ROWS_PER_LABEL),
+  /** Bug detection after each retraining measures training accuracy on at most this many inputs per label; 0: on every input. */
+  detectRowsPerLabel: z.number().int().min(0).default(DEFAULT_DETECT_ROWS_PER_LABEL),
   theta: z.number().min(0).max(1).default(DEFAULT_THETA),
   gamma: z.number().min(0).max(1).default(DEFAULT_GAMMA),
   delta: z.number().min(0).max(1).default(DEFAULT_DELTA),
@@ -49,6 +57,6 @@ export type RepairConfigInput = z.input<typeof RepairConfigSchema>;
  * not the strategy, the layer selection, alpha or early stopping (the control never stops early).
  */
 export function controlSettingsOf(config: RepairConfig): Record<string, unknown> {
-  const { iterations, batch, retrain, fineTuneEpochs, theta, gamma, delta, rollback, seed } = config;
-  return { iterations, batch, retrain, fineTuneEpochs, theta, gamma, delta, rollback, seed };
+  const { iterations, batch, retrain, fineTuneEpochs, theta, gamma, delta, rollback, seed, detectRowsPerLabel } = config;
+  return { iterations, batch, retrain, fineTuneEpochs, theta, gamma, delta, rollback, seed, detectRowsPerLabel };
 }

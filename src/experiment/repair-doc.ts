@@ -108,6 +108,7 @@ export const RepairDocSchema = z.object({
     layerSelection: z.string(),
     layerOnce: z.boolean().optional(),
     headRowsPerLabel: z.number().int().optional(),
+    detectRowsPerLabel: z.number().int().optional(),
     theta: z.number().optional(),
     gamma: z.number().optional(),
     delta: z.number(),

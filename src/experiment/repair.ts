@@ -9,7 +9,7 @@ import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { collectGarbage } from '../core/memory.js';
 import { StageTimer } from '../core/stage-timer.js';
-import { concatSets, subsetOfParts, subsetUnchecked } from '../data/index.js';
+import { concatSets, sampleOfParts, subsetOfParts, subsetUnchecked } from '../data/index.js';
 import type { ArchitectureSpec, Engine, Model } from '../engine/index.js';
 import {
   analyzeModel,
@@ -241,7 +241,12 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       // The training set so far: the original one and the picks, kept apart (an analysis copies only the rows its heads train on).
       const trainParts = selected.length === 0 ? [inputs.train] : [inputs.train, subsetUnchecked(pool, selected)];
       // The first iteration starts from the initial model, whose evaluations are shared.
-      const trainEval = it === 0 ? arm.start.train : await time('detect', () => evaluateSets(model, trainParts));
+      const trainEval =
+        it === 0
+          ? arm.start.train
+          : await time('detect', () =>
+              evaluateSets(model, sampleOfParts(trainParts, config.detectRowsPerLabel, rng.child(`detect-${it}`))),
+            );
       const bugs = detectBugs(trainEval.perLabel, previous.perLabel, {
         theta: { kind: 'absolute', value: config.theta },
         gamma: config.gamma,

@@ -1,7 +1,7 @@
 /** `mode repair`: select pool inputs for the buggy labels, retrain, and compare with random selection. */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { LAYER_SELECTION_RULES } from '../../analysis/index.js';
+import { DEFAULT_DETECT_ROWS_PER_LABEL, LAYER_SELECTION_RULES } from '../../analysis/index.js';
 import { ModeError, oneOf } from '../../core/errors.js';
 import { checkOutputFolder, writeJson, writeOutputFolder } from '../../core/output-folder.js';
 import {
@@ -55,6 +55,7 @@ interface RepairFlags {
   layerSelection: string;
   layerOnce?: boolean;
   headRows: number;
+  detectRows: number;
   theta: number;
   gamma: number;
   delta: number;
@@ -94,7 +95,13 @@ export function registerRepair(program: Command): void {
     .option('--budget <n>', 'total inputs to select (sets --iterations to budget / batch)', intOption('--budget', 1))
     .option('--retrain <regime>', RETRAIN_REGIMES.join(' | '), 'cumulative')
     .option('--fine-tune-epochs <n>', 'epochs of each retraining', intOption('--fine-tune-epochs', 1), DEFAULT_FINE_TUNE_EPOCHS)
-    .option('--layer-once', 'choose the target layer once, not every iteration');
+    .option('--layer-once', 'choose the target layer once, not every iteration')
+    .option(
+      '--detect-rows <n>',
+      'after each retraining, measure training accuracy for bug detection on at most N inputs per label (0: on every input)',
+      intOption('--detect-rows', 0),
+      DEFAULT_DETECT_ROWS_PER_LABEL,
+    );
   addAnalysisOptions(repair)
     .option(
       '--delta <x>',
@@ -150,6 +157,7 @@ export function registerRepair(program: Command): void {
         layerSelection,
         layerOnce: flags.layerOnce === true,
         headRowsPerLabel: flags.headRows,
+        detectRowsPerLabel: flags.detectRows,
         theta: flags.theta,
         gamma: flags.gamma,
         delta: flags.delta,
