@@ -16,13 +16,13 @@ export const DEFAULT_HEAD_BATCH_SIZE = 64;
 export const DEFAULT_HEAD_LEARNING_RATE = 1e-3;
 /**
  * Feature-model heads train on at most this many training inputs per label (all of a rarer label),
- * drawn with the analysis' seed. A linear probe's per-label accuracy settles long before 500 inputs a
- * label: 500 cut a CNN repair cell's activations and heads about sixfold on MNIST's 30000, and 250
- * cut the CNN `mode` arm's from 7.6 to 4.6 s more (docs/studies/speed.md, where the study's
- * conclusions are checked under each). A project choice, not the paper's; 0 in the options trains on
- * every input.
+ * drawn with the analysis' seed: a linear probe's per-label accuracy settles long before 500 inputs a
+ * label, and on MNIST's 30000 it cut a CNN repair cell's activations and heads about sixfold
+ * (docs/studies/speed.md). 250 was tried and cut the CNN `mode` arm's activations and heads from 7.6
+ * to 4.1 s, but `mode`'s repairs got worse on the MLP (speed.md). A project choice, not the paper's;
+ * 0 in the options trains on every input.
  */
-export const DEFAULT_HEAD_ROWS_PER_LABEL = 250;
+export const DEFAULT_HEAD_ROWS_PER_LABEL = 500;
 /**
  * The repair's bug detection after each retraining measures per-label training accuracy on at most
  * this many training inputs per label (the training set and the inputs added so far; all of a rarer

@@ -134,7 +134,7 @@ test('cell keys are stable: derived from the resolved settings only', () => {
   assert.equal(c[0]!.modelKey, a[0]!.modelKey, 'alpha does not change the initial model');
   // Golden keys of a cell with every setting written out (sha256 of the canonical JSON of the resolved
   // cell, first 16 hex digits): a change here means existing stores no longer recognise their cells.
-  // Changed with store schema 3, whose cells record headRowsPerLabel, and 4, its default 250 (the model key did not change).
+  // Changed with store schema 3, whose cells record headRowsPerLabel (the model key did not change; schema 4 changed neither).
   const pinned = expandCells(
     parseExperimentConfig({
       datasets: 'mnist',
@@ -157,7 +157,7 @@ test('cell keys are stable: derived from the resolved settings only', () => {
       layerOnce: false,
     }),
   );
-  assert.equal(pinned[0]!.key, '1ece70e44ed20e71');
+  assert.equal(pinned[0]!.key, 'dafb2c89c6bf6934');
   assert.equal(pinned[0]!.modelKey, 'f1cafbae0c5950ac');
 });
 
@@ -180,13 +180,13 @@ test("presets parse and expand to the issue's grids; --seeds replaces the seed c
     ratio.every((c) => Array.isArray(c.config.classSubset) && c.config.classSubset[0] === 3 && c.config.scenario.starve === '0:0.02'),
   );
   // A count keeps the model key it had before lists were allowed (commit 65c4b52); the cell key changed
-  // with store schemas 3 and 4 (headRowsPerLabel and its default), whose stores hold only cells of their version.
+  // with store schema 3 (headRowsPerLabel), whose stores hold only cells of that version.
   const counted = expandCells(parseExperimentConfig({ classSubsets: [2, [1, 0]], seeds: 1 }));
   assert.deepEqual(
     counted.map((c) => cellDimensions(c).classSubset),
     ['2', '1/0'],
   );
-  assert.deepEqual([counted[0]!.modelKey, counted[0]!.key], ['8055f862da26e7a2', '01bedca44b0af657']);
+  assert.deepEqual([counted[0]!.modelKey, counted[0]!.key], ['8055f862da26e7a2', 'e7a8e27b72b6086b']);
   assert.notEqual(counted[0]!.modelKey, counted[1]!.modelKey, 'a list is a subset of its own');
   // Fashion-MNIST cells are skipped with a note where the Debian package is not installed.
   assert.match(

@@ -33,8 +33,8 @@ const STORE_KIND = 'mode-experiment-store';
 /**
  * Bump when the tables change, or when the same cell would compute other numbers, so that a store's
  * results never mix: a store of another version is refused, never rewritten. 2: shared controls;
- * 3: feature-model heads on a class-balanced sample (headRowsPerLabel); 4: heads on 250 inputs a
- * label instead of 500, and the repair's bug detection on a sample of the training set (detectRowsPerLabel).
+ * 3: feature-model heads on a class-balanced sample (headRowsPerLabel); 4: the repair's bug
+ * detection on a sample of the training set (detectRowsPerLabel).
  */
 export const STORE_SCHEMA_VERSION = 4;
 
