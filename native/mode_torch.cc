@@ -388,11 +388,11 @@ void fromTfjs(Layer& layer, size_t index, const float* data, int64_t length, siz
   p.detach().copy_(source);
 }
 
-// Runs the network on x ([n, ...inShape], channels last), calling `capture(i, value)` after layer i.
-NetValue runNet(NetState& net, const at::Tensor& x, bool train, bool dropout, at::Generator* generator, bool logits, int64_t last,
-             const std::function<void(int64_t, NetValue&)>& capture) {
-  NetValue v{x, false};
-  for (int64_t i = 0; i <= last; i++) {
+// Runs layers [from, to) of the network on v (inputs are [n, ...inShape], channels last), calling
+// `capture(i, value)` after layer i.
+NetValue runLayers(NetState& net, NetValue v, int64_t from, int64_t to, bool train, bool dropout, at::Generator* generator, bool logits,
+                   const std::function<void(int64_t, NetValue&)>& capture) {
+  for (int64_t i = from; i < to; i++) {
     const bool isLast = i == static_cast<int64_t>(net.layers.size()) - 1;
     v = forwardLayer(net.layers[i], v, train, dropout, generator, logits && isLast);
     if (capture) capture(i, v);
@@ -612,11 +612,8 @@ class Net : public Napi::ObjectWrap<Net> {
         }
       };
       auto run = [&](NetValue v, int64_t from, int64_t to, int64_t row, int64_t rows) {
-        for (int64_t i = from; i < to; i++) {
-          v = forwardLayer(net->layers[i], v, false, dropout, dropout ? &generator : nullptr, false);
-          capture(i, v, row, rows);
-        }
-        return v;
+        return runLayers(*net, v, from, to, false, dropout, dropout ? &generator : nullptr, false,
+                         [&](int64_t i, NetValue& out) { capture(i, out, row, rows); });
       };
       // Convolutions run in sub-batches of at most kConvBatch inputs, near-equal in size: on one
       // intra-op thread a batch of 256 ran the CNN's at about 0.65x the speed of 64 (docs/studies/speed.md),
@@ -804,7 +801,7 @@ class FitSession : public Napi::ObjectWrap<FitSession> {
         at::Tensor xs = state->x.index_select(0, idx);
         at::Tensor ys = state->y.index_select(0, idx);
         at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(batchSeeds[b]);
-        NetValue out = runNet(*net, xs, true, true, &generator, softmax, last, nullptr);
+        NetValue out = runLayers(*net, NetValue{xs, false}, 0, last + 1, true, true, &generator, softmax, nullptr);
         at::Tensor output = out.t.reshape({size, -1});
         at::Tensor loss;
         if (softmax) {
