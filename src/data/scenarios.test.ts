@@ -121,3 +121,15 @@ test('scenarios compose in the order small, starve, noise', () => {
   assert.equal(none.count, 1000);
   assert.deepEqual(none.summary.before, none.summary.after);
 });
+
+test('scenarios applied in place give the set a copy gives, at the front of the given arrays', () => {
+  const scenarios = [parseScenario('small', '600'), parseScenario('starve', '3,8:0.1'), parseScenario('noise', '5:0.3')];
+  const copied = applyScenarios(TRAIN, scenarios, new Rng(11));
+  const own: LabeledSet = { ...TRAIN, x: TRAIN.x.slice(), y: TRAIN.y.slice() };
+  const inPlace = applyScenarios(own, scenarios, new Rng(11), { inPlace: true });
+  assert.deepEqual(Array.from(inPlace.x), Array.from(copied.x));
+  assert.deepEqual(Array.from(inPlace.y), Array.from(copied.y));
+  assert.deepEqual(inPlace.summary, copied.summary);
+  assert.equal(inPlace.x.buffer, own.x.buffer);
+  assert.equal(inPlace.count, copied.count);
+});

@@ -12,7 +12,7 @@
  * in (same kind: in the given order). (`capacity`, a model too small for its data, is a model
  * choice, not a data change, so it is not here.)
  */
-import type { LabeledSet } from '../core/data-types.js';
+import { inputSize, type LabeledSet } from '../core/data-types.js';
 import { oneOf, usageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { subsetUnchecked } from './splits.js';
@@ -182,8 +182,14 @@ function countLabels(y: ArrayLike<number>, numClasses: number): LabelCounts {
  * Applies scenarios to a training set (small, then starve, then noise). Each scenario draws from its
  * own child stream of `rng`, named by its position and kind, so results are replayable.
  */
-export function applyScenarios(train: LabeledSet, scenarios: readonly Scenario[], rng: Rng): ScenarioResult {
+export function applyScenarios(
+  train: LabeledSet,
+  scenarios: readonly Scenario[],
+  rng: Rng,
+  options: { readonly inPlace?: boolean } = {},
+): ScenarioResult {
   checkScenarios(train, scenarios);
+  const before = countLabels(train.y, train.numClasses);
   const ordered = orderScenarios(scenarios);
   // Work on indices into `train` and a label array; copy the pixels once at the end.
   let rows = Int32Array.from({ length: train.count }, (_, i) => i);
@@ -220,7 +226,7 @@ export function applyScenarios(train: LabeledSet, scenarios: readonly Scenario[]
       }
     }
   });
-  const set = subsetUnchecked(train, rows);
+  const set = options.inPlace === true ? keptInPlace(train, rows) : subsetUnchecked(train, rows);
   const newY = set.y as Int32Array;
   const changed: number[] = [];
   rows.forEach((row, i) => {
@@ -231,13 +237,27 @@ export function applyScenarios(train: LabeledSet, scenarios: readonly Scenario[]
     ...set,
     summary: {
       scenarios: ordered.map(describeScenario),
-      before: countLabels(train.y, train.numClasses),
+      before,
       after: countLabels(newY, train.numClasses),
       relabelled: changed.length,
     },
     sourceIndices: rows,
     relabelledRows: Int32Array.from(changed),
   };
+}
+
+/**
+ * The rows of `set` at `rows` (ascending, as every scenario keeps them, so a row only moves forward), moved to its front in place and returned as a view of its
+ * arrays: `subsetUnchecked` without a copy, for a caller that owns `set` (prepareData).
+ */
+function keptInPlace(set: LabeledSet, rows: Int32Array): LabeledSet {
+  const size = inputSize(set.inputShape);
+  rows.forEach((row, i) => {
+    if (row === i) return;
+    set.x.copyWithin(i * size, row * size, (row + 1) * size);
+    set.y[i] = set.y[row]!;
+  });
+  return { ...set, x: set.x.subarray(0, rows.length * size), y: set.y.subarray(0, rows.length), count: rows.length };
 }
 
 /** Examples kept of n by a starve fraction: round(f * n), at least 1 when f > 0 and n > 0. */

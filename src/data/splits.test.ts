@@ -140,3 +140,33 @@ test('sampleOfParts keeps at most cap rows of each label across the parts, all o
   assert.deepEqual(sampleOfParts(parts, 2, new Rng(3)), [sample], 'the same seed draws the same rows');
   assert.equal(sampleOfParts(parts, 0, new Rng(3))[1], parts[1]);
 });
+
+test('an in-place split gives the rows and labels of a copying one, as views of the training file, and copies when it uses under half', () => {
+  /** Two values a row (i and -i), so a row moved by the wrong stride shows. */
+  const wide = (trainCount: number, testCount: number | null): Dataset => {
+    const set = traceable(trainCount, testCount);
+    const widen = (s: LabeledSet): LabeledSet => ({
+      ...s,
+      x: Float32Array.from({ length: 2 * s.count }, (_, k) => (k % 2 === 0 ? 1 : -1) * s.x[k >> 1]!),
+      inputShape: [1, 2, 1],
+    });
+    return { ...set, train: widen(set.train), test: set.test === null ? null : widen(set.test), inputShape: [1, 2, 1] };
+  };
+  const cases = [
+    { testCount: 40, sizes: { trainSize: 100, validationSize: 30, poolSize: 70 }, inPlace: true },
+    { testCount: null, sizes: { trainSize: 90, validationSize: 20, poolSize: 40 }, inPlace: true },
+    { testCount: 40, sizes: { trainSize: 50, validationSize: 10, poolSize: 20 }, inPlace: false },
+  ];
+  for (const { testCount, sizes, inPlace } of cases) {
+    const copied = splitDataset(wide(200, testCount), { ...sizes, seed: 7 });
+    const dataset = wide(200, testCount);
+    const split = splitDataset(dataset, { ...sizes, seed: 7, inPlace: true });
+    for (const part of ['train', 'validation', 'pool', 'test'] as const) {
+      assert.deepEqual(Array.from(split[part].x), Array.from(copied[part].x), `${part}'s inputs, test file ${testCount}`);
+      assert.deepEqual(Array.from(split[part].y), Array.from(copied[part].y), `${part}'s labels`);
+      assert.equal(split[part].count, copied[part].count);
+    }
+    assert.deepEqual(split.indices, copied.indices);
+    assert.equal(split.train.x.buffer === dataset.train.x.buffer, inPlace, 'views of the training file only when in place');
+  }
+});

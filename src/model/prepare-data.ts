@@ -76,13 +76,15 @@ export async function prepareData(config: DataConfig, options: PrepareDataOption
     ...(config.normalize !== undefined ? { normalize: config.normalize } : {}),
     ...(options.inputShape !== undefined ? { inputShape: options.inputShape } : {}),
   });
+  // The dataset is this function's own: its rows are split, and the bugs applied, in place.
   const splits = splitDataset(dataset, {
     seed: root.child('split').seed,
+    inPlace: true,
     ...(config.trainSize !== undefined ? { trainSize: config.trainSize } : {}),
     ...(config.validationSize !== undefined ? { validationSize: config.validationSize } : {}),
     ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
   });
-  const train = scenarios.length > 0 ? applyScenarios(splits.train, scenarios, root.child('scenario')) : splits.train;
+  const train = scenarios.length > 0 ? applyScenarios(splits.train, scenarios, root.child('scenario'), { inPlace: true }) : splits.train;
   const { name, spec, classNames, numClasses, inputShape, files } = dataset;
   return {
     dataset: { name, spec, classNames, numClasses, inputShape, files },
