@@ -13,6 +13,7 @@ import { evaluate, evaluateSets, summarize, type Evaluation } from '../model/eva
 import type { ClassificationMetrics } from '../model/metrics.js';
 import { detectBugs, type BugKind, type BugReport, type ThetaRule } from './bug-detection.js';
 import { DEFAULT_HEAD_ROWS_PER_LABEL } from './constants.js';
+import type { Scratch } from '../core/scratch.js';
 import { forEachFeatureChunk, trainFeatureModels, probePoints, inputProbe, type FeatureModel, type Probe } from './feature-models.js';
 import { LabelMapsBuilder, type HeatmapVariant, type LabelMaps } from './heatmaps.js';
 import { meanPredictionPerLabel, selectTargetLayer, type LayerSelectionOptions, type LayerSelectionRule } from './layer-selection.js';
@@ -36,6 +37,8 @@ export interface AnalyzeOptions extends LayerSelectionOptions {
   readonly probes?: readonly Probe[];
   /** The labels to map, with their bug kinds (default: every buggy label the detection finds, in its order). */
   readonly targets?: readonly { readonly label: number; readonly kind: BugKind }[];
+  /** Memory for the features, kept by a caller that analyses again and again (the repair loop: one per arm). */
+  readonly scratch?: Scratch;
   /** The model's evaluations on train and validation, where the caller has them already. */
   readonly evaluations?: { readonly train: Evaluation; readonly validation: Evaluation };
   readonly onProgress?: ProgressCallback;
@@ -109,6 +112,7 @@ export async function analyzeModel(
     onProgress,
     timer,
     rowsPerLabel: options.headRowsPerLabel ?? DEFAULT_HEAD_ROWS_PER_LABEL,
+    ...(options.scratch !== undefined ? { scratch: options.scratch } : {}),
     ...(options.head !== undefined ? { head: options.head } : {}),
   });
 
@@ -138,7 +142,13 @@ export async function analyzeModel(
       numClasses: model.numClasses,
       headWeights: featureModel.head.weights,
     });
-    await forEachFeatureChunk(model, [probe.layerIndex], validation, ([features], start, count) => builder.add(features!, start, count));
+    await forEachFeatureChunk(
+      model,
+      [probe.layerIndex],
+      validation,
+      ([features], start, count) => builder.add(features!, start, count),
+      options.scratch,
+    );
     maps.push(builder.build());
   }
   timer.add('maps', (performance.now() - t) / 1000);

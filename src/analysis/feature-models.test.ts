@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadDataset, splitDataset } from '../data/index.js';
 import { createEngine } from '../engine/index.js';
+import { Scratch } from '../core/scratch.js';
 import { probeGroups, probePoints, trainFeatureModel, trainFeatureModels, type Probe } from './feature-models.js';
 
 const probe = (name: string, size: number): Probe => ({ layerIndex: 0, name, type: 'dense', shape: [size], size });
@@ -45,6 +46,15 @@ test('feature models from one shared pass equal those trained one probe at a tim
     const alone = await trainFeatureModel(engine, model, p, train, validation, { seed: 4 });
     assert.deepEqual(shared[i]!.head.weights, alone.head.weights, `${p.name}: same head`);
     assert.deepEqual(shared[i]!.validation.perLabel, alone.validation.perLabel);
+  }
+  // In a scratch kept from one call to the next (as the repair loop keeps one): the same feature models, twice.
+  const scratch = new Scratch();
+  for (const round of [1, 2]) {
+    const inScratch = await trainFeatureModels(engine, model, probes, train, validation, { seed: 4, scratch });
+    for (const [i, p] of probes.entries()) {
+      assert.deepEqual(inScratch[i]!.head.weights, shared[i]!.head.weights, `${p.name}, round ${round}: same head`);
+      assert.deepEqual(inScratch[i]!.validationProbabilities, shared[i]!.validationProbabilities);
+    }
   }
   model.dispose();
 });

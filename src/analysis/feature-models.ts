@@ -4,6 +4,7 @@
  * per probe and split, and only the head trains (never re-running the frozen prefix per epoch).
  */
 import { collectGarbage } from '../core/memory.js';
+import type { Scratch } from '../core/scratch.js';
 import { StageTimer } from '../core/stage-timer.js';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
@@ -46,6 +47,9 @@ export function inputProbe(inputShape: InputShape): Probe {
   };
 }
 
+/** Values in one row of a layer's outputs. */
+const outputSize = (layer: LayerInfo): number => layer.outputShape.reduce((a, b) => a * b, 1);
+
 /**
  * Probe points of a model: after every dense, conv and pooling layer except the output layer. The raw
  * input is a probe too when asked, or when the model has no hidden probe (a linear model).
@@ -59,7 +63,7 @@ export function probePoints(layers: readonly LayerInfo[], inputShape: InputShape
       name: l.name,
       type: l.type,
       shape: l.outputShape,
-      size: l.outputShape.reduce((a, b) => a * b, 1),
+      size: outputSize(l),
     }));
   return options.includeInput === true || hidden.length === 0 ? [inputProbe(inputShape), ...hidden] : hidden;
 }
@@ -80,6 +84,8 @@ export interface FeatureModelOptions {
   readonly timer?: StageTimer;
   /** Train each head on at most this many inputs per label (capPerLabel, seeded); 0 or absent: on every input. */
   readonly rowsPerLabel?: number;
+  /** Memory for the features, kept by a caller that trains feature models again and again (the repair loop). */
+  readonly scratch?: Scratch;
   readonly onProgress?: ProgressCallback;
 }
 
@@ -146,19 +152,25 @@ function measured(
  */
 const FEATURE_CHUNK = 1024;
 
-/** Runs `work` on the features of `set` at each of `layerIndices` (-1: the inputs themselves), a chunk of rows at a time, in order. */
+/**
+ * Runs `work` on the features of `set` at each of `layerIndices` (-1: the inputs themselves), a chunk of
+ * rows at a time, in order. With a scratch, a chunk's features live in it: `work` must be done with them
+ * when it returns.
+ */
 export async function forEachFeatureChunk(
   model: Model,
   layerIndices: readonly number[],
   set: LabeledSet,
   work: (features: Float32Array[], start: number, count: number) => Promise<void> | void,
+  scratch?: Scratch,
 ): Promise<void> {
   const size = set.inputShape[0] * set.inputShape[1] * set.inputShape[2];
   for (let start = 0; start < set.count; start += FEATURE_CHUNK) {
     const count = Math.min(FEATURE_CHUNK, set.count - start);
     const x = set.x.subarray(start * size, (start + count) * size);
     const layers = layerIndices.filter((i) => i !== -1);
-    const outputs = layers.length === 0 ? [] : await model.layerOutputs(layers, x, count);
+    const into = scratch?.views(layers.map((i) => count * outputSize(model.layers[i]!)));
+    const outputs = layers.length === 0 ? [] : await model.layerOutputs(layers, x, count, undefined, into);
     await work(
       layerIndices.map((i) => (i === -1 ? x : outputs[layers.indexOf(i)]!.values)),
       start,
@@ -174,6 +186,7 @@ async function validationProbabilities(
   heads: readonly SoftmaxHead[],
   validation: LabeledSet,
   timer: StageTimer,
+  scratch?: Scratch,
 ): Promise<Float32Array[]> {
   const k = model.numClasses;
   const out = probes.map(() => new Float32Array(validation.count * k));
@@ -189,6 +202,7 @@ async function validationProbabilities(
       });
       seconds = performance.now();
     },
+    scratch,
   );
   timer.add('activations', (performance.now() - seconds) / 1000);
   return out;
@@ -233,8 +247,18 @@ export async function trainFeatureModels(
   const result: FeatureModel[] = [];
   for (const group of probeGroups(probes, train.count)) {
     const indices = group.map((p) => p.layerIndex);
+    // In the scratch (the raw input's entry needs none): the group's heads are done with them before the next use.
+    const into = options.scratch?.views(group.map((p) => (p.layerIndex === -1 ? 0 : p.size * train.count)));
     const trainFeatures = await timer.time('activations', async () =>
-      (await model.layerOutputs(indices, train.x, train.count)).map((a): Float32Array | null => a.values),
+      (
+        await model.layerOutputs(
+          indices,
+          train.x,
+          train.count,
+          undefined,
+          into?.map((v) => (v.length === 0 ? null : v)),
+        )
+      ).map((a): Float32Array | null => a.values),
     );
     const trained: Pick<FeatureModel, 'probe' | 'head' | 'train'>[] = [];
     for (const [k, probe] of group.entries()) {
@@ -245,8 +269,9 @@ export async function trainFeatureModels(
         message: `feature model ${i + 1}/${probes.length}: ${probe.name} (${probe.shape.join('x')} = ${probe.size} features)`,
       });
       trained.push(await timer.time('heads', () => trainProbeHead(engine, model, probe, train, trainFeatures[k]!, options)));
-      trainFeatures[k] = null; // let a large probe's features go before the next head trains
-      collectGarbage();
+      // Let a large probe's features go before the next head trains (in a scratch, they stay for the next use).
+      trainFeatures[k] = null;
+      if (options.scratch === undefined) collectGarbage();
     }
     const probabilities = await validationProbabilities(
       model,
@@ -254,6 +279,7 @@ export async function trainFeatureModels(
       trained.map((t) => t.head),
       validation,
       timer,
+      options.scratch,
     );
     trained.forEach((t, k) => result.push(measured(t, validation, probabilities[k]!, model.numClasses)));
   }

@@ -12,6 +12,11 @@
  *   threads, and memory freed in one thread's arena was not reused by the next, so a worker's
  *   resident memory crept up cell after cell (a CNN worker's peak: 1016 MiB over 16 cells, 902 MiB
  *   with two arenas).
+ *
+ * And one thread in libuv's pool (UV_THREADPOOL_SIZE=1; an environment variable, not a tunable): the
+ * engine runs its jobs there one at a time, so one thread is all it needs, and the memory a thread
+ * allocates (libtorch's, the BLAS's) then lives on one thread only. Two CNN cells side by side at
+ * B=2000 peaked at 860 and 870 MiB with it, 874 to 929 without (docs/studies/speed.md).
  */
 import { readFileSync } from 'node:fs';
 
@@ -28,7 +33,7 @@ function thpOnRequest(): boolean {
 }
 
 /**
- * The environment for a compute process of ours (a sweep's worker): `env` with the tunables above
+ * The environment for a compute process of ours (a sweep's worker): `env` with the settings above
  * added where they are not set yet (huge pages only where the kernel is on "madvise"). Linux only;
  * MODE_HUGE_PAGES=0 leaves huge pages out.
  */
@@ -40,5 +45,5 @@ export function computeProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.
   };
   if (env['MODE_HUGE_PAGES'] !== '0' && thpOnRequest()) set(HUGE_PAGES);
   set(ARENAS);
-  return { ...env, GLIBC_TUNABLES: tunables.join(':') };
+  return { ...env, GLIBC_TUNABLES: tunables.join(':'), UV_THREADPOOL_SIZE: env['UV_THREADPOOL_SIZE'] ?? '1' };
 }

@@ -217,16 +217,19 @@ export function subsetUnchecked(set: LabeledSet, indices: ArrayLike<number>): La
 
 /**
  * Rows of several sets read as one, the sets one after another as concatSets joins them: the same
- * result as subsetUnchecked(concatSets(parts), indices), without copying every part first.
+ * result as subsetUnchecked(concatSets(parts), indices), without copying every part first. The
+ * inputs go into `into` (exactly indices.length rows) where given, else into a new array.
  */
-export function subsetOfParts(parts: readonly LabeledSet[], indices: ArrayLike<number>): LabeledSet {
+export function subsetOfParts(parts: readonly LabeledSet[], indices: ArrayLike<number>, into?: Float32Array): LabeledSet {
   const first = parts[0];
   if (first === undefined) throw usageError('subsetOfParts: no sets given');
-  if (parts.length === 1) return subsetUnchecked(first, indices);
+  if (parts.length === 1 && into === undefined) return subsetUnchecked(first, indices);
   const size = inputSize(first.inputShape);
   const ends: number[] = [];
   for (const part of parts) ends.push((ends.at(-1) ?? 0) + part.count);
-  const x = new Float32Array(indices.length * size);
+  if (into !== undefined && into.length !== indices.length * size)
+    throw usageError(`subsetOfParts: the array given holds ${into.length} values, ${indices.length} rows need ${indices.length * size}`);
+  const x = into ?? new Float32Array(indices.length * size);
   const y = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i] ?? 0;

@@ -54,6 +54,31 @@ export function checkLayerIndices(indices: readonly number[], layerCount: number
   }
 }
 
+/**
+ * The arrays layerOutputs writes each of `layers` (distinct indices, none -1, with `sizes` values a row)
+ * into: the caller's, from `into` by the position of the layer in `layerIndices`, which must hold
+ * exactly count x size values; else new ones.
+ */
+export function outputArrays(
+  layerIndices: readonly number[],
+  layers: readonly number[],
+  sizes: readonly number[],
+  count: number,
+  into: readonly (Float32Array | null)[] | undefined,
+): Float32Array[] {
+  return layers.map((layer, k) => {
+    const given = into?.[layerIndices.indexOf(layer)] ?? null;
+    const length = count * sizes[k]!;
+    if (given === null) return new Float32Array(length);
+    if (given.length !== length)
+      throw new ModeError(
+        'internal',
+        `layerOutputs: the array given for layer ${layer} holds ${given.length} values, its outputs ${length}`,
+      );
+    return given;
+  });
+}
+
 /** Loss and accuracy of one epoch, batch by batch; fails on a non-finite loss. */
 class EpochTally {
   private lossSum = 0;

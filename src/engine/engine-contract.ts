@@ -129,6 +129,13 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine>):
     );
     assert.deepEqual(many[2]!.values, conv.values);
     assert.deepEqual(many[1]!.values, input.values);
+    // Into the caller's arrays: the same values, in those arrays; the raw input's entry is ignored.
+    const into = [new Float32Array(360).fill(NaN), new Float32Array(640), new Float32Array(1440).fill(NaN)];
+    const written = await model.layerOutputs([1, -1, 0], data.x.subarray(0, 10 * 64), 10, 4, into);
+    assert.equal(written[0]!.values, into[0]);
+    assert.equal(written[2]!.values, into[2]);
+    assert.deepEqual(written, many);
+    await assert.rejects(model.layerOutputs([0], data.x.subarray(0, 10 * 64), 10, 4, [new Float32Array(5)]), /holds 5 values/);
     await assert.rejects(model.activations(9, data.x.subarray(0, 64), 1), /layer index 9 is out of range/);
     await assert.rejects(model.predict(data.x.subarray(0, 63), 1), /does not fit this model/);
     model.dispose();

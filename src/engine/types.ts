@@ -95,8 +95,19 @@ export interface Model {
    * Returns the size of one row too.
    */
   activations(layerIndex: number, x: Float32Array, count: number, batchSize?: number): Promise<Activations>;
-  /** Outputs of several layers from one pass over the data (each as `activations` gives it). */
-  layerOutputs(layerIndices: readonly number[], x: Float32Array, count: number, batchSize?: number): Promise<Activations[]>;
+  /**
+   * Outputs of several layers from one pass over the data (each as `activations` gives it). `into`,
+   * by position in `layerIndices`: arrays of exactly count x size values to write a layer's outputs
+   * into, and return, instead of new ones (null, and the raw input's entry, take a new one): a caller
+   * that computes wide features again and again reuses its memory instead of faulting in new pages.
+   */
+  layerOutputs(
+    layerIndices: readonly number[],
+    x: Float32Array,
+    count: number,
+    batchSize?: number,
+    into?: readonly (Float32Array | null)[],
+  ): Promise<Activations[]>;
   /** A new model with the same architecture and a copy of the weights. */
   clone(): Model;
   /** Writes model.json + weights.bin (tfjs Layers format) into dir, which must exist. */

@@ -3,11 +3,12 @@
  * the control (random selection at the same budget, same retraining, its own seed stream), all from
  * the same initial weights. Decisions use train and validation only; test is measured for the report.
  */
-import type { LabeledSet } from '../core/data-types.js';
+import { inputSize, type LabeledSet } from '../core/data-types.js';
 import { ModeError } from '../core/errors.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { collectGarbage } from '../core/memory.js';
+import { Scratch } from '../core/scratch.js';
 import { StageTimer } from '../core/stage-timer.js';
 import { concatSets, sampleOfParts, subsetOfParts, subsetUnchecked } from '../data/index.js';
 import type { ArchitectureSpec, Engine, Model } from '../engine/index.js';
@@ -233,6 +234,8 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
   let previous = arm.start.validation;
   let previousTest = arm.start.test;
   let fixedProbe: Probe | null = null;
+  // The analyses' features and the retraining set, in the same memory every iteration.
+  const scratch = new Scratch();
   let finishedEarly = false;
   const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
   try {
@@ -275,6 +278,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
           rng.child(`heads-${it}`).seed,
           fixedProbe,
           timer,
+          scratch,
         );
         if (config.layerOnce) fixedProbe = analysis.probe;
         layer = analysis.probe.name;
@@ -314,7 +318,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
       const similarity = meanPairwiseSimilarity('cosine', subsetUnchecked(pool, diversityOf).x, diversityOf.length, size);
 
       const snapshot = config.rollback ? model.clone() : null;
-      model = await time('retrain', () => retrain(inputs, config, model, selected, selection.indices, rng.child(`retrain-${it}`)));
+      model = await time('retrain', () => retrain(inputs, config, model, selected, selection.indices, rng.child(`retrain-${it}`), scratch));
       let validationEval = await time('evaluate', () => evaluate(model, validation));
       let testEval = await time('evaluate', () => evaluate(model, test));
       const regressions = regressionsOf(previous.perLabel, validationEval.perLabel, config.delta).filter((r) => r.label !== bug?.label);
@@ -389,6 +393,7 @@ async function targetMaps(
   seed: number,
   fixedProbe: Probe | null,
   timer: StageTimer,
+  scratch: Scratch,
 ): Promise<{ probe: Probe; maps: MapsInSpace; vectors: (indices: Int32Array) => Promise<Float32Array> }> {
   const variant = VARIANT_OF_SPACE[space];
   const fixed = fixedProbe ?? (config.layerSelection === 'none' ? probePoints(model.layers, model.inputShape).at(-1)! : null);
@@ -400,6 +405,7 @@ async function targetMaps(
     heatmap: variant,
     targets: [bug],
     headRowsPerLabel: config.headRowsPerLabel,
+    scratch,
     evaluations: { train: now.trainEval, validation: now.validationEval },
     ...(fixed === null ? {} : { probes: [fixed] }),
   });
@@ -434,6 +440,7 @@ async function retrain(
   selected: readonly number[],
   batch: Int32Array,
   rng: Rng,
+  scratch: Scratch,
 ): Promise<Model> {
   const { train, pool, training } = inputs;
   const fit = {
@@ -447,7 +454,7 @@ async function retrain(
     return model;
   }
   if (config.retrain === 'cumulative') {
-    await fineTuneCumulative(model, subsetUnchecked(pool, selected), train, training, config.fineTuneEpochs, rng);
+    await fineTuneCumulative(model, pool, train, training, config.fineTuneEpochs, rng, Int32Array.from(selected), scratch);
     return model;
   }
   if (inputs.architecture === null) {
@@ -468,23 +475,29 @@ async function retrain(
 }
 
 /**
- * The cumulative regime: fine-tunes `model` in place on the new inputs plus as many training inputs
- * replayed (drawn by `rng`), so it learns them without forgetting the rest. Returns how many were replayed.
+ * The cumulative regime: fine-tunes `model` in place on the new inputs (the rows `picked` of `from`,
+ * or all of it) plus as many training inputs replayed (drawn by `rng`), so it learns them without
+ * forgetting the rest; the set it trains on is copied into `scratch` where given. Returns how many
+ * were replayed.
  */
 export async function fineTuneCumulative(
   model: Model,
-  fresh: LabeledSet,
+  from: LabeledSet,
   train: LabeledSet,
   training: TrainingSettings,
   epochs: number,
   rng: Rng,
+  picked?: Int32Array,
+  scratch?: Scratch,
 ): Promise<number> {
-  const replay = rng.child('replay').sample(train.count, Math.min(fresh.count, train.count));
-  // The new inputs, then the replayed ones: one copy, as concatSets([fresh, subset of train]) makes it.
-  const rows = Int32Array.from({ length: fresh.count + replay.length }, (_, i) =>
-    i < fresh.count ? i : fresh.count + replay[i - fresh.count]!,
+  const fresh = picked?.length ?? from.count;
+  const replay = rng.child('replay').sample(train.count, Math.min(fresh, train.count));
+  // The new inputs, then the replayed ones, in one copy (as concatSets([picks, subset of train]) would make it).
+  const rows = Int32Array.from({ length: fresh + replay.length }, (_, i) =>
+    i < fresh ? (picked?.[i] ?? i) : from.count + replay[i - fresh]!,
   );
-  await model.fit(subsetOfParts([fresh, train], rows), {
+  const into = scratch?.views([rows.length * inputSize(train.inputShape)])[0];
+  await model.fit(subsetOfParts([from, train], rows, into), {
     epochs,
     batchSize: training.batchSize,
     optimizer: { kind: training.optimizer, learningRate: training.learningRate },

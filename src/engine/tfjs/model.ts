@@ -1,7 +1,7 @@
 /** A classifier on tfjs: the Model interface over a tf.LayersModel. */
 import type { InputShape } from '../../core/data-types.js';
 import { ModeError } from '../../core/errors.js';
-import { checkInput, checkLayerIndices, checkTraining } from '../checks.js';
+import { checkInput, checkLayerIndices, checkTraining, outputArrays } from '../checks.js';
 import type { Activations, FitOptions, FitResult, LayerInfo, Model, TrainingData } from '../types.js';
 import { fileSaveHandler } from './io.js';
 import { describeLayers } from './layers.js';
@@ -117,12 +117,13 @@ export class TfjsModel implements Model {
     x: Float32Array,
     count: number,
     batchSize = DEFAULT_INFERENCE_BATCH,
+    into?: readonly (Float32Array | null)[],
   ): Promise<Activations[]> {
     this.checkInput(x, count);
     checkLayerIndices(layerIndices, this.layers.length);
     const layers = [...new Set(layerIndices.filter((i) => i !== -1))];
     const sizes = layers.map((i) => this.layers[i]!.outputShape.reduce((a, b) => a * b, 1));
-    const outputs = sizes.map((size) => new Float32Array(count * size));
+    const outputs = outputArrays(layerIndices, layers, sizes, count, into);
     if (layers.length > 0) {
       const probe = this.probe(layers);
       const shape = this.tfInputShape;

@@ -4,7 +4,7 @@ import { ModeError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { type KerasLayer, type KerasModel, TFJS_LAYERS_VERSION, layerInfos, manifestOrder, topologyOf } from '../keras/topology.js';
 import { writeModelFolder } from '../keras/model-folder.js';
-import { checkInput, checkLayerIndices, checkTraining } from '../checks.js';
+import { checkInput, checkLayerIndices, checkTraining, outputArrays } from '../checks.js';
 import type { Activations, FitOptions, FitResult, LayerInfo, Model, TrainingData } from '../types.js';
 import { type NativeBinding, type NativeLayerSpec, type NativeNet, nativeError } from './native.js';
 import { torchTrainLoop } from './train-loop.js';
@@ -135,6 +135,7 @@ export class TorchModel implements Model {
     x: Float32Array,
     count: number,
     batchSize = DEFAULT_INFERENCE_BATCH,
+    into?: readonly (Float32Array | null)[],
   ): Promise<Activations[]> {
     this.checkInput(x, count);
     checkLayerIndices(layerIndices, this.layers.length);
@@ -142,7 +143,7 @@ export class TorchModel implements Model {
       throw new ModeError('usage', `batch size must be a positive integer, got ${batchSize}`);
     const layers = [...new Set(layerIndices.filter((i) => i !== -1))];
     const sizes = layers.map((i) => this.layers[i]!.outputShape.reduce((a, b) => a * b, 1));
-    const outputs = sizes.map((size) => new Float32Array(count * size));
+    const outputs = outputArrays(layerIndices, layers, sizes, count, into);
     if (layers.length > 0 && count > 0) {
       try {
         await this.net.forward(x, count, batchSize, Int32Array.from(layers), outputs);
