@@ -125,6 +125,14 @@ test('subsetOfParts reads its parts as one set: the rows and labels of subsetUnc
   assert.deepEqual(labelsOfParts(parts), concatSets(parts).y);
   assert.deepEqual(subsetOfParts([set], [2]), subsetUnchecked(set, [2]));
   assert.throws(() => subsetOfParts([], [0]), usage(/no sets given/));
+  // Into the caller's array (a scratch's view), one part or several: the same set, in that array.
+  for (const from of [parts, [set]]) {
+    const into = new Float32Array(indices.length).fill(NaN);
+    const written = subsetOfParts(from, indices, into);
+    assert.equal(written.x, into);
+    assert.deepEqual({ ...written, x: Array.from(written.x) }, { ...joined, x: Array.from(joined.x) });
+  }
+  assert.throws(() => subsetOfParts(parts, indices, new Float32Array(3)), usage(/holds 3 values, 7 rows need 7/));
 });
 
 test('sampleOfParts keeps at most cap rows of each label across the parts, all of a rarer label; cap 0 keeps the parts', () => {
