@@ -8,7 +8,7 @@ import { partsOf } from '../data/index.js';
 import { ModeError } from '../core/errors.js';
 import { StageTimer } from '../core/stage-timer.js';
 import { noProgress, type ProgressCallback } from '../core/progress.js';
-import type { Engine, HeadOptions, Model } from '../engine/index.js';
+import type { Activations, Engine, HeadOptions, Model } from '../engine/index.js';
 import { evaluate, evaluateSets, summarize, type Evaluation } from '../model/evaluate.js';
 import type { ClassificationMetrics } from '../model/metrics.js';
 import { detectBugs, type BugKind, type BugReport, type ThetaRule } from './bug-detection.js';
@@ -169,6 +169,7 @@ export async function analyzeModel(
  * Rows of `x` in the space of a label's heat maps of `variant` at its target probe: the probe's
  * features, weighted by the head's column of `label` for importance (each neuron's contribution to
  * the label's logit); the raw input for input-mean. Selection scores pool inputs against the maps here.
+ * With a scratch, a probe's rows are written into it, valid until its next use.
  */
 export async function mapSpaceVectors(
   model: Model,
@@ -177,10 +178,13 @@ export async function mapSpaceVectors(
   label: number,
   x: Float32Array,
   count: number,
+  scratch?: Scratch,
 ): Promise<Float32Array> {
   if (variant === 'weights')
     throw new ModeError('internal', 'the weights variant has no input vectors: score in importance, activation or input space');
-  const out = await model.activations(variant === 'input-mean' ? -1 : featureModel.probe.layerIndex, x, count);
+  const layer = variant === 'input-mean' ? -1 : featureModel.probe.layerIndex;
+  const into = layer === -1 ? undefined : scratch?.views([count * featureModel.probe.size]);
+  const [out] = (await model.layerOutputs([layer], x, count, undefined, into)) as [Activations];
   if (variant === 'importance') {
     const weights = featureModel.head.weights;
     const numClasses = model.numClasses;

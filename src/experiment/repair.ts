@@ -411,11 +411,12 @@ async function targetMaps(
   });
   timer.addAll(analysis.timings);
   const featureModel = analysis.featureModels[analysis.targets[0]!.probe]!;
-  // The pool's vectors are computed inside selection: their time moves from 'select' to 'vectors'.
+  // The pool's vectors are computed inside selection (their time moves from 'select' to 'vectors'),
+  // into the scratch: selection scores each request's rows before it asks for more.
   const vectors = async (indices: Int32Array): Promise<Float32Array> => {
     const started = performance.now();
     const rows = subsetUnchecked(inputs.pool, indices);
-    const out = await mapSpaceVectors(model, featureModel, variant, bug.label, rows.x, rows.count);
+    const out = await mapSpaceVectors(model, featureModel, variant, bug.label, rows.x, rows.count, scratch);
     const seconds = (performance.now() - started) / 1000;
     timer.add('vectors', seconds);
     timer.add('select', -seconds);

@@ -101,7 +101,10 @@ export interface SelectionInput {
   readonly numClasses: number;
   /** The label to repair and its bug kind; null when no bug remains (untargeted strategies only). */
   readonly target: { readonly label: number; readonly kind: 'underfitting' | 'overfitting' } | null;
-  /** Vectors of pool inputs in the scoring space (count x size), for strategies that need maps. */
+  /**
+   * Vectors of pool inputs in the scoring space (count x size), for strategies that need maps; valid
+   * until the next call (a repair writes them into memory it reuses).
+   */
   readonly vectors?: (indices: Int32Array) => Promise<Float32Array>;
   readonly maps?: MapsInSpace;
   /** Pool activations at the layer the strategy's needs name (badge, coreset: the penultimate layer; dsa: its layer). */
