@@ -247,8 +247,9 @@ export function applyScenarios(
 }
 
 /**
- * The rows of `set` at `rows` (ascending, as every scenario keeps them, so a row only moves forward), moved to its front in place and returned as a view of its
- * arrays: `subsetUnchecked` without a copy, for a caller that owns `set` (prepareData).
+ * The rows of `set` at `rows` (ascending, as every scenario keeps them, so a row only moves forward),
+ * moved to its front in place and returned as a view of its arrays: `subsetUnchecked` without a copy,
+ * for a caller that owns `set` (prepareData).
  */
 function keptInPlace(set: LabeledSet, rows: Int32Array): LabeledSet {
   const size = inputSize(set.inputShape);

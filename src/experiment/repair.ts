@@ -234,7 +234,7 @@ async function runArm(inputs: RepairInputs, config: RepairConfig, arm: ArmSetup,
   let previous = arm.start.validation;
   let previousTest = arm.start.test;
   let fixedProbe: Probe | null = null;
-  // The analyses' features and the retraining set, in the same memory every iteration.
+  // The analyses' features, mode's pool vectors and the retraining set, in the same memory every iteration.
   const scratch = new Scratch();
   let finishedEarly = false;
   const size = pool.inputShape[0] * pool.inputShape[1] * pool.inputShape[2];
