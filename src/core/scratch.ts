@@ -1,11 +1,11 @@
 /**
  * Memory kept from one use to the next. A repair arm needs a few hundred MB at a time, again and
- * again: the first conv layer's features for the heads' sample, the pool's vectors that `mode` scores,
- * then the retraining set. Faulting in
- * new pages for each took longer than computing what goes in them, and two sweep workers doing so at
- * once slowed each other down (docs/studies/speed.md). One array, grown to the largest request (by at
- * least a quarter, so that a request growing a little each iteration does not make it anew each
- * time); a request's views are valid until the next request.
+ * again: the first conv layer's features for the heads' sample, the pool's vectors that `mode`
+ * scores, then the retraining set. Faulting in new pages for each took longer than computing what
+ * goes in them, and two sweep workers doing so at once slowed each other down
+ * (docs/studies/speed.md). One array, grown to the largest request (by at least a quarter, so that a
+ * request growing a little each iteration does not make it anew each time); a request's views are
+ * valid until the next request.
  */
 import { collectGarbage } from './memory.js';
 
