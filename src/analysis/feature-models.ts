@@ -247,18 +247,10 @@ export async function trainFeatureModels(
   const result: FeatureModel[] = [];
   for (const group of probeGroups(probes, train.count)) {
     const indices = group.map((p) => p.layerIndex);
-    // In the scratch (the raw input's entry needs none): the group's heads are done with them before the next use.
+    // In the scratch (the raw input's entry, which layerOutputs ignores, takes none): the group's heads are done with them before the next use.
     const into = options.scratch?.views(group.map((p) => (p.layerIndex === -1 ? 0 : p.size * train.count)));
     const trainFeatures = await timer.time('activations', async () =>
-      (
-        await model.layerOutputs(
-          indices,
-          train.x,
-          train.count,
-          undefined,
-          into?.map((v) => (v.length === 0 ? null : v)),
-        )
-      ).map((a): Float32Array | null => a.values),
+      (await model.layerOutputs(indices, train.x, train.count, undefined, into)).map((a): Float32Array | null => a.values),
     );
     const trained: Pick<FeatureModel, 'probe' | 'head' | 'train'>[] = [];
     for (const [k, probe] of group.entries()) {
