@@ -19,7 +19,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type { InputShape, LabeledSet } from '../core/data-types.js';
 import { dataError, ModeError } from '../core/errors.js';
 import { PIXEL_SCALE } from './idx.js';
@@ -101,6 +101,8 @@ async function decodeImage(
     throw dataError(`${spec}: cannot read ${file} (${firstLine(error)}); check its permissions`);
   }
   try {
+    // sharp loads at first use, not with every `mode` command (0.1 s).
+    const sharp: typeof Sharp = (await import('sharp')).default;
     const image = sharp(bytes);
     let storedGrey: boolean | null = null;
     if (storedChannels) {

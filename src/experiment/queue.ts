@@ -12,7 +12,7 @@
  * CLAIM_TIMEOUT_S.
  */
 import { createHash } from 'node:crypto';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import { ModeError } from '../core/errors.js';
 import type { Cell, CellFilter, ExperimentConfig } from './experiment-config.js';
 import { storeLocation } from './store-location.js';
@@ -62,7 +62,9 @@ export async function openQueue(store: string, command: string): Promise<{ store
 }
 
 async function startBoss(url: string | null): Promise<PgBoss> {
-  const boss = new PgBoss({
+  // pg-boss loads here, not with every `mode` command.
+  const { default: Boss } = await import('pg-boss');
+  const boss = new Boss({
     ...(url === null ? {} : { connectionString: url }),
     schema: 'pgboss',
     max: 3,

@@ -2,9 +2,20 @@
  * Statistics across seeds: mean and 95% confidence interval, paired t-test and Wilcoxon signed-rank
  * test (from @stdlib, checked against known values in tests), paired effect size, Holm correction.
  */
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
-import ttest from '@stdlib/stats-ttest';
-import wilcoxon from '@stdlib/stats-wilcoxon';
+import { createRequire } from 'node:module';
+import type TQuantile from '@stdlib/stats-base-dists-t-quantile';
+import type Ttest from '@stdlib/stats-ttest';
+import type Wilcoxon from '@stdlib/stats-wilcoxon';
+
+// Loaded at first use: these three are 800 modules, 0.2 s that every `mode` command paid at start.
+const require = createRequire(import.meta.url);
+let loaded: { tQuantile: typeof TQuantile; ttest: typeof Ttest; wilcoxon: typeof Wilcoxon } | undefined;
+const stdlib = (): NonNullable<typeof loaded> =>
+  (loaded ??= {
+    tQuantile: require('@stdlib/stats-base-dists-t-quantile') as typeof TQuantile,
+    ttest: require('@stdlib/stats-ttest') as typeof Ttest,
+    wilcoxon: require('@stdlib/stats-wilcoxon') as typeof Wilcoxon,
+  });
 
 export interface Summary {
   readonly n: number;
@@ -20,7 +31,7 @@ export function summarizeValues(values: readonly number[]): Summary {
   const mean = values.reduce((a, b) => a + b, 0) / n;
   if (n < 2) return { n, mean, sd: NaN, ci95: NaN };
   const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  return { n, mean, sd, ci95: tQuantile(0.975, n - 1) * (sd / Math.sqrt(n)) };
+  return { n, mean, sd, ci95: stdlib().tQuantile(0.975, n - 1) * (sd / Math.sqrt(n)) };
 }
 
 export interface PairedComparison {
@@ -42,12 +53,12 @@ export function comparePaired(a: readonly number[], b: readonly number[]): Paire
   const allZero = differences.every((d) => d === 0);
   let tTestP = NaN;
   let wilcoxonP = NaN;
-  if (a.length >= 2 && !allZero && s.sd > 0) tTestP = ttest(a as number[], b as number[]).pValue;
+  if (a.length >= 2 && !allZero && s.sd > 0) tTestP = stdlib().ttest(a as number[], b as number[]).pValue;
   else if (allZero) tTestP = 1;
   if (a.length >= 2 && !allZero) {
     try {
       // @stdlib doubles the smaller tail, which exceeds 1 when the statistic sits at the middle of its exact distribution.
-      wilcoxonP = Math.min(1, wilcoxon(a as number[], b as number[], { zeroMethod: 'wilcox', exact: a.length <= 25 }).pValue);
+      wilcoxonP = Math.min(1, stdlib().wilcoxon(a as number[], b as number[], { zeroMethod: 'wilcox', exact: a.length <= 25 }).pValue);
     } catch {
       wilcoxonP = NaN;
     }

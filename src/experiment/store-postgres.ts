@@ -6,7 +6,7 @@
  * was alive: queue.ts). A database that cannot be reached, refuses the credentials, or holds another
  * program's tables is refused with one line before anything is written.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { ModeError } from '../core/errors.js';
 import { numberPlaceholders, writeSchema, type SqlConnection, type SqlRunner, type SqlValue } from './store-sql.js';
 
@@ -117,7 +117,9 @@ function connectError(shown: string, error: unknown): ModeError {
 }
 
 export async function openPostgres(url: string | null, shown: string, readonly: boolean): Promise<OpenedPostgres> {
-  const pool = new pg.Pool({
+  // pg loads here, not with every `mode` command.
+  const { Pool } = (await import('pg')).default;
+  const pool = new Pool({
     ...(url === null ? {} : { connectionString: url }),
     max: 4,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
