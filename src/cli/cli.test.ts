@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { computeTunables } from '../core/process-env.js';
 import { writeIdx } from '../data/index.js';
 import { torchUnavailable } from '../engine/index.js';
 import { cliHarness } from './cli-harness.js';
@@ -37,6 +38,9 @@ test('train writes a model folder, and the same seed gives the same metrics.json
   assert.equal(manifest.config.seed, 7);
   assert.equal(manifest.engine.name, 'tfjs-wasm');
   assert.ok(manifest.seeds.init > 0 && manifest.timings.train > 0);
+  // mode restarts itself with a compute process's memory settings where Node has process.execve (22.15 and later).
+  const restarts = process.platform === 'linux' && 'execve' in process;
+  assert.equal(manifest.environment.glibcTunables, restarts ? computeTunables(process.env) : (process.env['GLIBC_TUNABLES'] ?? null));
   const b = mode('train', ...small, '--seed', '7', '--out', 'b', '--quiet');
   assert.equal(b.status, 0, b.stderr);
   assert.equal(readFileSync(path.join(tmp, 'b', 'metrics.json'), 'utf8'), readFileSync(path.join(tmp, 'a', 'metrics.json'), 'utf8'));

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-/** The `mode` command line: a thin layer over the library that parses flags and sets exit codes. */
+/** The `mode` command line: a thin layer over the library that parses flags and sets exit codes (main.ts starts it). */
 import { Command, CommanderError } from 'commander';
 import { ModeError, exitCodeFor } from '../core/errors.js';
 import { toolVersion } from '../core/environment.js';
@@ -52,7 +51,8 @@ function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one command line; resolves to the process's exit code. */
+export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -82,5 +82,3 @@ async function main(argv: string[]): Promise<number> {
     return exitCodeFor(error);
   }
 }
-
-process.exitCode = await main(process.argv);

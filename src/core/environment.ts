@@ -54,6 +54,8 @@ export interface RunEnvironment {
   node: string;
   platform: string;
   gitCommit: string;
+  /** The glibc memory settings the process started with (GLIBC_TUNABLES; core/process-env.ts): its timings depend on them. */
+  glibcTunables: string | null;
 }
 
 export function runEnvironment(): RunEnvironment {
@@ -63,5 +65,6 @@ export function runEnvironment(): RunEnvironment {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     gitCommit: gitCommit(),
+    glibcTunables: process.env['GLIBC_TUNABLES'] ?? null,
   };
 }

@@ -1,8 +1,8 @@
 /**
- * Memory settings for the processes that do a sweep's compute, set through glibc's tunables (which
- * must be in the environment when a process starts, so the sweep starts its workers with them;
- * `GLIBC_TUNABLES=... mode ...` gives them to any command). Older glibc and other C libraries ignore
- * them. The numbers a repair computes do not change, only where its memory comes from:
+ * Memory settings for the processes that compute, set through glibc's tunables, which must be in the
+ * environment when a process starts: the sweep starts its workers with them, and the `mode` command
+ * restarts itself with them (cli/main.ts). Older glibc and other C libraries ignore them. The numbers
+ * a repair computes do not change, only where its memory comes from:
  *
  * - transparent huge pages (glibc.malloc.hugetlb=1), where the kernel hands them out on request
  *   ("madvise"): the first touch of fresh memory costs a page fault per 4 KiB page, and a repair
@@ -33,17 +33,23 @@ function thpOnRequest(): boolean {
 }
 
 /**
- * The environment for a compute process of ours (a sweep's worker): `env` with the settings above
- * added where they are not set yet (huge pages only where the kernel is on "madvise"). Linux only;
- * MODE_HUGE_PAGES=0 leaves huge pages out.
+ * GLIBC_TUNABLES for a compute process of ours: `env`'s own, with the settings above added where they
+ * are not set yet (huge pages only where the kernel is on "madvise"; MODE_HUGE_PAGES=0 leaves them out).
+ * Linux only: elsewhere `env`'s own, unchanged.
  */
-export function computeProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (process.platform !== 'linux') return env;
+export function computeTunables(env: NodeJS.ProcessEnv = process.env): string {
   const tunables = (env['GLIBC_TUNABLES'] ?? '').split(':').filter((t) => t !== '');
+  if (process.platform !== 'linux') return tunables.join(':');
   const set = (tunable: string): void => {
     if (!tunables.some((t) => t.startsWith(tunable.split('=')[0]!))) tunables.push(tunable);
   };
   if (env['MODE_HUGE_PAGES'] !== '0' && thpOnRequest()) set(HUGE_PAGES);
   set(ARENAS);
-  return { ...env, GLIBC_TUNABLES: tunables.join(':'), UV_THREADPOOL_SIZE: env['UV_THREADPOOL_SIZE'] ?? '1' };
+  return tunables.join(':');
+}
+
+/** The environment for a compute process of ours (a sweep's worker): `env` with the settings above added where they are not set yet. Linux only. */
+export function computeProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (process.platform !== 'linux') return env;
+  return { ...env, GLIBC_TUNABLES: computeTunables(env), UV_THREADPOOL_SIZE: env['UV_THREADPOOL_SIZE'] ?? '1' };
 }
