@@ -5,7 +5,9 @@
  * Bhattacharyya layer selection every iteration with fresh heads, batch-only fine-tuning 3 epochs)
  * for MODE and the random control, no early stop. Ours is two processes, `mode train` then
  * `mode repair`, each timed from start to exit; the port is one. Runs alternate between the two
- * (ours first in odd repeats), so a busy machine slows both alike.
+ * (ours first in odd repeats), so a busy machine slows both alike. Ours runs on the Node that runs this
+ * script (recorded): `mode` starts itself with huge pages on Node 22.15 and later (src/cli/main.ts), not
+ * on Node 20.
  *
  *   npm run build && node dist/bench/replication.js [--repeats 3] [--seed 1] [--engine torch]
  *
@@ -149,6 +151,7 @@ function main(): void {
   const summary = {
     date: new Date().toISOString(),
     engine: values.engine,
+    node: process.version,
     seed,
     repeats,
     ours: { fastest: Math.min(...oursAll), median: median(oursAll), runs: runs.map((r) => r.ours) },
@@ -156,7 +159,7 @@ function main(): void {
   };
   const ratio = { fastest: summary.ours.fastest / summary.port.fastest, median: summary.ours.median / summary.port.median };
   process.stdout.write(
-    `replication setting, whole processes (${repeats} interleaved repeats, seed ${seed}, engine ${values.engine}):\n` +
+    `replication setting, whole processes (${repeats} interleaved repeats, seed ${seed}, engine ${values.engine}, Node ${process.version}):\n` +
       `  ours (mode train + mode repair): fastest ${summary.ours.fastest.toFixed(1)} s, median ${summary.ours.median.toFixed(1)} s\n` +
       `  PyTorch port:                    fastest ${summary.port.fastest.toFixed(1)} s, median ${summary.port.median.toFixed(1)} s\n` +
       `  ours / port: ${ratio.fastest.toFixed(2)} (fastest), ${ratio.median.toFixed(2)} (median)\n`,
