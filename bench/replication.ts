@@ -162,7 +162,11 @@ function main(): void {
     `replication setting, whole processes (${repeats} interleaved repeats, seed ${seed}, engine ${values.engine}, Node ${process.version}):\n` +
       `  ours (mode train + mode repair): fastest ${summary.ours.fastest.toFixed(1)} s, median ${summary.ours.median.toFixed(1)} s\n` +
       `  PyTorch port:                    fastest ${summary.port.fastest.toFixed(1)} s, median ${summary.port.median.toFixed(1)} s\n` +
-      `  ours / port: ${ratio.fastest.toFixed(2)} (fastest), ${ratio.median.toFixed(2)} (median)\n`,
+      `  ours / port: ${ratio.fastest.toFixed(2)} (fastest), ${ratio.median.toFixed(2)} (median)\n` +
+      // src/cli/main.ts: mode restarts itself with huge pages only where Node can replace a process in place.
+      ('execve' in process
+        ? ''
+        : `  (Node ${process.version} has no process.execve, so mode ran without huge pages; Node 22.15 and later restart with them)\n`),
   );
   const results = path.join(root, 'bench', 'results');
   mkdirSync(results, { recursive: true });
