@@ -6,12 +6,7 @@
  * freedom (@stdlib/stats-base-dists-chisquare-cdf). This is what scipy.stats.friedmanchisquare computes;
  * the tests check it against scipy's values.
  */
-import { createRequire } from 'node:module';
-import type ChisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
-
-// Loaded at first use, as statistics.ts loads its @stdlib packages.
-const require = createRequire(import.meta.url);
-let chisquareCdf: typeof ChisquareCdf | undefined;
+import { stdlib } from './statistics.js';
 
 export interface FriedmanResult {
   /** Blocks (complete rows) and treatments. */
@@ -42,13 +37,7 @@ export function friedman(table: readonly (readonly number[])[]): FriedmanResult 
   const correction = 1 - ties / (n * k * (k * k - 1));
   if (correction <= 0) return none;
   const statistic = ((12 / (n * k * (k + 1))) * rankSums.reduce((s, r) => s + r * r, 0) - 3 * n * (k + 1)) / correction;
-  return {
-    blocks: n,
-    treatments: k,
-    statistic,
-    df: k - 1,
-    pValue: 1 - (chisquareCdf ??= require('@stdlib/stats-base-dists-chisquare-cdf') as typeof ChisquareCdf)(statistic, k - 1),
-  };
+  return { blocks: n, treatments: k, statistic, df: k - 1, pValue: 1 - stdlib().chisquareCdf(statistic, k - 1) };
 }
 
 /** Ranks 1..m with tied values sharing their mean rank. */

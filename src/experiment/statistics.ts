@@ -3,18 +3,21 @@
  * test (from @stdlib, checked against known values in tests), paired effect size, Holm correction.
  */
 import { createRequire } from 'node:module';
+import type ChisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import type TQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type Ttest from '@stdlib/stats-ttest';
 import type Wilcoxon from '@stdlib/stats-wilcoxon';
 
-// Loaded at first use: these three are 800 modules, 0.2 s that every `mode` command paid at start.
+// Loaded at first use: these are 800 modules, 0.2 s that every `mode` command paid at start.
 const require = createRequire(import.meta.url);
-let loaded: { tQuantile: typeof TQuantile; ttest: typeof Ttest; wilcoxon: typeof Wilcoxon } | undefined;
-const stdlib = (): NonNullable<typeof loaded> =>
+let loaded: { tQuantile: typeof TQuantile; ttest: typeof Ttest; wilcoxon: typeof Wilcoxon; chisquareCdf: typeof ChisquareCdf } | undefined;
+/** The @stdlib functions used here and by friedman.ts, loaded at the first call. */
+export const stdlib = (): NonNullable<typeof loaded> =>
   (loaded ??= {
     tQuantile: require('@stdlib/stats-base-dists-t-quantile') as typeof TQuantile,
     ttest: require('@stdlib/stats-ttest') as typeof Ttest,
     wilcoxon: require('@stdlib/stats-wilcoxon') as typeof Wilcoxon,
+    chisquareCdf: require('@stdlib/stats-base-dists-chisquare-cdf') as typeof ChisquareCdf,
   });
 
 export interface Summary {
