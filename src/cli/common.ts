@@ -1,9 +1,10 @@
 /** Shared CLI plumbing: option parsers that fail with usage errors, engine start, output. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalNormalize } from '../data/index.js';
 import { createEngine, DEFAULT_ENGINE, type Engine } from '../engine/index.js';
+import { DEFAULT_RESTART_ABOVE_MIB } from '../experiment/worker-pool.js';
 
 export function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value: string) => {
@@ -46,6 +47,16 @@ export function shareOption(name: string): (value: string) => number {
       throw new InvalidArgumentError(`${name} must be strictly between 0 and 1, got '${value}'.`);
     return n;
   };
+}
+
+/** `--worker-memory`, for the commands that run worker processes (mode experiment, mode worker). */
+export function addWorkerMemoryOption(command: Command): Command {
+  return command.option(
+    '--worker-memory <MiB>',
+    'replace a worker process by a fresh one after a cell once its peak resident memory has passed this many MiB ' +
+      `(a worker's memory creeps up over many cells; default ${DEFAULT_RESTART_ABOVE_MIB}; 0: never)`,
+    intOption('--worker-memory', 0),
+  );
 }
 
 export interface GlobalOptions {

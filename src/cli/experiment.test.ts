@@ -77,6 +77,17 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
       r.result.replaceAll(/"[^"]*\.sqlite\.models\/([0-9a-f]+)"/g, '"$1"'),
     );
   assert.deepEqual(results('tiny-one.sqlite'), results('tiny.sqlite'));
+  // Workers replaced by fresh ones after every job (each one's peak passes 1 MiB): 2 trainings + 4 cells, the same results.
+  const fresh = mode('experiment', '--config', config, '--store', 'tiny-fresh.sqlite', '--workers', '2', '--worker-memory', '1');
+  assert.equal(fresh.status, 0, fresh.stderr);
+  assert.match(fresh.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
+  assert.match(fresh.stdout, /^peak resident memory of a worker: \d+ MiB \(6 workers were replaced by fresh ones for their memory\)$/m);
+  assert.deepEqual(results('tiny-fresh.sqlite'), results('tiny.sqlite'));
+  assert.ok(!r.stdout.includes('replaced'), 'the default limit is far above a tiny sweep');
+  assert.match(
+    mode('experiment', '--config', config, '--worker-memory', '-5').stderr,
+    /--worker-memory must be an integer in \[0, ∞\], got '-5'/,
+  );
   const again = mode('experiment', '--config', config, '--store', 'tiny.sqlite', '--workers', '2');
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /^4 cells: 4 were already done, 0 ran, 0 failed/);

@@ -30,6 +30,8 @@ export interface QueueWorkerOptions {
   /** Worker processes on this machine. */
   readonly slots: number;
   readonly engine: string;
+  /** Replaces a worker after a cell once its peak resident memory passes this many MiB (worker-pool.ts; 0: never). */
+  readonly restartAboveMiB?: number;
   readonly onEvent?: (event: QueueWorkerEvent) => void;
   /** Stops the worker (Ctrl-C): the cells it holds go back to the queue at once, and it rejects with the reason. */
   readonly signal?: AbortSignal;
@@ -92,6 +94,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
         threads: Math.max(1, Math.floor(os.availableParallelism() / options.slots)),
         // A worker on another engine than the store's is refused before it takes a cell.
         onReady: (engine) => store.claimEngine(engine),
+        ...(options.restartAboveMiB === undefined ? {} : { restartAboveMiB: options.restartAboveMiB }),
       }),
       stopped,
     ]);

@@ -28,6 +28,8 @@ export interface SweepOptions {
   readonly workers: number;
   /** Engine name for the workers (ENGINE_NAMES). */
   readonly engine: string;
+  /** Replaces a worker after a job once its peak resident memory passes this many MiB (worker-pool.ts; 0: never). */
+  readonly restartAboveMiB?: number;
   /** Runs only the cells that pass (mode experiment --where). */
   readonly where?: CellFilter;
   readonly onEvent?: (event: SweepEvent) => void;
@@ -40,6 +42,8 @@ export interface SweepResult {
   readonly seconds: number;
   /** The largest peak resident memory of any worker, MiB (0 when no worker finished a job). */
   readonly workerPeakMiB: number;
+  /** Workers replaced by fresh ones for their memory. */
+  readonly workersRestarted: number;
 }
 
 /** Staging folders a killed sweep left behind (writeOutputFolder's `.NAME.partial-*`). */
@@ -66,7 +70,8 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
     await store.recordRun(config, plan.cells.length);
     const workerCount = Math.min(Math.max(1, Math.floor(options.workers)), plan.missing.length);
     emit({ type: 'plan', plan, workers: workerCount });
-    if (plan.missing.length === 0) return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000, workerPeakMiB: 0 };
+    if (plan.missing.length === 0)
+      return { plan, ran: 0, failed: [], seconds: (performance.now() - started) / 1000, workerPeakMiB: 0, workersRestarted: 0 };
 
     const specOf = await datasetSpecs(
       plan.missing.map((c) => modelConfigOf(c.config)),
@@ -105,7 +110,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
       scheduler.cellFinished(job, await writer.finishCell(job.cell, outcome));
     };
 
-    await runPool<Job>(
+    const pool = await runPool<Job>(
       {
         next: () => {
           const job = scheduler.next();
@@ -131,10 +136,12 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
         threads: Math.max(1, Math.floor(os.availableParallelism() / workerCount)),
         // Another engine's store: nothing runs, nothing is recorded as failed.
         onReady: (engine) => store.claimEngine(engine),
+        ...(options.restartAboveMiB === undefined ? {} : { restartAboveMiB: options.restartAboveMiB }),
       },
     );
     await writer.flush();
-    return { plan, ran: writer.done, failed: writer.failures, seconds: (performance.now() - started) / 1000, workerPeakMiB };
+    const seconds = (performance.now() - started) / 1000;
+    return { plan, ran: writer.done, failed: writer.failures, seconds, workerPeakMiB, workersRestarted: pool.restarted };
   } finally {
     await release?.();
     await store.close();

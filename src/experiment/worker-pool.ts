@@ -2,7 +2,10 @@
  * A pool of sweep worker processes (worker.ts, node:child_process fork, one engine each). It asks its
  * source for the next request whenever a worker is idle, sends it over IPC, and hands each reply (or
  * a crash) back. A worker that dies is replaced while work remains; workers that keep dying before
- * they are ready (no engine) end the pool instead of being respawned forever.
+ * they are ready (no engine) end the pool instead of being respawned forever. A worker whose peak
+ * resident memory has passed a limit is replaced by a fresh one after its job: a worker's peaks creep
+ * up over hundreds of cells (native memory that glibc does not give back), and a fresh process starts
+ * low again, for about a second and a half of start-up.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +19,11 @@ const STDERR_TAIL_LINES = 20;
 const WORKER_EXIT_GRACE_MS = 5_000;
 /** Workers that die before they are ready, after which the pool gives up instead of respawning. */
 const MAX_START_FAILURES = 3;
+/**
+ * The peak resident memory, MiB, past which a worker is replaced after its job. A fresh worker's CNN
+ * cell of the `buggy` preset peaks at 810-850 MiB; over a whole preset a worker crept to 1,033.
+ */
+export const DEFAULT_RESTART_ABOVE_MIB = 880;
 
 /** A worker's answer to a request: its reply, or the crash that ended it mid-request. */
 export type Outcome = Extract<WorkerReply, { type: 'done' | 'failed' }> | { readonly type: 'crashed'; readonly message: string };
@@ -48,6 +56,13 @@ export interface PoolOptions {
   readonly threads: number;
   /** A worker is ready on this engine; failing here (an engine the store refuses) stops the pool with that error. */
   readonly onReady: (engine: string) => void | Promise<void>;
+  /** Replaces a worker once its peak resident memory passes this many MiB (DEFAULT_RESTART_ABOVE_MIB; 0: never). */
+  readonly restartAboveMiB?: number;
+}
+
+export interface PoolResult {
+  /** Workers replaced for their memory (restartAboveMiB). */
+  readonly restarted: number;
 }
 
 interface Slot<T> {
@@ -59,8 +74,13 @@ interface Slot<T> {
 }
 
 /** Runs the source's work on `size` worker processes until none is left; rejects with the first onReady error. */
-export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): Promise<void> {
+export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): Promise<PoolResult> {
+  const restartAbove = options.restartAboveMiB ?? DEFAULT_RESTART_ABOVE_MIB;
   const slots: Slot<T>[] = [];
+  /** Workers replaced for their memory, still exiting. */
+  const retired: Promise<void>[] = [];
+  /** Retired workers not yet replaced: dispatch starts their successors while work remains. */
+  let toReplace = 0;
   let nextId = 0;
   let startFailures = 0;
   let fatal: Error | null = null;
@@ -68,6 +88,7 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
   let writing = 0;
   await new Promise<void>((resolve) => {
     const dispatch = (): void => {
+      for (; toReplace > 0 && fatal === null && source.busy(); toReplace--) spawn();
       for (const slot of slots) {
         if (!slot.ready || slot.job !== null || slot.exited || fatal !== null) continue;
         const next = source.next();
@@ -144,6 +165,7 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
         if (slot.job !== null && slot.job.id === reply.id) {
           const { work } = slot.job;
           slot.job = null;
+          if (restartAbove > 0 && reply.peakMiB > restartAbove) retire(slot);
           finish(work, reply);
           return;
         }
@@ -166,14 +188,22 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
       child.on('exit', (code, signal) => gone(signal !== null ? `killed by ${signal}` : `exited with code ${code}`));
       child.on('error', (error) => gone(`failed: ${error.message}`));
     };
+    /** Lets an idle worker exit; dispatch starts a fresh one in its place while work remains. */
+    const retire = (slot: Slot<T>): void => {
+      slot.exited = true;
+      slots.splice(slots.indexOf(slot), 1);
+      retired.push(stopWorker(slot.child));
+      toReplace += 1;
+    };
     source.wakeWith?.(dispatch);
     for (let i = 0; i < options.size; i++) spawn();
     // A source with nothing left to run resolves at once.
     dispatch();
   });
   // Everything is finished: workers exit when their IPC channel closes.
-  await Promise.all(slots.map((s) => stopWorker(s.child)));
+  await Promise.all([...slots.map((s) => stopWorker(s.child)), ...retired]);
   if (fatal !== null) throw fatal;
+  return { restarted: retired.length };
 }
 
 async function stopWorker(child: ChildProcess): Promise<void> {

@@ -18,7 +18,7 @@ import { storedCellKeys } from '../../experiment/store.js';
 import { enqueueExperiment } from '../../experiment/queue.js';
 import type { SweepEvent } from '../../experiment/sweep-writer.js';
 import { runSweep, type SweepResult } from '../../experiment/sweep.js';
-import { intOption, printJson, type GlobalOptions } from '../common.js';
+import { addWorkerMemoryOption, intOption, printJson, type GlobalOptions } from '../common.js';
 
 interface ExperimentFlags {
   config?: string;
@@ -26,13 +26,14 @@ interface ExperimentFlags {
   seeds?: number;
   store?: string;
   workers?: number;
+  workerMemory?: number;
   dryRun?: boolean;
   enqueue?: boolean;
   where: string[];
 }
 
 export function registerExperiment(program: Command): void {
-  program
+  const command = program
     .command('experiment')
     .description(
       'run a grid of repairs (scenario x model x strategy x metric x seed x ...) into a resumable SQLite result ' +
@@ -50,7 +51,8 @@ export function registerExperiment(program: Command): void {
       '--workers <n>',
       `worker processes (default: the number of cores, ${os.availableParallelism()} here)`,
       intOption('--workers', 1, 256),
-    )
+    );
+  addWorkerMemoryOption(command)
     .option(
       '--where <setting=values>',
       'run only the cells with these settings, e.g. --where model=mlp or --where batch=200,2000 (repeatable; every clause must hold; ' +
@@ -94,6 +96,7 @@ export function registerExperiment(program: Command): void {
           store,
           workers: flags.workers ?? os.availableParallelism(),
           engine,
+          ...(flags.workerMemory === undefined ? {} : { restartAboveMiB: flags.workerMemory }),
           onEvent: reporter.onEvent,
           ...filter,
         });
@@ -107,6 +110,7 @@ export function registerExperiment(program: Command): void {
           failed: result.failed,
           seconds: result.seconds,
           workerPeakMiB: result.workerPeakMiB,
+          workersRestarted: result.workersRestarted,
         });
       else process.stdout.write(formatResult(result) + '\n');
       if (result.failed.length > 0) {
@@ -162,12 +166,17 @@ function formatPlan(plan: SweepPlan): string {
   ].join('\n');
 }
 
+function restarts(result: SweepResult): string {
+  const n = result.workersRestarted;
+  return n === 0 ? '' : ` (${n} worker${n === 1 ? ' was' : 's were'} replaced by fresh ones for their memory)`;
+}
+
 function formatResult(result: SweepResult): string {
   const perCell = result.ran > 0 ? ` (${(result.seconds / result.ran).toFixed(1)} s of wall time per cell)` : '';
   return [
     `${result.plan.cells.length} cells: ${result.plan.alreadyDone} were already done, ${result.ran} ran, ${result.failed.length} failed, ` +
       `in ${result.seconds.toFixed(1)} s${perCell}`,
-    ...(result.workerPeakMiB > 0 ? [`peak resident memory of a worker: ${result.workerPeakMiB.toFixed(0)} MiB`] : []),
+    ...(result.workerPeakMiB > 0 ? [`peak resident memory of a worker: ${result.workerPeakMiB.toFixed(0)} MiB${restarts(result)}`] : []),
     ...(result.plan.excluded > 0 ? [`left out by --where: ${result.plan.excluded} cells`] : []),
     ...result.plan.skipped.map((s) => `skipped ${s.cells} cells: ${s.reason}`),
     `store: ${result.plan.store}; tables: mode results --store ${result.plan.store}`,

@@ -4,15 +4,16 @@ import os from 'node:os';
 import { oneOf } from '../../core/errors.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES } from '../../engine/index.js';
 import { runQueueWorker, type QueueWorkerEvent } from '../../experiment/queue-worker.js';
-import { intOption, printJson, type GlobalOptions } from '../common.js';
+import { addWorkerMemoryOption, intOption, printJson, type GlobalOptions } from '../common.js';
 
 interface WorkerFlags {
   store: string;
   slots?: number;
+  workerMemory?: number;
 }
 
 export function registerWorker(program: Command): void {
-  program
+  const command = program
     .command('worker')
     .description(
       'run the cells queued in a PostgreSQL store (by `mode experiment --enqueue`) on this machine, until no cell is waiting or ' +
@@ -26,38 +27,39 @@ export function registerWorker(program: Command): void {
       '--slots <n>',
       `cells run at once on this machine, one worker process each (default: the number of cores, ${os.availableParallelism()} here)`,
       intOption('--slots', 1, 256),
-    )
-    .action(async (flags: WorkerFlags, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
-      const quiet = globals.quiet === true;
-      // Ctrl-C or a TERM: the cells this worker holds go back to the queue now, not when its claims go stale.
-      const stop = new AbortController();
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(signal));
-      const running = runQueueWorker({
-        signal: stop.signal,
-        store: flags.store,
-        slots: flags.slots ?? os.availableParallelism(),
-        engine,
-        onEvent: (event) => {
-          if (!quiet || event.type === 'warning') process.stderr.write(describe(event) + '\n');
-        },
-      });
-      let result: Awaited<typeof running>;
-      try {
-        result = await running;
-      } catch (error) {
-        if (!stop.signal.aborted) throw error;
-        // Stopped: say so and leave now; the worker processes see their parent gone and exit mid-cell.
-        process.stderr.write(`mode: ${(error as Error).message}\n`);
-        process.exit(stop.signal.reason === 'SIGINT' ? 130 : 143);
-      }
-      if (globals.json === true) printJson(result);
-      else
-        process.stdout.write(
-          `worker ${result.worker}: ${result.ran} cells ran, ${result.failed} failed attempts, in ${result.seconds.toFixed(1)} s; the queue is empty\n`,
-        );
+    );
+  addWorkerMemoryOption(command).action(async (flags: WorkerFlags, command: Command) => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const engine = oneOf('engine', globals.engine ?? DEFAULT_ENGINE, ENGINE_NAMES);
+    const quiet = globals.quiet === true;
+    // Ctrl-C or a TERM: the cells this worker holds go back to the queue now, not when its claims go stale.
+    const stop = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(signal));
+    const running = runQueueWorker({
+      signal: stop.signal,
+      store: flags.store,
+      slots: flags.slots ?? os.availableParallelism(),
+      engine,
+      ...(flags.workerMemory === undefined ? {} : { restartAboveMiB: flags.workerMemory }),
+      onEvent: (event) => {
+        if (!quiet || event.type === 'warning') process.stderr.write(describe(event) + '\n');
+      },
     });
+    let result: Awaited<typeof running>;
+    try {
+      result = await running;
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+      // Stopped: say so and leave now; the worker processes see their parent gone and exit mid-cell.
+      process.stderr.write(`mode: ${(error as Error).message}\n`);
+      process.exit(stop.signal.reason === 'SIGINT' ? 130 : 143);
+    }
+    if (globals.json === true) printJson(result);
+    else
+      process.stdout.write(
+        `worker ${result.worker}: ${result.ran} cells ran, ${result.failed} failed attempts, in ${result.seconds.toFixed(1)} s; the queue is empty\n`,
+      );
+  });
 }
 
 function describe(event: QueueWorkerEvent): string {
