@@ -53,8 +53,9 @@ export function shareOption(name: string): (value: string) => number {
 export function addWorkerMemoryOption(command: Command): Command {
   return command.option(
     '--worker-memory <MiB>',
-    'replace a worker process by a fresh one after a cell once its peak resident memory has passed this many MiB ' +
-      `(a worker's memory creeps up over many cells; default ${DEFAULT_RESTART_ABOVE_MIB}; 0: never)`,
+    "a worker process runs one model's cells, then a fresh one takes the next model's; it is also replaced after a cell once " +
+      `its peak resident memory has passed this many MiB (a process's memory creeps up over many cells; default ${DEFAULT_RESTART_ABOVE_MIB}; ` +
+      '0: workers are never replaced)',
     intOption('--worker-memory', 0),
   );
 }

@@ -39,7 +39,7 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed, in [\d.]+ s/);
   // The workers' peak memory, read from the workers themselves: a node process with an engine holds tens of MiB at least.
-  const peak = Number(/^peak resident memory of a worker: (\d+) MiB$/m.exec(r.stdout)?.[1]);
+  const peak = Number(/^peak resident memory of a worker: (\d+) MiB/m.exec(r.stdout)?.[1]);
   assert.ok(peak > 30 && peak < 4096, r.stdout);
   assert.match(r.stderr, /4 cells: 0 already done in tiny\.sqlite, 4 to run; they need 2 initial models, 2 to train; 2 workers/);
   assert.match(r.stderr, /\[done 4\/4 · running 0 · failed 0 · left 0 · ETA 0s\] /);
@@ -69,9 +69,11 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
     'one model per seed, shared by both strategies',
   );
   // One worker over both models (its cache moves from the first model to the second) gives the two workers' results.
-  const one = mode('experiment', '--config', config, '--store', 'tiny-one.sqlite', '--workers', '1');
+  // --worker-memory 0: the worker is never replaced, not even at the second model.
+  const one = mode('experiment', '--config', config, '--store', 'tiny-one.sqlite', '--workers', '1', '--worker-memory', '0');
   assert.equal(one.status, 0, one.stderr);
   assert.match(one.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
+  assert.ok(!one.stdout.includes('replaced'), one.stdout);
   const results = (file: string): string[] =>
     storeRows<{ result: string }>(path.join(tmp, file), 'SELECT result FROM cells ORDER BY key').map((r) =>
       r.result.replaceAll(/"[^"]*\.sqlite\.models\/([0-9a-f]+)"/g, '"$1"'),
@@ -81,9 +83,16 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
   const fresh = mode('experiment', '--config', config, '--store', 'tiny-fresh.sqlite', '--workers', '2', '--worker-memory', '1');
   assert.equal(fresh.status, 0, fresh.stderr);
   assert.match(fresh.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
-  assert.match(fresh.stdout, /^peak resident memory of a worker: \d+ MiB \(6 workers were replaced by fresh ones for their memory\)$/m);
+  assert.match(
+    fresh.stdout,
+    /^peak resident memory of a worker: \d+ MiB \(6 workers were replaced by fresh ones, at a new model or for their memory\)$/m,
+  );
   assert.deepEqual(results('tiny-fresh.sqlite'), results('tiny.sqlite'));
-  assert.ok(!r.stdout.includes('replaced'), 'the default limit is far above a tiny sweep');
+  // By default one worker is replaced at each new model: train seed 1's model, train seed 2's, seed 1's cells, seed 2's.
+  const perModel = mode('experiment', '--config', config, '--store', 'tiny-per-model.sqlite', '--workers', '1');
+  assert.equal(perModel.status, 0, perModel.stderr);
+  assert.match(perModel.stdout, /\(3 workers were replaced by fresh ones, at a new model or for their memory\)$/m);
+  assert.deepEqual(results('tiny-per-model.sqlite'), results('tiny.sqlite'));
   assert.match(
     mode('experiment', '--config', config, '--worker-memory', '-5').stderr,
     /--worker-memory must be an integer in \[0, ∞\], got '-5'/,

@@ -30,7 +30,7 @@ export interface QueueWorkerOptions {
   /** Worker processes on this machine. */
   readonly slots: number;
   readonly engine: string;
-  /** Replaces a worker after a cell once its peak resident memory passes this many MiB (worker-pool.ts; 0: never). */
+  /** Replaces a worker after a cell once its peak resident memory passes this many MiB, and at a new model (worker-pool.ts; 0: never). */
   readonly restartAboveMiB?: number;
   readonly onEvent?: (event: QueueWorkerEvent) => void;
   /** Stops the worker (Ctrl-C): the cells it holds go back to the queue at once, and it rejects with the reason. */
@@ -136,11 +136,11 @@ class QueueSource implements PoolSource<Work> {
     this.wake = wake;
   }
 
-  next(): { work: Work; task: ReturnType<typeof trainTask> | Promise<ReturnType<typeof repairTask>> } | null {
+  next(): { work: Work; task: ReturnType<typeof trainTask> | Promise<ReturnType<typeof repairTask>>; group: string } | null {
     const train = this.trains.shift();
     if (train !== undefined && train.kind === 'train') {
       this.running += 1;
-      return { work: train, task: this.trainRequest(train.key, train.model) };
+      return { work: train, task: this.trainRequest(train.key, train.model), group: train.key };
     }
     const i = this.waiting.findIndex((job) => this.models.get(job.cell.modelKey) === 'ready');
     if (i >= 0) {
@@ -152,6 +152,7 @@ class QueueSource implements PoolSource<Work> {
         task: this.store
           .control(cell.controlKey)
           .then((control) => repairTask(cell, modelFolder(this.options.store, cell.modelKey), control)),
+        group: cell.modelKey,
       };
     }
     this.started = true;

@@ -2,10 +2,12 @@
  * A pool of sweep worker processes (worker.ts, node:child_process fork, one engine each). It asks its
  * source for the next request whenever a worker is idle, sends it over IPC, and hands each reply (or
  * a crash) back. A worker that dies is replaced while work remains; workers that keep dying before
- * they are ready (no engine) end the pool instead of being respawned forever. A worker whose peak
- * resident memory has passed a limit is replaced by a fresh one after its job: a worker's peaks creep
- * up over hundreds of cells (native memory that glibc does not give back), and a fresh process starts
- * low again, for about a second and a half of start-up.
+ * they are ready (no engine) end the pool instead of being respawned forever.
+ *
+ * Workers are replaced by fresh ones to keep their memory down (a process keeps native memory that
+ * its allocator does not give back, and its peaks creep up over many cells): a worker whose next
+ * piece of work is of another group (a sweep's model) than its last, and a worker whose peak resident
+ * memory has passed a limit after its job. A fresh worker costs about a second and a half of start-up.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +23,8 @@ const WORKER_EXIT_GRACE_MS = 5_000;
 const MAX_START_FAILURES = 3;
 /**
  * The peak resident memory, MiB, past which a worker is replaced after its job. A fresh worker's CNN
- * cell of the `buggy` preset peaks at 810-850 MiB; over a whole preset a worker crept to 1,033.
+ * cell of the `buggy` preset peaks at 810-870 MiB; a worker that ran a hundred MLP cells first went
+ * to 1,013 MiB on its first CNN cell.
  */
 export const DEFAULT_RESTART_ABOVE_MIB = 880;
 
@@ -34,8 +37,11 @@ export type Outcome = Extract<WorkerReply, { type: 'done' | 'failed' }> | { read
  * until the promise `finished` returns settles (its result is written).
  */
 export interface PoolSource<T> {
-  /** The next piece of work and its request, or null when nothing can start now. */
-  next(): { readonly work: T; readonly task: WorkerTask | Promise<WorkerTask> } | null;
+  /**
+   * The next piece of work and its request, or null when nothing can start now. Work of one `group`
+   * (a sweep's model) shares a worker; work of another goes to a fresh one.
+   */
+  next(): { readonly work: T; readonly task: WorkerTask | Promise<WorkerTask>; readonly group?: string } | null;
   /** A piece of work ended. */
   finished(work: T, outcome: Outcome): void | Promise<void>;
   /** Whether work is left (queued or running): the pool ends when there is none. */
@@ -56,19 +62,31 @@ export interface PoolOptions {
   readonly threads: number;
   /** A worker is ready on this engine; failing here (an engine the store refuses) stops the pool with that error. */
   readonly onReady: (engine: string) => void | Promise<void>;
-  /** Replaces a worker once its peak resident memory passes this many MiB (DEFAULT_RESTART_ABOVE_MIB; 0: never). */
+  /**
+   * Replaces a worker once its peak resident memory passes this many MiB (DEFAULT_RESTART_ABOVE_MIB),
+   * and at a new group; 0: never.
+   */
   readonly restartAboveMiB?: number;
 }
 
 export interface PoolResult {
-  /** Workers replaced for their memory (restartAboveMiB). */
+  /** Workers replaced by fresh ones (at a new group or for their memory). */
   readonly restarted: number;
+}
+
+/** Work taken from the source, its request settled to a value (so that a request failing while the work waits is not unhandled). */
+interface Taken<T> {
+  readonly work: T;
+  readonly group: string | undefined;
+  readonly task: Promise<{ readonly task: WorkerTask } | { readonly error: unknown }>;
 }
 
 interface Slot<T> {
   readonly child: ChildProcess;
   ready: boolean;
   job: { readonly id: number; readonly work: T } | null;
+  /** The group of its last job (undefined: none yet). */
+  group: string | undefined;
   readonly stderr: string[];
   exited: boolean;
 }
@@ -81,38 +99,56 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
   const retired: Promise<void>[] = [];
   /** Retired workers not yet replaced: dispatch starts their successors while work remains. */
   let toReplace = 0;
+  /** Work taken for a worker that was retired instead (another group): the next fresh worker takes it. */
+  const waiting: Taken<T>[] = [];
   let nextId = 0;
   let startFailures = 0;
   let fatal: Error | null = null;
   /** Results being written: the pool is not idle while one is. */
   let writing = 0;
   await new Promise<void>((resolve) => {
-    const dispatch = (): void => {
+    const take = (): Taken<T> | null => {
+      const next = source.next();
+      if (next === null) return null;
+      const task = Promise.resolve(next.task).then(
+        (request) => ({ task: request }),
+        (error: unknown) => ({ error }),
+      );
+      return { work: next.work, group: next.group, task };
+    };
+    const assign = (slot: Slot<T>, taken: Taken<T>): void => {
+      const job = { id: nextId++, work: taken.work };
+      slot.job = job;
+      slot.group = taken.group;
+      void taken.task.then((prepared) => {
+        if (slot.job !== job) return;
+        if ('task' in prepared) {
+          if (!slot.exited) slot.child.send({ ...prepared.task, id: job.id } satisfies WorkerRequest);
+          return;
+        }
+        slot.job = null;
+        const message = `could not prepare the job: ${(prepared.error as Error).message}`;
+        finish(job.work, { type: 'failed', id: job.id, message, seconds: 0, peakMiB: 0 });
+      });
+    };
+    const replenish = (): void => {
       for (; toReplace > 0 && fatal === null && source.busy(); toReplace--) spawn();
-      for (const slot of slots) {
+    };
+    const dispatch = (): void => {
+      replenish();
+      for (const slot of [...slots]) {
         if (!slot.ready || slot.job !== null || slot.exited || fatal !== null) continue;
-        const next = source.next();
-        if (next === null) break;
-        const job = { id: nextId++, work: next.work };
-        slot.job = job;
-        Promise.resolve(next.task).then(
-          (task) => {
-            if (slot.job === job && !slot.exited) slot.child.send({ ...task, id: job.id } satisfies WorkerRequest);
-          },
-          (error: unknown) => {
-            if (slot.job !== job) return;
-            slot.job = null;
-            finish(job.work, {
-              type: 'failed',
-              id: job.id,
-              message: `could not prepare the job: ${(error as Error).message}`,
-              seconds: 0,
-              peakMiB: 0,
-            });
-          },
-        );
+        const taken = waiting.shift() ?? take();
+        if (taken === null) break;
+        if (restartAbove > 0 && slot.group !== undefined && taken.group !== slot.group) {
+          waiting.unshift(taken);
+          retire(slot);
+          continue;
+        }
+        assign(slot, taken);
       }
-      if (fatal === null && writing === 0 && slots.every((s) => s.job === null)) source.idle();
+      replenish();
+      if (fatal === null && writing === 0 && waiting.length === 0 && slots.every((s) => s.job === null)) source.idle();
       if (fatal !== null || (writing === 0 && !source.busy())) resolve();
     };
     /** Hands an outcome to the source and dispatches again once the source has taken it in. */
@@ -136,7 +172,7 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
         // Lets the worker free large typed arrays as soon as a repair drops them (collectGarbage).
         execArgv: [...process.execArgv, '--expose-gc'],
       });
-      const slot: Slot<T> = { child, ready: false, job: null, stderr: [], exited: false };
+      const slot: Slot<T> = { child, ready: false, job: null, group: undefined, stderr: [], exited: false };
       slots.push(slot);
       child.stderr?.setEncoding('utf8');
       child.stderr?.on('data', (chunk: string) => {
@@ -180,15 +216,17 @@ export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): P
         const tail = slot.stderr.at(-1);
         if (job !== null) finish(job.work, { type: 'crashed', message: `worker ${why}${tail === undefined ? '' : `: ${tail}`}` });
         if (!slot.ready) startFailures += 1;
-        if (startFailures >= MAX_START_FAILURES)
-          source.cannotStart(`workers cannot start (${why}${tail === undefined ? '' : `: ${tail}`})`);
-        else if (source.busy() && fatal === null) spawn();
+        if (startFailures >= MAX_START_FAILURES) {
+          const reason = `workers cannot start (${why}${tail === undefined ? '' : `: ${tail}`})`;
+          for (const taken of waiting.splice(0)) finish(taken.work, { type: 'crashed', message: reason });
+          source.cannotStart(reason);
+        } else if (source.busy() && fatal === null) spawn();
         dispatch();
       };
       child.on('exit', (code, signal) => gone(signal !== null ? `killed by ${signal}` : `exited with code ${code}`));
       child.on('error', (error) => gone(`failed: ${error.message}`));
     };
-    /** Lets an idle worker exit; dispatch starts a fresh one in its place while work remains. */
+    /** Lets an idle worker exit; dispatch starts a fresh one in its place while work remains (replenish). */
     const retire = (slot: Slot<T>): void => {
       slot.exited = true;
       slots.splice(slots.indexOf(slot), 1);

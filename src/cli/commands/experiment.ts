@@ -168,7 +168,9 @@ function formatPlan(plan: SweepPlan): string {
 
 function restarts(result: SweepResult): string {
   const n = result.workersRestarted;
-  return n === 0 ? '' : ` (${n} worker${n === 1 ? ' was' : 's were'} replaced by fresh ones for their memory)`;
+  return n === 0
+    ? ''
+    : ` (${n === 1 ? '1 worker was replaced by a fresh one' : `${n} workers were replaced by fresh ones`}, at a new model or for their memory)`;
 }
 
 function formatResult(result: SweepResult): string {
