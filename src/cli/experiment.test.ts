@@ -69,30 +69,32 @@ test('experiment runs the grid with 2 workers into the store, a rerun runs nothi
     'one model per seed, shared by both strategies',
   );
   // One worker over both models (its cache moves from the first model to the second) gives the two workers' results.
-  // --worker-memory 0: the worker is never replaced, not even at the second model.
-  const one = mode('experiment', '--config', config, '--store', 'tiny-one.sqlite', '--workers', '1', '--worker-memory', '0');
+  const one = mode('experiment', '--config', config, '--store', 'tiny-one.sqlite', '--workers', '1');
   assert.equal(one.status, 0, one.stderr);
   assert.match(one.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
-  assert.ok(!one.stdout.includes('replaced'), one.stdout);
+  assert.ok(!one.stdout.includes('replaced'), 'the models differ only by seed: one worker for all');
   const results = (file: string): string[] =>
     storeRows<{ result: string }>(path.join(tmp, file), 'SELECT result FROM cells ORDER BY key').map((r) =>
       r.result.replaceAll(/"[^"]*\.sqlite\.models\/([0-9a-f]+)"/g, '"$1"'),
     );
   assert.deepEqual(results('tiny-one.sqlite'), results('tiny.sqlite'));
-  // Workers replaced by fresh ones after every job (each one's peak passes 1 MiB): 2 trainings + 4 cells, the same results.
-  const fresh = mode('experiment', '--config', config, '--store', 'tiny-fresh.sqlite', '--workers', '2', '--worker-memory', '1');
-  assert.equal(fresh.status, 0, fresh.stderr);
-  assert.match(fresh.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
-  assert.match(
-    fresh.stdout,
-    /^peak resident memory of a worker: \d+ MiB \(6 workers were replaced by fresh ones, at a new model or for their memory\)$/m,
-  );
-  assert.deepEqual(results('tiny-fresh.sqlite'), results('tiny.sqlite'));
-  // By default one worker is replaced at each new model: train seed 1's model, train seed 2's, seed 1's cells, seed 2's.
-  const perModel = mode('experiment', '--config', config, '--store', 'tiny-per-model.sqlite', '--workers', '1');
-  assert.equal(perModel.status, 0, perModel.stderr);
-  assert.match(perModel.stdout, /\(3 workers were replaced by fresh ones, at a new model or for their memory\)$/m);
-  assert.deepEqual(results('tiny-per-model.sqlite'), results('tiny.sqlite'));
+  // Two kinds of model (2 and 3 epochs): one worker is replaced at each change of kind (train one, train the other, one's
+  // cells, the other's), and after every job where its peak passes 1 MiB; the same results either way, and with none replaced.
+  const kinds = writeConfig('kinds.json', { ...TINY, seeds: 1, epochs: [2, 3] });
+  const replaced = (store: string, ...extra: string[]): { stdout: string; results: string[] } => {
+    const run = mode('experiment', '--config', kinds, '--store', store, '--workers', '1', ...extra);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^4 cells: 0 were already done, 4 ran, 0 failed/);
+    return { stdout: run.stdout, results: results(store) };
+  };
+  const byKind = replaced('kinds.sqlite');
+  assert.match(byKind.stdout, /\(3 workers were replaced by fresh ones, at another kind of model or for their memory\)$/m);
+  const everyJob = replaced('kinds-every.sqlite', '--worker-memory', '1');
+  assert.match(everyJob.stdout, /\(6 workers were replaced by fresh ones/);
+  const never = replaced('kinds-never.sqlite', '--worker-memory', '0');
+  assert.ok(!never.stdout.includes('replaced'), never.stdout);
+  assert.deepEqual(byKind.results, never.results);
+  assert.deepEqual(everyJob.results, never.results);
   assert.match(
     mode('experiment', '--config', config, '--worker-memory', '-5').stderr,
     /--worker-memory must be an integer in \[0, ∞\], got '-5'/,

@@ -21,7 +21,7 @@ import { modelConfigOf, type Cell, type ModelConfig } from './experiment-config.
 import { beat, claimJobs, jobCell, openJobs, openQueue, settleJob, BEAT_INTERVAL_MS } from './queue.js';
 import type { ResultStore } from './store.js';
 import { modelFolder } from './sweep-plan.js';
-import { cellRecord, datasetSpecs, modelLabel, repairTask, trainTask } from './sweep-tasks.js';
+import { cellRecord, datasetSpecs, modelLabel, repairTask, trainTask, workerGroup } from './sweep-tasks.js';
 import { runPool, type Outcome, type PoolSource } from './worker-pool.js';
 
 export interface QueueWorkerOptions {
@@ -30,7 +30,7 @@ export interface QueueWorkerOptions {
   /** Worker processes on this machine. */
   readonly slots: number;
   readonly engine: string;
-  /** Replaces a worker after a cell once its peak resident memory passes this many MiB, and at a new model (worker-pool.ts; 0: never). */
+  /** Replaces a worker after a cell once its peak resident memory passes this many MiB, and at another kind of model (worker-pool.ts; 0: never). */
   readonly restartAboveMiB?: number;
   readonly onEvent?: (event: QueueWorkerEvent) => void;
   /** Stops the worker (Ctrl-C): the cells it holds go back to the queue at once, and it rejects with the reason. */
@@ -140,7 +140,7 @@ class QueueSource implements PoolSource<Work> {
     const train = this.trains.shift();
     if (train !== undefined && train.kind === 'train') {
       this.running += 1;
-      return { work: train, task: this.trainRequest(train.key, train.model), group: train.key };
+      return { work: train, task: this.trainRequest(train.key, train.model), group: workerGroup(train.model) };
     }
     const i = this.waiting.findIndex((job) => this.models.get(job.cell.modelKey) === 'ready');
     if (i >= 0) {
@@ -152,7 +152,7 @@ class QueueSource implements PoolSource<Work> {
         task: this.store
           .control(cell.controlKey)
           .then((control) => repairTask(cell, modelFolder(this.options.store, cell.modelKey), control)),
-        group: cell.modelKey,
+        group: workerGroup(modelConfigOf(cell.config)),
       };
     }
     this.started = true;

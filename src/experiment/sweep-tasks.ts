@@ -14,6 +14,16 @@ import { dataFolder } from './sweep-plan.js';
 import type { WorkerTask } from './worker.js';
 
 /** A model's label in progress lines: dataset, class subset, architecture and seed. */
+/**
+ * The worker group of a model (worker-pool.ts): its settings but the seed. Cells of models that differ
+ * only by seed need alike memory; a worker that ran a hundred MLP cells peaked at 1,013 MiB on its first
+ * CNN cell, so another kind of model gets a fresh worker.
+ */
+export function workerGroup(m: ModelConfig): string {
+  const { dataset, classSubset, scenario, model, sizes, epochs } = m;
+  return JSON.stringify([dataset, classSubset, scenario, model, sizes, epochs]);
+}
+
 export function modelLabel(m: ModelConfig): string {
   const subset =
     m.classSubset === null

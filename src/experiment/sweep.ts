@@ -16,7 +16,7 @@ import { modelConfigOf, type CellFilter, type ExperimentConfig } from './experim
 import { SweepScheduler, type Job, type ModelStart } from './scheduler.js';
 import { ResultStore } from './store.js';
 import { modelFolder, modelsFolder, planSweep, type SweepPlan } from './sweep-plan.js';
-import { datasetSpecs, modelLabel, repairTask, trainTask } from './sweep-tasks.js';
+import { datasetSpecs, modelLabel, repairTask, trainTask, workerGroup } from './sweep-tasks.js';
 import { SweepWriter, type SweepEvent } from './sweep-writer.js';
 import { runPool, type Outcome } from './worker-pool.js';
 import type { WorkerTask } from './worker.js';
@@ -28,7 +28,7 @@ export interface SweepOptions {
   readonly workers: number;
   /** Engine name for the workers (ENGINE_NAMES). */
   readonly engine: string;
-  /** Replaces a worker after a job once its peak resident memory passes this many MiB, and at a new model (worker-pool.ts; 0: never). */
+  /** Replaces a worker after a job once its peak resident memory passes this many MiB, and at another kind of model (worker-pool.ts; 0: never). */
   readonly restartAboveMiB?: number;
   /** Runs only the cells that pass (mode experiment --where). */
   readonly where?: CellFilter;
@@ -42,7 +42,7 @@ export interface SweepResult {
   readonly seconds: number;
   /** The largest peak resident memory of any worker, MiB (0 when no worker finished a job). */
   readonly workerPeakMiB: number;
-  /** Workers replaced by fresh ones (at a new model or for their memory). */
+  /** Workers replaced by fresh ones (at another kind of model or for their memory). */
   readonly workersRestarted: number;
 }
 
@@ -116,8 +116,8 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
           const job = scheduler.next();
           if (job === null) return null;
           if (job.kind === 'cell') writer.cellStarted(job.cell);
-          // A model's cells share a worker; the next model's go to a fresh one (worker-pool.ts).
-          return { work: job, task: taskOf(job), group: job.kind === 'cell' ? job.cell.modelKey : job.modelKey };
+          const group = workerGroup(job.kind === 'cell' ? modelConfigOf(job.cell.config) : modelOf.get(job.modelKey)!);
+          return { work: job, task: taskOf(job), group };
         },
         finished,
         busy: () => scheduler.busy,

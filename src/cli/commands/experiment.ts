@@ -170,7 +170,7 @@ function restarts(result: SweepResult): string {
   const n = result.workersRestarted;
   return n === 0
     ? ''
-    : ` (${n === 1 ? '1 worker was replaced by a fresh one' : `${n} workers were replaced by fresh ones`}, at a new model or for their memory)`;
+    : ` (${n === 1 ? '1 worker was replaced by a fresh one' : `${n} workers were replaced by fresh ones`}, at another kind of model or for their memory)`;
 }
 
 function formatResult(result: SweepResult): string {
