@@ -6,7 +6,7 @@
  *
  * Workers are replaced by fresh ones to keep their memory down (a process keeps native memory that
  * its allocator does not give back, and its peaks creep up over many cells): a worker whose next
- * piece of work is of another group (a sweep's model) than its last, and a worker whose peak resident
+ * piece of work is of another group (a sweep's kind of model) than its last, and a worker whose peak resident
  * memory has passed a limit after its job. A fresh worker costs about a second and a half of start-up.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -39,7 +39,7 @@ export type Outcome = Extract<WorkerReply, { type: 'done' | 'failed' }> | { read
 export interface PoolSource<T> {
   /**
    * The next piece of work and its request, or null when nothing can start now. Work of one `group`
-   * (a sweep's model) shares a worker; work of another goes to a fresh one.
+   * (a sweep's kind of model) shares a worker; work of another goes to a fresh one.
    */
   next(): { readonly work: T; readonly task: WorkerTask | Promise<WorkerTask>; readonly group?: string } | null;
   /** A piece of work ended. */
@@ -95,7 +95,7 @@ interface Slot<T> {
 export async function runPool<T>(source: PoolSource<T>, options: PoolOptions): Promise<PoolResult> {
   const restartAbove = options.restartAboveMiB ?? DEFAULT_RESTART_ABOVE_MIB;
   const slots: Slot<T>[] = [];
-  /** Workers replaced for their memory, still exiting. */
+  /** Workers replaced by fresh ones (retire), each as it exits. */
   const retired: Promise<void>[] = [];
   /** Retired workers not yet replaced: dispatch starts their successors while work remains. */
   let toReplace = 0;
