@@ -16,7 +16,7 @@ import type { WorkerTask } from './worker.js';
 /** A model's label in progress lines: dataset, class subset, architecture and seed. */
 /**
  * The worker group of a model (worker-pool.ts): its settings but the seed. Cells of models that differ
- * only by seed need alike memory; a worker that ran a hundred MLP cells peaked at 1,013 MiB on its first
+ * only by seed need alike memory; a worker that had run 80 MLP cells peaked at 989 MiB on its first
  * CNN cell, so another kind of model gets a fresh worker.
  */
 export function workerGroup(m: ModelConfig): string {
