@@ -53,10 +53,9 @@ export function shareOption(name: string): (value: string) => number {
 export function addWorkerMemoryOption(command: Command): Command {
   return command.option(
     '--worker-memory <MiB>',
-    "a worker process runs one kind of model's cells (every seed), then a fresh one takes the next kind's; it is also replaced after a cell " +
-      'once ' +
-      `its peak resident memory has passed this many MiB (a process's memory creeps up over many cells; default ${DEFAULT_RESTART_ABOVE_MIB}; ` +
-      '0: workers are never replaced)',
+    "a worker process runs one kind of model's cells (every seed), then a fresh one takes the next kind's; it is also " +
+      "replaced after a cell once its peak resident memory has passed this many MiB (a process's memory creeps up over many " +
+      `cells; default ${DEFAULT_RESTART_ABOVE_MIB}; 0: workers are never replaced)`,
     intOption('--worker-memory', 0),
   );
 }
