@@ -152,7 +152,7 @@ class QueueSource implements PoolSource<Work> {
         task: this.store
           .control(cell.controlKey)
           .then((control) => repairTask(cell, modelFolder(this.options.store, cell.modelKey), control)),
-        group: workerGroup(modelConfigOf(cell.config)),
+        group: workerGroup(cell.config),
       };
     }
     this.started = true;

@@ -13,7 +13,6 @@ import type { CellRecord } from './store.js';
 import { dataFolder } from './sweep-plan.js';
 import type { WorkerTask } from './worker.js';
 
-/** A model's label in progress lines: dataset, class subset, architecture and seed. */
 /**
  * The worker group of a model (worker-pool.ts): its settings but the seed. Cells of models that differ
  * only by seed need alike memory; a worker that had run 80 MLP cells peaked at 989 MiB on its first
@@ -24,6 +23,7 @@ export function workerGroup(m: ModelConfig): string {
   return JSON.stringify([dataset, classSubset, scenario, model, sizes, epochs]);
 }
 
+/** A model's label in progress lines: dataset, class subset, architecture and seed. */
 export function modelLabel(m: ModelConfig): string {
   const subset =
     m.classSubset === null

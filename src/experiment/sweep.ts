@@ -116,7 +116,7 @@ export async function runSweep(config: ExperimentConfig, options: SweepOptions):
           const job = scheduler.next();
           if (job === null) return null;
           if (job.kind === 'cell') writer.cellStarted(job.cell);
-          const group = workerGroup(job.kind === 'cell' ? modelConfigOf(job.cell.config) : modelOf.get(job.modelKey)!);
+          const group = workerGroup(job.kind === 'cell' ? job.cell.config : modelOf.get(job.modelKey)!);
           return { work: job, task: taskOf(job), group };
         },
         finished,
